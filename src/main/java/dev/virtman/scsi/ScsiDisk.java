@@ -103,15 +103,52 @@ public final class ScsiDisk {
     /** Runs one command; never throws (SAM-5 §5.3: every failure is a status). */
     public ScsiResponse execute(final ScsiCommand command) {
         ByteBuffer cdb = command.cdb().duplicate().position(0).slice();
+        ScsiResponse response;
         try {
-            return dispatch(cdb, command.dataOut());
+            response = dispatch(cdb, command.dataOut());
         } catch (CheckConditionException e) {
-            return ScsiResponses.checkCondition(e.sense());
+            response = ScsiResponses.checkCondition(e.sense());
         } catch (RuntimeException e) {
             LOG.error("internal failure executing opcode {}", cdb.limit() > 0 ? cdb.get(0) & 0xFF : -1, e);
-            return ScsiResponses.checkCondition(
+            response = ScsiResponses.checkCondition(
                     SenseData.of(SenseKey.HARDWARE_ERROR, AdditionalSense.INTERNAL_TARGET_FAILURE));
         }
+        long dataOutLength = dataOutTransferLength(cdb);
+        return dataOutLength < 0 ? response : response.withDataOutTransferLength(dataOutLength);
+    }
+
+    /**
+     * How many data-out bytes the CDB asks for (the SPDTL of RFC 7143 §11.4.5.2), so the transport
+     * can report write residuals; -1 for commands without data-out.
+     */
+    private long dataOutTransferLength(final ByteBuffer cdb) {
+        if (cdb.limit() == 0) {
+            return -1;
+        }
+        ScsiOpcode op = ScsiOpcode.of(cdb.get(0) & 0xFF);
+        if (op == null || cdb.limit() < ScsiOpcode.cdbLength(op.code())) {
+            return -1;
+        }
+        return switch (op) {
+            case WRITE_6, WRITE_10, WRITE_12, WRITE_16, WRITE_AND_VERIFY_10, WRITE_AND_VERIFY_12,
+                 WRITE_AND_VERIFY_16, ORWRITE_16 -> BlockCdb.of(cdb).transferLength() * blockSize;
+            case VERIFY_10, VERIFY_12, VERIFY_16 -> {
+                BlockCdb b = BlockCdb.of(cdb);
+                yield switch (b.bytchk()) {
+                    case BYTCHK_COMPARE -> b.transferLength() * blockSize;
+                    case BYTCHK_SINGLE_BLOCK -> b.transferLength() == 0 ? 0 : blockSize;
+                    default -> -1;
+                };
+            }
+            case WRITE_SAME_10, WRITE_SAME_16 -> {
+                boolean ndob = op == ScsiOpcode.WRITE_SAME_16 && (cdb.get(1) & (1 << WRITE_SAME_NDOB_BIT)) != 0;
+                yield ndob ? 0 : blockSize;
+            }
+            case COMPARE_AND_WRITE -> 2L * (cdb.get(COMPARE_AND_WRITE_BLOCKS_OFFSET) & 0xFF) * blockSize;
+            case MODE_SELECT_6 -> cdb.get(ModeSelect.PARAMETER_LIST_LENGTH_OFFSET_6) & 0xFF;
+            case MODE_SELECT_10 -> cdb.getShort(ModeSelect.PARAMETER_LIST_LENGTH_OFFSET_10) & 0xFFFF;
+            default -> -1;
+        };
     }
 
     private ScsiResponse dispatch(final ByteBuffer cdb, final ByteBuffer dataOut) {
@@ -145,6 +182,8 @@ public final class ScsiDisk {
             case PRE_FETCH_10, PRE_FETCH_16 -> preFetch(BlockCdb.of(cdb));
             case WRITE_SAME_10, WRITE_SAME_16 -> writeSame(BlockCdb.of(cdb), dataOut);
             case COMPARE_AND_WRITE -> compareAndWrite(new Cdb16(cdb), dataOut);
+            case ORWRITE_16 -> orWrite(new Cdb16(cdb), dataOut);
+            case MAINTENANCE_IN -> maintenanceIn(generic);
             default -> throw CheckConditionException.invalidOpcode();
         };
     }
@@ -200,6 +239,14 @@ public final class ScsiDisk {
                 : cdb.longLbaAccepted() ? ModePages.LONG_DESCRIPTOR_LENGTH : ModePages.SHORT_DESCRIPTOR_LENGTH;
         byte[] data = ModePages.modeSense(cdb.isTenByte(), page, pc, !writable, descriptor, blocks, blockSize);
         return ScsiResponses.dataIn(data, cdb.allocationLength());
+    }
+
+    /** MAINTENANCE IN (SPC-4 §6.35): only REPORT SUPPORTED OPERATION CODES. */
+    private static ScsiResponse maintenanceIn(final Cdb cdb) {
+        if (cdb.serviceAction() != ScsiOpcode.SA_REPORT_SUPPORTED_OPERATION_CODES) {
+            throw CheckConditionException.invalidFieldInCdb(1, 4);
+        }
+        return SupportedOperations.respond(cdb);
     }
 
     // ---- SBC-3 capacity ---------------------------------------------------------------------
@@ -409,6 +456,10 @@ public final class ScsiDisk {
         if (count > limits.maxCompareAndWriteBlocks()) {
             throw CheckConditionException.invalidFieldInCdb(COMPARE_AND_WRITE_BLOCKS_OFFSET, -1);
         }
+        // SBC-3 §5.3: the data-out is exactly verify + write data; any other size is malformed.
+        if (dataOut != null && dataOut.remaining() > 2L * count * blockSize) {
+            throw CheckConditionException.illegalRequest(AdditionalSense.INVALID_FIELD_IN_INFORMATION_UNIT);
+        }
         ByteBuffer both = dataOutBlocks(dataOut, 2L * count);
         int half = count * blockSize;
         ByteBuffer verify = both.duplicate().limit(half).slice();
@@ -424,6 +475,38 @@ public final class ScsiDisk {
                         AdditionalSense.MISCOMPARE_DURING_VERIFY_OPERATION).withInformation(mismatch));
             }
             writeBlocks(lba, data);
+        } finally {
+            compareAndWriteLock.writeLock().unlock();
+        }
+        if (cdb.fua()) {
+            flush();
+        }
+        return ScsiResponses.good();
+    }
+
+    /**
+     * ORWRITE(16), SBC-3 §5.7: the medium becomes medium OR data-out. The read-modify-write holds
+     * the exclusive side of the lock, like COMPARE AND WRITE, so no other write interleaves.
+     */
+    private ScsiResponse orWrite(final Cdb16 cdb, final ByteBuffer dataOut) {
+        rejectProtection(cdb);
+        requireWritable();
+        long lba = cdb.lba();
+        long count = cdb.transferLength();
+        checkRange(lba, count);
+        if (count == 0) {
+            return ScsiResponses.good();
+        }
+        checkTransferLength(cdb, count);
+        ByteBuffer data = dataOutBlocks(dataOut, count);
+        ByteBuffer medium = ByteBuffer.allocate(data.remaining());
+        compareAndWriteLock.writeLock().lock();
+        try {
+            readBlocks(lba, medium);
+            for (int i = 0; i < medium.capacity(); i++) {
+                medium.put(i, (byte) (medium.get(i) | data.get(i)));
+            }
+            writeBlocks(lba, medium.flip());
         } finally {
             compareAndWriteLock.writeLock().unlock();
         }

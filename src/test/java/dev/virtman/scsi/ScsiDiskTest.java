@@ -437,4 +437,39 @@ class ScsiDiskTest {
         rw.check(rw10(ScsiOpcode.WRITE_10, 0, 0, 1), filled(1, 0), SenseKey.MEDIUM_ERROR,
                 AdditionalSense.WRITE_ERROR);
     }
+
+    @Test
+    void orWriteOrsTheDataIntoTheMedium() {
+        rw.good(rw10(ScsiOpcode.WRITE_10, 0, 50, 2), filled(2, 0x0F));
+        rw.good(rw16(ScsiOpcode.ORWRITE_16, 0, 50, 2), filled(2, 0xA0));
+        assertThat(rw.good(rw10(ScsiOpcode.READ_10, 0, 50, 2))).containsOnly((byte) 0xAF);
+        rw.good(rw16(ScsiOpcode.ORWRITE_16, 0, 50, 0), null);
+        rw.invalidField(rw16(ScsiOpcode.ORWRITE_16, 0x20, 50, 1), 1);
+        rw.check(rw16(ScsiOpcode.ORWRITE_16, 0, BLOCKS, 1), filled(1, 0), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE);
+    }
+
+    @Test
+    void compareAndWriteRefusesADataOutOfTheWrongSize() {
+        rw.check(Cdbs.compareAndWrite(3, 1), filled(4, 3), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.INVALID_FIELD_IN_INFORMATION_UNIT);
+        assertThat(rw.good(rw10(ScsiOpcode.READ_10, 0, 3, 1))).containsOnly((byte) 3);
+    }
+
+    @Test
+    void responsesSayHowMuchDataOutTheCdbAskedFor() {
+        assertThat(rw.run(rw10(ScsiOpcode.WRITE_10, 0, 0, 3), filled(3, 0)).dataOutTransferLength())
+                .isEqualTo(3L * BLOCK);
+        assertThat(rw.run(rw10(ScsiOpcode.WRITE_10, 0, 0, 3), filled(1, 0)).dataOutTransferLength())
+                .as("also on CHECK CONDITION").isEqualTo(3L * BLOCK);
+        assertThat(rw.run(rw6(ScsiOpcode.WRITE_6, 0, 0), filled(256, 0)).dataOutTransferLength())
+                .isEqualTo(256L * BLOCK);
+        assertThat(rw.run(Cdbs.compareAndWrite(0, 2), filled(4, 0)).dataOutTransferLength()).isEqualTo(4L * BLOCK);
+        assertThat(rw.run(rw16(ScsiOpcode.WRITE_SAME_16, 0, 0, 9), filled(1, 0)).dataOutTransferLength())
+                .isEqualTo(BLOCK);
+        assertThat(rw.run(rw10(ScsiOpcode.VERIFY_10, 0, 0, 2)).dataOutTransferLength()).isEqualTo(-1);
+        assertThat(rw.run(rw10(ScsiOpcode.VERIFY_10, 0x02, 0, 2), filled(2, 0)).dataOutTransferLength())
+                .isEqualTo(2L * BLOCK);
+        assertThat(rw.run(rw10(ScsiOpcode.READ_10, 0, 0, 2)).dataOutTransferLength()).isEqualTo(-1);
+    }
 }
