@@ -1,0 +1,534 @@
+package dev.virtman.block.cache;
+
+import dev.virtman.block.BlockDevice;
+import dev.virtman.block.manifest.ChunkManifest;
+import dev.virtman.block.manifest.ManifestFormat;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The chunk cache filter: a read-only {@link BlockDevice} that serves an image from a local
+ * sparse file and fetches missing chunks from a {@link VerifiedChunkSource} (the parents).
+ *
+ * <p><b>What it stores.</b> A cache directory holds {@code manifest} (the image's
+ * {@link ChunkManifest}), {@code data} (a sparse file as large as the image; chunk i at byte
+ * i x chunk size) and {@code present} ({@link PresenceBitmap}: which chunks {@code data} holds).
+ *
+ * <p><b>What is durable when.</b> A fetched chunk is served to its readers at once, from memory;
+ * a single committer thread then writes a batch of chunks to {@code data}, forces it
+ * (fdatasync), and only then sets their bits and writes and forces {@code present}. A crash at any
+ * point leaves every set bit pointing at durable data; a bit that did not make it costs one
+ * refetch. While a chunk waits for its commit, readers get it from the in-flight buffer.
+ *
+ * <p><b>Why it can be trusted.</b> Cached data is never served unverified: a chunk found in the
+ * cache at open is hashed against the manifest on its first read in this process (disks rot
+ * and operators edit files even after fsync), and a mismatch clears its bit durably and fetches
+ * it again. Chunks filled by this process were verified by the source and are trusted for the
+ * life of the process, so warm reads are plain positional reads with no hashing and no lock.
+ *
+ * <p><b>Single flight.</b> Every chunk that is not ready (present and verified) is loaded
+ * through one {@link CompletableFuture} per chunk in {@code inflight}: the first reader
+ * produces it (verify-or-fetch) on its own thread, every concurrent reader waits on the same
+ * future, so N readers of a missing chunk cause exactly one upstream fetch.
+ *
+ * <p><b>Prefetch.</b> {@link #prefetch(int)} queues a chunk on a small bounded executor of its
+ * own; demand reads never queue behind it, they at most join a prefetch already in flight.
+ */
+public final class ChunkCache implements BlockDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkCache.class);
+    static final String MANIFEST_FILE = "manifest";
+    static final String DATA_FILE = "data";
+    static final String PRESENT_FILE = "present";
+    /** Hex digits of the image id used in meter tags and thread names. */
+    private static final int SHORT_ID_LENGTH = 16;
+    private static final long CLOSE_WAIT_SECONDS = 30;
+
+    /**
+     * Tunables and hooks.
+     *
+     * @param prefetchThreads     concurrent prefetch fetches (demand reads are not limited)
+     * @param prefetchQueueLength prefetch requests held before new ones are dropped
+     * @param maxCommitBatch      chunks forced together by one fdatasync
+     * @param registry            where the cache's meters go
+     * @param accessListener      hears every chunk a read touches
+     * @param spaceBudget         host-wide space accounting; chunks that do not fit are served, not kept
+     */
+    public record Options(int prefetchThreads, int prefetchQueueLength, int maxCommitBatch,
+                          MeterRegistry registry, ChunkAccessListener accessListener, SpaceBudget spaceBudget) {
+        public Options {
+            if (prefetchThreads < 1 || prefetchQueueLength < 1 || maxCommitBatch < 1) {
+                throw new IllegalArgumentException("prefetch threads, queue length and commit batch must be positive");
+            }
+        }
+
+        public static Options defaults(final MeterRegistry registry) {
+            return new Options(2, 4096, 256, registry, ChunkAccessListener.NONE, SpaceBudget.UNLIMITED);
+        }
+
+        public Options withAccessListener(final ChunkAccessListener listener) {
+            return new Options(prefetchThreads, prefetchQueueLength, maxCommitBatch, registry, listener, spaceBudget);
+        }
+
+        public Options withSpaceBudget(final SpaceBudget budget) {
+            return new Options(prefetchThreads, prefetchQueueLength, maxCommitBatch, registry, accessListener, budget);
+        }
+
+        public Options withPrefetchThreads(final int threads) {
+            return new Options(threads, prefetchQueueLength, maxCommitBatch, registry, accessListener, spaceBudget);
+        }
+    }
+
+    /** A chunk waiting for the committer; a null {@code data} is a flush barrier, index -1 the stop signal. */
+    private record Pending(int index, ByteBuffer data, CompletableFuture<ByteBuffer> future, boolean reserved) { }
+
+    private static final Pending STOP = new Pending(-1, null, null, false);
+
+    private final Path directory;
+    private final ChunkManifest manifest;
+    private final VerifiedChunkSource source;
+    private final Options options;
+    private final FileChannel data;
+    private final PresenceBitmap present;
+    /** Chunks verified against the manifest in this process (in memory only, by design). */
+    private final AtomicLongArray verified;
+    private final ConcurrentHashMap<Integer, CompletableFuture<ByteBuffer>> inflight = new ConcurrentHashMap<>();
+    private final LinkedBlockingQueue<Pending> commitQueue = new LinkedBlockingQueue<>();
+    private final Thread committer;
+    private final ThreadPoolExecutor prefetcher;
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder fetches = new LongAdder();
+    private final LongAdder bytesServed = new LongAdder();
+    private final LongAdder repairs = new LongAdder();
+    private final LongAdder prefetches = new LongAdder();
+    private final List<Meter> meters = new ArrayList<>();
+    private volatile boolean closed;
+
+    private ChunkCache(final Path directory, final ChunkManifest manifest, final VerifiedChunkSource source,
+                       final Options options, final FileChannel data, final PresenceBitmap present) {
+        this.directory = directory;
+        this.manifest = manifest;
+        this.source = source;
+        this.options = options;
+        this.data = data;
+        this.present = present;
+        this.verified = new AtomicLongArray((manifest.chunkCount() + Long.SIZE - 1) / Long.SIZE);
+        String shortId = manifest.imageIdHex().substring(0, SHORT_ID_LENGTH);
+        this.committer = Thread.ofPlatform().daemon().name("cache-commit-" + shortId).unstarted(this::commitLoop);
+        this.prefetcher = new ThreadPoolExecutor(options.prefetchThreads(), options.prefetchThreads(),
+                0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(options.prefetchQueueLength()),
+                Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY).name("cache-prefetch-" + shortId + "-", 0)
+                        .factory());
+        registerMeters(shortId);
+        committer.start();
+    }
+
+    /**
+     * Opens (or creates) the cache for {@code manifest} in {@code directory}. Files left by an
+     * earlier run are kept when they match the manifest (image id, size); otherwise the cache
+     * starts empty. Present chunks are not fetched again, but each is verified on its first read.
+     */
+    public static ChunkCache open(final Path directory, final ChunkManifest manifest,
+                                  final VerifiedChunkSource source, final Options options) throws IOException {
+        Files.createDirectories(directory);
+        Path manifestFile = directory.resolve(MANIFEST_FILE);
+        Path dataFile = directory.resolve(DATA_FILE);
+        Path presentFile = directory.resolve(PRESENT_FILE);
+        if (!manifestMatches(manifestFile, manifest)) {
+            ManifestFormat.write(manifest, manifestFile);
+        }
+        boolean dataOk = Files.exists(dataFile) && Files.size(dataFile) == manifest.imageSize();
+        if (!dataOk) {
+            // The bitmap cannot describe a data file of the wrong size: drop it first, so a crash
+            // during the rebuild below leaves no bit pointing into the old file.
+            Files.deleteIfExists(presentFile);
+        }
+        PresenceBitmap.Opened opened = PresenceBitmap.open(presentFile, manifest);
+        if (opened.reset()) {
+            LOG.info("cache {}: starting empty ({})", directory, opened.resetReason());
+            try (RandomAccessFile raf = new RandomAccessFile(dataFile.toFile(), "rw")) {
+                raf.setLength(0);
+                raf.setLength(manifest.imageSize());
+            }
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(dataFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            opened.bitmap().close();
+            throw e;
+        }
+        LOG.info("cache {}: {} of {} chunks present", directory, opened.bitmap().presentCount(), manifest.chunkCount());
+        return new ChunkCache(directory, manifest, source, options, channel, opened.bitmap());
+    }
+
+    private static boolean manifestMatches(final Path file, final ChunkManifest manifest) {
+        try {
+            return Files.exists(file) && ManifestFormat.read(file).sameImage(manifest);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public ChunkManifest manifest() {
+        return manifest;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    @Override
+    public long size() {
+        return manifest.imageSize();
+    }
+
+    @Override
+    public void read(final long offset, final ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        if (offset < 0 || offset > manifest.imageSize() - length) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " outside image of "
+                    + manifest.imageSize() + " bytes");
+        }
+        if (closed) {
+            throw new IOException("cache " + directory + " is closed");
+        }
+        int chunkSize = manifest.chunkSize();
+        ChunkAccessListener listener = options.accessListener();
+        long end = offset + length;
+        long pos = offset;
+        while (pos < end) {
+            int index = (int) (pos / chunkSize);
+            long now = System.nanoTime();
+            listener.onAccess(index, now);
+            ByteBuffer chunk = null;
+            if (!isReady(index)) {
+                misses.increment();
+                chunk = load(index);
+            } else {
+                hits.increment();
+            }
+            if (chunk == null) {
+                // Ready: extend the positional read over the following ready chunks.
+                long runEnd = Math.min(end, (long) (index + 1) * chunkSize);
+                int next = index + 1;
+                while (runEnd < end && isReady(next)) {
+                    listener.onAccess(next, now);
+                    hits.increment();
+                    runEnd = Math.min(end, (long) (next + 1) * chunkSize);
+                    next++;
+                }
+                readData(pos, dst, (int) (runEnd - pos));
+                pos = runEnd;
+            } else {
+                int inChunk = (int) (pos - (long) index * chunkSize);
+                int n = (int) Math.min(end - pos, chunk.limit() - inChunk);
+                dst.put(dst.position(), chunk, inChunk, n);
+                dst.position(dst.position() + n);
+                pos += n;
+            }
+        }
+        bytesServed.add(length);
+    }
+
+    /**
+     * Asks for chunk {@code index} to be fetched in the background. Returns false when it is
+     * already cached or in flight, or when the prefetch queue is full (the request is dropped).
+     */
+    public boolean prefetch(final int index) {
+        if (index < 0 || index >= manifest.chunkCount()) {
+            throw new IndexOutOfBoundsException("chunk " + index + " outside [0, " + manifest.chunkCount() + ")");
+        }
+        if (closed || isReady(index) || inflight.containsKey(index)) {
+            return false;
+        }
+        try {
+            prefetcher.execute(() -> {
+                if (closed || isReady(index)) {
+                    return;
+                }
+                try {
+                    load(index);
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("prefetch of chunk {} failed: {}", index, e.toString());
+                }
+            });
+            prefetches.increment();
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    /** Whether chunk {@code index} is in the cache file (it may still await verification). */
+    public boolean isPresent(final int index) {
+        return present.isSet(index);
+    }
+
+    public CacheStats stats() {
+        return new CacheStats(manifest.chunkCount(), present.presentCount(), hits.sum(), misses.sum(),
+                fetches.sum(), bytesServed.sum(), repairs.sum(), prefetches.sum());
+    }
+
+    /** Bytes of image data held in the cache (present chunks), for space accounting. */
+    public long cachedBytes() {
+        return (long) present.presentCount() * manifest.chunkSize();
+    }
+
+    /** Waits until every chunk fetched so far is durable and marked present. */
+    @Override
+    public void flush() throws IOException {
+        if (closed) {
+            return;
+        }
+        CompletableFuture<ByteBuffer> barrier = new CompletableFuture<>();
+        commitQueue.add(new Pending(0, null, barrier, false));
+        await(barrier, -1);
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        prefetcher.shutdownNow();
+        commitQueue.add(STOP);
+        try {
+            prefetcher.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+            committer.join(TimeUnit.SECONDS.toMillis(CLOSE_WAIT_SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Meter m : meters) {
+            options.registry().remove(m);
+        }
+        try {
+            present.force();
+        } finally {
+            present.close();
+            data.close();
+        }
+    }
+
+    private boolean isReady(final int index) {
+        return (verified.get(index >>> 6) & (1L << index)) != 0 && present.isSet(index);
+    }
+
+    private void markVerified(final int index) {
+        long mask = 1L << index;
+        verified.getAndUpdate(index >>> 6, w -> w | mask);
+    }
+
+    /**
+     * Returns chunk {@code index} from a load in flight or one this call starts, or null when
+     * the chunk turned out to be ready in the cache file meanwhile.
+     */
+    private ByteBuffer load(final int index) throws IOException {
+        CompletableFuture<ByteBuffer> future = inflight.get(index);
+        if (future == null) {
+            CompletableFuture<ByteBuffer> mine = new CompletableFuture<>();
+            future = inflight.putIfAbsent(index, mine);
+            if (future == null) {
+                // The committer sets the bits before it removes its future, so after a successful
+                // putIfAbsent a chunk committed meanwhile is visible as ready here.
+                if (isReady(index)) {
+                    inflight.remove(index, mine);
+                    mine.complete(null);
+                    return null;
+                }
+                produce(index, mine);
+                future = mine;
+            }
+        }
+        return await(future, index);
+    }
+
+    /** Verifies the cached copy, or fetches; completes {@code future} either way. */
+    private void produce(final int index, final CompletableFuture<ByteBuffer> future) {
+        boolean reserved = false;
+        try {
+            boolean wasPresent = present.isSet(index);
+            if (wasPresent) {
+                ByteBuffer cached = ByteBuffer.allocate(manifest.chunkLength(index));
+                readData(manifest.chunkOffset(index), cached, cached.remaining());
+                cached.flip();
+                if (manifest.matches(index, cached)) {
+                    markVerified(index);
+                    inflight.remove(index, future);
+                    future.complete(cached.asReadOnlyBuffer());
+                    return;
+                }
+                repairs.increment();
+                LOG.warn("cache {}: chunk {} fails verification, fetching it again", directory, index);
+                present.clearDurably(index);
+            }
+            fetches.increment();
+            ByteBuffer fetched = source.fetch(index).asReadOnlyBuffer();
+            future.complete(fetched);
+            // A repaired chunk already holds its space; a new one must find some.
+            reserved = !wasPresent && options.spaceBudget().tryReserve(manifest.chunkLength(index));
+            if (!closed && (wasPresent || reserved)) {
+                commitQueue.add(new Pending(index, fetched, future, reserved));
+            } else {
+                if (reserved) {
+                    options.spaceBudget().release(manifest.chunkLength(index));
+                }
+                inflight.remove(index, future);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            inflight.remove(index, future);
+            future.completeExceptionally(e);
+        }
+    }
+
+    private ByteBuffer await(final CompletableFuture<ByteBuffer> future, final int index) throws IOException {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted waiting for chunk " + index);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof UncheckedIOException u) {
+                throw u.getCause();
+            }
+            throw new IOException("loading chunk " + index + " failed: " + cause, cause);
+        }
+    }
+
+    private void readData(final long position, final ByteBuffer dst, final int length) throws IOException {
+        ByteBuffer slice = dst.slice(dst.position(), length);
+        long pos = position;
+        while (slice.hasRemaining()) {
+            int n = data.read(slice, pos);
+            if (n < 0) {
+                throw new IOException("cache data file " + directory.resolve(DATA_FILE) + " shrank at " + pos);
+            }
+            pos += n;
+        }
+        dst.position(dst.position() + length);
+    }
+
+    private void commitLoop() {
+        List<Pending> batch = new ArrayList<>(options.maxCommitBatch());
+        boolean stop = false;
+        while (!stop) {
+            try {
+                batch.add(commitQueue.take());
+            } catch (InterruptedException e) {
+                // Not interrupted by design; only STOP ends the loop so no batch is lost.
+                continue;
+            }
+            commitQueue.drainTo(batch, options.maxCommitBatch() - 1);
+            List<CompletableFuture<ByteBuffer>> barriers = new ArrayList<>();
+            List<Pending> chunks = new ArrayList<>(batch.size());
+            for (Pending p : batch) {
+                if (p == STOP) {
+                    stop = true;
+                } else if (p.data() == null) {
+                    barriers.add(p.future());
+                } else {
+                    chunks.add(p);
+                }
+            }
+            batch.clear();
+            commit(chunks);
+            for (CompletableFuture<ByteBuffer> b : barriers) {
+                b.complete(null);
+            }
+        }
+    }
+
+    /** Data, then fdatasync, then bits, then the bitmap file: the order that makes a crash harmless. */
+    private void commit(final List<Pending> chunks) {
+        if (chunks.isEmpty()) {
+            return;
+        }
+        try {
+            for (Pending p : chunks) {
+                ByteBuffer src = p.data().duplicate();
+                long pos = manifest.chunkOffset(p.index());
+                while (src.hasRemaining()) {
+                    pos += data.write(src, pos);
+                }
+            }
+            data.force(false);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cache {}: could not store {} chunks, they will be fetched again: {}",
+                    directory, chunks.size(), e.toString());
+            for (Pending p : chunks) {
+                if (p.reserved()) {
+                    options.spaceBudget().release(manifest.chunkLength(p.index()));
+                }
+                inflight.remove(p.index(), p.future());
+            }
+            return;
+        }
+        int[] indices = new int[chunks.size()];
+        for (int i = 0; i < indices.length; i++) {
+            Pending p = chunks.get(i);
+            indices[i] = p.index();
+            markVerified(p.index());
+            present.set(p.index());
+            inflight.remove(p.index(), p.future());
+        }
+        try {
+            present.persist(indices, indices.length);
+            present.force();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cache {}: could not persist presence bits (chunks stay valid in memory): {}",
+                    directory, e.toString());
+        }
+    }
+
+    private void registerMeters(final String shortId) {
+        MeterRegistry r = options.registry();
+        Tags tags = Tags.of("image", shortId);
+        meters.add(Gauge.builder("virtman.cache.chunks.present", present, PresenceBitmap::presentCount)
+                .description("chunks held in the cache file").tags(tags).register(r));
+        meters.add(Gauge.builder("virtman.cache.chunks", manifest, ChunkManifest::chunkCount)
+                .description("chunks in the image").tags(tags).register(r));
+        meters.add(counter(r, "virtman.cache.hits", hits, "chunk reads served from the cache file", tags));
+        meters.add(counter(r, "virtman.cache.misses", misses, "chunk reads that waited for a load", tags));
+        meters.add(counter(r, "virtman.cache.fetches", fetches, "chunks fetched from upstream", tags));
+        meters.add(FunctionCounter.builder("virtman.cache.served", bytesServed, LongAdder::sum)
+                .baseUnit("bytes").description("bytes returned to readers").tags(tags).register(r));
+        meters.add(counter(r, "virtman.cache.repairs", repairs, "cached chunks that failed verification", tags));
+        meters.add(counter(r, "virtman.cache.prefetches", prefetches, "prefetch requests accepted", tags));
+    }
+
+    private static Meter counter(final MeterRegistry r, final String name, final LongAdder adder,
+                                 final String description, final Tags tags) {
+        return FunctionCounter.builder(name, adder, LongAdder::sum).description(description).tags(tags).register(r);
+    }
+}

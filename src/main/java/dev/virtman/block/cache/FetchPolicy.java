@@ -1,0 +1,47 @@
+package dev.virtman.block.cache;
+
+import java.time.Duration;
+
+/**
+ * How hard {@link ChunkFetcher} tries before giving up on a chunk.
+ *
+ * @param attemptTimeout longest one parent may take to deliver one chunk; a stalled parent is
+ *                       abandoned after it and the next parent is asked
+ * @param rounds         how many times the whole parent list is tried
+ * @param backoff        pause after the first failed round; doubles each round up to {@code maxBackoff}
+ * @param maxBackoff     longest pause between rounds
+ * @param parentCooldown how long a failed parent goes to the back of the preference order
+ *                       (doubling with consecutive failures, up to 64 times this)
+ * @param maxOutstandingPerParent abandoned (timed-out) reads a parent may still hold before it is
+ *                       skipped: bounds the threads a parent that never answers can pin
+ */
+public record FetchPolicy(Duration attemptTimeout, int rounds, Duration backoff, Duration maxBackoff,
+                          Duration parentCooldown, int maxOutstandingPerParent) {
+    /** Defaults for a LAN tree: a 64 KiB chunk takes well under a millisecond on a healthy parent. */
+    public static final FetchPolicy DEFAULT = new FetchPolicy(Duration.ofSeconds(5), 3,
+            Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(1), 64);
+
+    public FetchPolicy {
+        if (attemptTimeout.isNegative() || attemptTimeout.isZero()) {
+            throw new IllegalArgumentException("attempt timeout must be positive");
+        }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be at least 1");
+        }
+        if (backoff.isNegative() || maxBackoff.compareTo(backoff) < 0 || parentCooldown.isNegative()) {
+            throw new IllegalArgumentException("need 0 <= backoff <= maxBackoff and cooldown >= 0");
+        }
+        if (maxOutstandingPerParent < 1) {
+            throw new IllegalArgumentException("maxOutstandingPerParent must be at least 1");
+        }
+    }
+
+    public FetchPolicy withAttemptTimeout(final Duration timeout) {
+        return new FetchPolicy(timeout, rounds, backoff, maxBackoff, parentCooldown, maxOutstandingPerParent);
+    }
+
+    public FetchPolicy withRounds(final int n, final Duration firstBackoff) {
+        return new FetchPolicy(attemptTimeout, n, firstBackoff, maxBackoff.compareTo(firstBackoff) < 0
+                ? firstBackoff : maxBackoff, parentCooldown, maxOutstandingPerParent);
+    }
+}
