@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Boot many identical VMs fast: lazy, verified, tree-distributed images over iSCSI.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ManifestCommand.class,
         })
 public final class VirtmanCommand implements Runnable {
 

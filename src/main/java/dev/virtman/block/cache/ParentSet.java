@@ -39,7 +39,7 @@ public final class ParentSet {
         private final String name;
         private final BlockDevice device;
         private final AtomicInteger consecutiveFailures = new AtomicInteger();
-        private final AtomicLong cooldownUntilNanos = new AtomicLong(Long.MIN_VALUE);
+        private final AtomicLong cooldownUntilNanos = new AtomicLong(System.nanoTime());
         final AtomicInteger outstanding = new AtomicInteger();
         private final Counter bytesFetched;
         private final Timer latency;
@@ -134,7 +134,7 @@ public final class ParentSet {
 
     void recordSuccess(final Parent parent, final int bytes, final long nanos) {
         parent.consecutiveFailures.set(0);
-        parent.cooldownUntilNanos.set(Long.MIN_VALUE);
+        parent.cooldownUntilNanos.set(System.nanoTime());
         parent.bytesFetched.increment(bytes);
         parent.latency.record(Duration.ofNanos(nanos));
     }

@@ -1,0 +1,42 @@
+package dev.virtman.block;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Test filter: passes reads through and counts them, so tests can assert upstream traffic. */
+public final class CountingBlockDevice implements BlockDevice {
+    private final BlockDevice next;
+    private final AtomicInteger reads = new AtomicInteger();
+    private final AtomicLong bytes = new AtomicLong();
+
+    public CountingBlockDevice(final BlockDevice next) {
+        this.next = next;
+    }
+
+    @Override
+    public long size() {
+        return next.size();
+    }
+
+    @Override
+    public void read(final long offset, final ByteBuffer dst) throws IOException {
+        reads.incrementAndGet();
+        bytes.addAndGet(dst.remaining());
+        next.read(offset, dst);
+    }
+
+    public int reads() {
+        return reads.get();
+    }
+
+    public long bytes() {
+        return bytes.get();
+    }
+
+    @Override
+    public void close() throws IOException {
+        next.close();
+    }
+}

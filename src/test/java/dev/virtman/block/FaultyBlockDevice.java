@@ -1,0 +1,71 @@
+package dev.virtman.block;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Test filter that misbehaves like a bad parent: flips a byte, stops short, throws, or stalls
+ * until {@link #release()}. Counts the reads it saw.
+ */
+public final class FaultyBlockDevice implements BlockDevice {
+    /** How the device lies. */
+    public enum Fault { NONE, CORRUPT, SHORT_READ, ERROR, STALL }
+
+    private final BlockDevice next;
+    private volatile Fault fault;
+    private final CountDownLatch stallRelease = new CountDownLatch(1);
+    private final AtomicInteger reads = new AtomicInteger();
+
+    public FaultyBlockDevice(final BlockDevice next, final Fault fault) {
+        this.next = next;
+        this.fault = fault;
+    }
+
+    public void setFault(final Fault f) {
+        this.fault = f;
+    }
+
+    /** Lets every stalled read (and later ones) continue. */
+    public void release() {
+        stallRelease.countDown();
+    }
+
+    public int reads() {
+        return reads.get();
+    }
+
+    @Override
+    public long size() {
+        return next.size();
+    }
+
+    @Override
+    public void read(final long offset, final ByteBuffer dst) throws IOException {
+        reads.incrementAndGet();
+        switch (fault) {
+            case NONE -> next.read(offset, dst);
+            case CORRUPT -> {
+                int start = dst.position();
+                next.read(offset, dst);
+                dst.put(start, (byte) (dst.get(start) ^ 0x5A));
+            }
+            case SHORT_READ -> {
+                ByteBuffer half = dst.slice(dst.position(), dst.remaining() / 2);
+                next.read(offset, half);
+                dst.position(dst.position() + half.capacity());
+            }
+            case ERROR -> throw new IOException("injected parent error");
+            case STALL -> {
+                try {
+                    stallRelease.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+                next.read(offset, dst);
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.virtman.block.cache;
+
+import dev.virtman.block.CountingBlockDevice;
+import dev.virtman.block.FileBlockDevice;
+import dev.virtman.block.TestImages;
+import dev.virtman.block.manifest.ChunkManifest;
+import dev.virtman.block.manifest.ManifestBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ChunkCacheTest {
+    private static final int CHUNK = 4096;
+    private static final int CHUNKS = 64;
+
+    @TempDir
+    Path dir;
+    private byte[] image;
+    private ChunkManifest manifest;
+    private FileBlockDevice source;
+    private CountingBlockDevice upstream;
+    private SimpleMeterRegistry registry;
+    private ChunkFetcher fetcher;
+    private final List<ChunkCache> opened = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        Path file = TestImages.create(dir.resolve("image.raw"), (long) CHUNKS * CHUNK, 42);
+        image = Files.readAllBytes(file);
+        manifest = new ManifestBuilder(CHUNK, 1, ManifestBuilder.ProgressListener.NONE).build(file);
+        source = FileBlockDevice.open(file, false);
+        upstream = new CountingBlockDevice(source);
+        registry = new SimpleMeterRegistry();
+        fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(registry, upstream), CacheTestSupport.QUICK);
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (ChunkCache c : opened) {
+            c.close();
+        }
+        fetcher.close();
+        source.close();
+    }
+
+    private ChunkCache open() throws IOException {
+        return open(ChunkCache.Options.defaults(registry));
+    }
+
+    private ChunkCache open(final ChunkCache.Options options) throws IOException {
+        ChunkCache c = ChunkCache.open(dir.resolve("cache"), manifest, fetcher, options);
+        opened.add(c);
+        return c;
+    }
+
+    private byte[] read(final ChunkCache cache, final long offset, final int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        cache.read(offset, buf);
+        assertThat(buf.hasRemaining()).isFalse();
+        return buf.array();
+    }
+
+    @Test
+    void randomReadsMatchTheSourceAndEachChunkIsFetchedOnce() throws IOException {
+        ChunkCache cache = open();
+        Random random = new Random(7);
+        for (int i = 0; i < 300; i++) {
+            int length = 512 * (1 + random.nextInt(3 * CHUNK / 512));
+            long offset = 512L * random.nextInt((image.length - length) / 512 + 1);
+            assertThat(read(cache, offset, length))
+                    .as("read %d+%d", offset, length)
+                    .isEqualTo(Arrays.copyOfRange(image, (int) offset, (int) offset + length));
+        }
+        assertThat(upstream.reads()).isEqualTo(cache.stats().fetches()).isLessThanOrEqualTo(CHUNKS);
+        assertThat(read(cache, 0, image.length)).isEqualTo(image);
+        assertThat(upstream.reads()).isEqualTo(CHUNKS);
+        assertThat(cache.stats().bytesServed()).isGreaterThan(image.length);
+    }
+
+    @Test
+    void restartKeepsPresentChunksAndDoesNotFetchThemAgain() throws IOException {
+        ChunkCache cache = open();
+        read(cache, 0, CHUNK * 10);
+        cache.flush();
+        assertThat(cache.stats().presentChunks()).isEqualTo(10);
+        cache.close();
+        opened.clear();
+        int before = upstream.reads();
+
+        ChunkCache again = open();
+        assertThat(again.stats().presentChunks()).isEqualTo(10);
+        assertThat(read(again, 0, CHUNK * 10)).isEqualTo(Arrays.copyOf(image, CHUNK * 10));
+        assertThat(upstream.reads()).isEqualTo(before);
+        assertThat(again.stats().repairs()).isZero();
+    }
+
+    @Test
+    void corruptedCacheFileIsDetectedAndRepairedOnRead() throws IOException {
+        ChunkCache cache = open();
+        read(cache, 0, image.length);
+        cache.close();
+        opened.clear();
+        Path data = dir.resolve("cache").resolve(ChunkCache.DATA_FILE);
+        try (FileChannel ch = FileChannel.open(data, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 5L * CHUNK + 100);
+        }
+        int before = upstream.reads();
+
+        ChunkCache again = open();
+        assertThat(read(again, 0, image.length)).isEqualTo(image);
+        assertThat(again.stats().repairs()).isEqualTo(1);
+        assertThat(upstream.reads() - before).as("only the bad chunk is fetched again").isEqualTo(1);
+        again.flush();
+        again.close();
+        opened.clear();
+        ChunkCache third = open();
+        assertThat(read(third, 5L * CHUNK, CHUNK)).isEqualTo(Arrays.copyOfRange(image, 5 * CHUNK, 6 * CHUNK));
+        assertThat(third.stats().repairs()).as("the repair was durable").isZero();
+    }
+
+    @Test
+    void bitmapOfAnotherImageOrWrongSizedDataStartsEmpty() throws IOException {
+        ChunkCache cache = open();
+        read(cache, 0, CHUNK * 4);
+        cache.close();
+        opened.clear();
+        try (FileChannel ch = FileChannel.open(dir.resolve("cache").resolve(ChunkCache.DATA_FILE),
+                StandardOpenOption.WRITE)) {
+            ch.truncate(CHUNK);
+        }
+        ChunkCache again = open();
+        assertThat(again.stats().presentChunks()).isZero();
+        assertThat(read(again, 0, CHUNK * 4)).isEqualTo(Arrays.copyOf(image, CHUNK * 4));
+    }
+
+    @Test
+    void accessListenerSeesEveryChunkOfEveryRead() throws IOException {
+        List<Integer> seen = new CopyOnWriteArrayList<>();
+        ChunkCache cache = open(ChunkCache.Options.defaults(registry).withAccessListener((i, t) -> seen.add(i)));
+        read(cache, CHUNK - 512, 1024);
+        read(cache, 3L * CHUNK, 3 * CHUNK);
+        read(cache, 0, 3 * CHUNK);
+        assertThat(seen).containsExactly(0, 1, 3, 4, 5, 0, 1, 2);
+    }
+
+    @Test
+    void prefetchFillsInTheBackground() throws Exception {
+        ChunkCache cache = open();
+        assertThat(cache.prefetch(9)).isTrue();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!cache.isPresent(9) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(cache.isPresent(9)).isTrue();
+        assertThat(cache.prefetch(9)).as("already present").isFalse();
+        int before = upstream.reads();
+        assertThat(read(cache, 9L * CHUNK, CHUNK)).isEqualTo(Arrays.copyOfRange(image, 9 * CHUNK, 10 * CHUNK));
+        assertThat(upstream.reads()).isEqualTo(before);
+    }
+
+    @Test
+    void readsOutsideTheImageAreRejected() throws IOException {
+        ChunkCache cache = open();
+        assertThatThrownBy(() -> cache.read(image.length - 512, ByteBuffer.allocate(1024)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> cache.read(-512, ByteBuffer.allocate(512)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(upstream.reads()).isZero();
+        assertThat(cache.isWritable()).isFalse();
+        assertThatThrownBy(() -> cache.write(0, ByteBuffer.allocate(512)))
+                .isInstanceOf(dev.virtman.block.ReadOnlyDeviceException.class);
+    }
+
+    @Test
+    void metricsAreExported() throws IOException {
+        ChunkCache cache = open();
+        read(cache, 0, 2 * CHUNK);
+        cache.flush();
+        read(cache, 0, 2 * CHUNK);
+        String tag = manifest.imageIdHex().substring(0, 16);
+        assertThat(registry.get("virtman.cache.hits").tag("image", tag).functionCounter().count()).isEqualTo(2);
+        assertThat(registry.get("virtman.cache.misses").tag("image", tag).functionCounter().count()).isEqualTo(2);
+        assertThat(registry.get("virtman.cache.chunks.present").gauge().value()).isEqualTo(2);
+        assertThat(registry.get("virtman.parent.fetch.bytes").tag("parent", "p0").counter().count())
+                .isEqualTo(2 * CHUNK);
+        assertThat(registry.get("virtman.parent.fetch.latency").tag("parent", "p0").timer().count()).isEqualTo(2);
+    }
+}
