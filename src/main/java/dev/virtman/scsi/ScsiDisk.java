@@ -405,6 +405,8 @@ public final class ScsiDisk {
      */
     private ScsiResponse writeSame(final BlockCdb cdb, final ByteBuffer dataOut) {
         rejectProtection(cdb);
+        // A write-protected unit refuses WRITE SAME whatever its other fields (SBC-3 §4.11).
+        requireWritable();
         Cdb c = cdb.cdb();
         if (c.bit(BlockCdb.FLAGS_OFFSET, WRITE_SAME_ANCHOR_BIT)) {
             throw CheckConditionException.invalidFieldInCdb(BlockCdb.FLAGS_OFFSET, WRITE_SAME_ANCHOR_BIT);
@@ -419,7 +421,6 @@ public final class ScsiDisk {
             checkRange(lba, count);
             throw CheckConditionException.invalidFieldInCdb(cdb.transferLengthOffset(), -1);
         }
-        requireWritable();
         checkRange(lba, count);
         ByteBuffer pattern = ndob ? ByteBuffer.allocate(blockSize) : dataOutBlocks(dataOut, 1);
         long chunkBlocks = Math.min(count, WRITE_SAME_CHUNK_BYTES / blockSize);
