@@ -57,7 +57,7 @@ class ScsiDiskPropertiesTest {
         }));
     }
 
-    @Property(tries = 3000)
+    @Property(tries = 1500)
     void anyCdbGetsAWellFormedResponse(@ForAll("cdbs") final byte[] cdb,
                                        @ForAll("dataOutSizes") final int dataOutSize) {
         ScsiResponse r = disk.run(ByteBuffer.wrap(cdb), dataOutSize < 0 ? null : ByteBuffer.allocate(dataOutSize));
@@ -77,7 +77,7 @@ class ScsiDiskPropertiesTest {
         return Arbitraries.oneOf(Arbitraries.of(-1, 0, 512, 1024, 4096), Arbitraries.integers().between(0, 70_000));
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1000)
     void read16SucceedsExactlyInsideTheDevice(@ForAll("lbas") final long lba, @ForAll("lengths") final long length) {
         ScsiResponse r = disk.run(Cdbs.rw16(ScsiOpcode.READ_16, 0, lba, length));
         boolean inside = Long.compareUnsigned(lba, BLOCKS) <= 0 && length <= BLOCKS - lba;
