@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 ManifestCommand.class,
+                ManagerCommand.class, ImageCommand.class, HostsCommand.class, TreeCommand.class,
         })
 public final class VirtmanCommand implements Runnable {
 

@@ -1,0 +1,25 @@
+package dev.virtman.cli;
+
+import dev.virtman.manager.client.ManagerClient;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** How a client command finds the manager: flags, then environment, then the local state directory. */
+final class ManagerClientOptions {
+
+    @Option(names = "--manager", paramLabel = "URL",
+            description = "Manager URL (default: $VIRTMAN_MANAGER, else the URL a local manager wrote to its state dir).")
+    String manager;
+
+    @Option(names = "--token", paramLabel = "TOKEN",
+            description = "API token (default: $VIRTMAN_TOKEN, else the state dir's token file).")
+    String token;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Manager state directory to read the URL and token from (default: ~/.local/state/virtman).")
+    Path stateDir;
+
+    ManagerClient client() {
+        return ManagerClient.locate(manager, token, stateDir);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.virtman.manager;
+
+import java.net.InetSocketAddress;
+
+/** Parsing of {@code host:port} strings (IPv6 hosts in brackets). */
+public final class Addresses {
+
+    private static final int MAX_PORT = 65_535;
+    private static final int MAX_HOST_LENGTH = 253;
+
+    private Addresses() {
+    }
+
+    /**
+     * Checks an iSCSI portal address ({@code ip:port}) and returns it unchanged.
+     *
+     * @throws IllegalArgumentException with a message naming what is wrong
+     */
+    public static String requirePortal(final String address) {
+        parse(address);
+        return address;
+    }
+
+    /** Parses {@code host:port} into an unresolved socket address. */
+    public static InetSocketAddress parse(final String address) {
+        if (address == null || address.isBlank()) {
+            throw new IllegalArgumentException("address is missing (expected ip:port)");
+        }
+        int colon = address.lastIndexOf(':');
+        if (colon <= 0 || colon == address.length() - 1) {
+            throw new IllegalArgumentException("address '" + address + "' is not ip:port");
+        }
+        String host = address.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host.contains(":")) {
+            throw new IllegalArgumentException("IPv6 address '" + address + "' needs brackets: [addr]:port");
+        }
+        if (host.isEmpty() || host.length() > MAX_HOST_LENGTH || !host.matches("[A-Za-z0-9.:_-]+")) {
+            throw new IllegalArgumentException("address '" + address + "' has an invalid host part");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("address '" + address + "' has a non-numeric port");
+        }
+        if (port < 1 || port > MAX_PORT) {
+            throw new IllegalArgumentException("address '" + address + "' has port outside 1.." + MAX_PORT);
+        }
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+}

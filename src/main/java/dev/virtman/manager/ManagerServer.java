@@ -1,0 +1,144 @@
+package dev.virtman.manager.http;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.virtman.manager.ApiToken;
+import dev.virtman.manager.Manager;
+import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.ManifestProvider;
+import dev.virtman.manager.Sha256ChunkManifestProvider;
+import dev.virtman.manager.StateDir;
+import dev.virtman.manager.store.StateStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running manager: state directory, token, store, {@link Manager}, the REST server (JDK
+ * {@link HttpServer}, one virtual thread per request) and the failure detector that fails hosts
+ * whose heartbeats stopped.
+ */
+public final class ManagerServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ManagerServer.class);
+
+    /** The detector runs this many times per heartbeat interval, bounding detection lag. */
+    private static final int CHECKS_PER_INTERVAL = 4;
+    private static final Duration MIN_CHECK_PERIOD = Duration.ofMillis(20);
+    private static final int STOP_GRACE_SECONDS = 1;
+
+    private final Manager manager;
+    private final HttpServer http;
+    private final ExecutorService requests;
+    private final ScheduledExecutorService detector;
+    private final ApiToken token;
+    private final StateDir stateDir;
+
+    private ManagerServer(final Manager manager, final HttpServer http, final ExecutorService requests,
+                          final ScheduledExecutorService detector, final ApiToken token, final StateDir stateDir) {
+        this.manager = manager;
+        this.http = http;
+        this.requests = requests;
+        this.detector = detector;
+        this.token = token;
+        this.stateDir = stateDir;
+    }
+
+    /** Starts a manager with the interim SHA-256 manifest provider. */
+    public static ManagerServer start(final ManagerConfig config) throws IOException {
+        return start(config, new Sha256ChunkManifestProvider(config.chunkSize()));
+    }
+
+    public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests) throws IOException {
+        StateDir dir = config.stateDir().create();
+        ApiToken token = ApiToken.loadOrCreate(dir.token());
+        StateStore store = StateStore.open(dir.database());
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Manager manager;
+        try {
+            manager = new Manager(config, store, manifests, metrics, InstantSource.system());
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        HttpServer http;
+        try {
+            http = HttpServer.create(config.listen(), 0);
+        } catch (IOException e) {
+            manager.close();
+            throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
+        }
+        ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
+        http.setExecutor(requests);
+        http.createContext("/", new ApiHandler(manager, token, metrics));
+        http.start();
+        ScheduledExecutorService detector = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "virtman-failure-detector");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(MIN_CHECK_PERIOD.toMillis(), config.heartbeatInterval().toMillis() / CHECKS_PER_INTERVAL);
+        detector.scheduleWithFixedDelay(() -> {
+            try {
+                manager.expireSilentHosts();
+            } catch (RuntimeException e) {
+                LOG.error("failure detector pass failed; retrying next period", e);
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+        ManagerServer server = new ManagerServer(manager, http, requests, detector, token, dir);
+        server.publishUrl();
+        LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
+                server.url(), dir.path(), config.limits().fanOut(), config.limits().sourceFanOut(),
+                config.limits().maxDepth(), config.heartbeatInterval(), config.heartbeatTimeout());
+        return server;
+    }
+
+    /** Writes the URL to the state directory so the CLI on this machine finds the manager. */
+    private void publishUrl() throws IOException {
+        var tmp = Files.createTempFile(stateDir.path(), StateDir.URL, ".tmp");
+        Files.writeString(tmp, url() + "\n");
+        Files.move(tmp, stateDir.url(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    public URI url() {
+        InetSocketAddress a = http.getAddress();
+        String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return URI.create("http://" + host + ":" + a.getPort());
+    }
+
+    public String token() {
+        return token.value();
+    }
+
+    public Manager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        detector.shutdownNow();
+        http.stop(0);
+        requests.shutdown();
+        try {
+            requests.awaitTermination(STOP_GRACE_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        manager.close();
+        LOG.info("manager stopped");
+    }
+}

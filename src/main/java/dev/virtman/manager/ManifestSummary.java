@@ -1,0 +1,13 @@
+package dev.virtman.manager;
+
+/**
+ * What the manager keeps about an image's chunk manifest. The manifest itself stays where the
+ * {@link ManifestProvider} stored it; the manager only holds the reference.
+ *
+ * @param digest      hex SHA-256 identifying the manifest (and so the image content)
+ * @param sizeBytes   image size
+ * @param chunkSize   bytes per chunk
+ * @param chunkCount  number of chunks (the last may be short)
+ * @param manifestRef opaque reference (a file path) agents and the source target resolve
+ */
+public record ManifestSummary(String digest, long sizeBytes, int chunkSize, long chunkCount, String manifestRef) { }

@@ -1,0 +1,26 @@
+package dev.virtman.manager.client;
+
+/**
+ * A manager call failed: unreachable, unauthorized, or the request was refused.
+ *
+ * @see #status()
+ */
+public final class ManagerClientException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Status for failures that never got an HTTP reply. */
+    public static final int NO_REPLY = 0;
+
+    private final int status;
+
+    public ManagerClientException(final int status, final String message, final Throwable cause) {
+        super(message, cause);
+        this.status = status;
+    }
+
+    /** HTTP status of the reply, or {@link #NO_REPLY}. */
+    public int status() {
+        return status;
+    }
+}

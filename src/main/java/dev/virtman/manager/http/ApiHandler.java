@@ -1,0 +1,280 @@
+package dev.virtman.manager.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.virtman.manager.ApiToken;
+import dev.virtman.manager.Manager;
+import dev.virtman.manager.ManagerException;
+import dev.virtman.manager.ManagerException.Reason;
+import dev.virtman.manager.api.BootProfileView;
+import dev.virtman.manager.api.ErrorBody;
+import dev.virtman.manager.api.FailureReport;
+import dev.virtman.manager.api.HeartbeatRequest;
+import dev.virtman.manager.api.Json;
+import dev.virtman.manager.api.RegisterHostRequest;
+import dev.virtman.manager.api.RegisterImageRequest;
+import dev.virtman.manager.store.StoreException;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes REST requests to the {@link Manager}. Every error becomes a JSON body
+ * {@code {"error": "..."}} with the status of its {@link Reason}; a request is authenticated
+ * before its body is read.
+ *
+ * <pre>
+ *   GET  /healthz                         (no auth)
+ *   GET  /metrics                         Prometheus text
+ *   GET|POST        /v1/images
+ *   GET|DELETE      /v1/images/{id}
+ *   GET             /v1/images/{id}/tree
+ *   GET|PUT         /v1/images/{id}/profile[?force=true]
+ *   GET|POST        /v1/hosts
+ *   GET|DELETE      /v1/hosts/{id}
+ *   POST            /v1/hosts/{id}/heartbeat
+ *   POST            /v1/failure-reports
+ * </pre>
+ */
+final class ApiHandler implements HttpHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
+
+    /** A boot profile of a 15 GB image in 64 KiB chunks is ~2 MB of JSON; nothing else is near. */
+    static final int MAX_BODY_BYTES = 8 << 20;
+    private static final String JSON = "application/json";
+    private static final int OK = 200;
+    private static final int CREATED = 201;
+    private static final int NO_CONTENT = 204;
+
+    private final Manager manager;
+    private final ApiToken token;
+    private final PrometheusMeterRegistry metrics;
+
+    ApiHandler(final Manager manager, final ApiToken token, final PrometheusMeterRegistry metrics) {
+        this.manager = manager;
+        this.token = token;
+        this.metrics = metrics;
+    }
+
+    /** A reply to send: status and JSON value (null for no body). */
+    private record Reply(int status, Object body) {
+        static Reply ok(final Object body) {
+            return new Reply(OK, body);
+        }
+    }
+
+    @Override
+    public void handle(final HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String method = exchange.getRequestMethod();
+            String path = exchange.getRequestURI().getRawPath();
+            try {
+                if (path.equals("/healthz")) {
+                    requireMethod(method, "GET");
+                    send(exchange, Reply.ok(Map.of("status", "ok")));
+                    return;
+                }
+                authenticate(exchange);
+                if (path.equals("/metrics")) {
+                    requireMethod(method, "GET");
+                    sendText(exchange, metrics.scrape());
+                    return;
+                }
+                send(exchange, route(exchange, method, segments(path)));
+            } catch (ManagerException e) {
+                sendError(exchange, e.reason().httpStatus(), e.getMessage());
+            } catch (StoreException e) {
+                LOG.error("{} {}: state store failed", method, path, e);
+                sendError(exchange, Reason.INTERNAL.httpStatus(), "state store failed, nothing changed: " + e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.error("{} {}: unexpected failure", method, path, e);
+                sendError(exchange, Reason.INTERNAL.httpStatus(), "internal error: " + e);
+            }
+        }
+    }
+
+    private Reply route(final HttpExchange ex, final String method, final List<String> seg) throws IOException {
+        if (seg.size() < 2 || !seg.get(0).equals("v1")) {
+            throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath() + " (API is under /v1)");
+        }
+        String collection = seg.get(1);
+        switch (collection) {
+            case "images" -> {
+                return images(ex, method, seg);
+            }
+            case "hosts" -> {
+                return hosts(ex, method, seg);
+            }
+            case "failure-reports" -> {
+                if (seg.size() == 2) {
+                    requireMethod(method, "POST");
+                    FailureReport r = body(ex, FailureReport.class);
+                    return Reply.ok(manager.reportFailure(r.reporter(), r.failedHostId()));
+                }
+            }
+            default -> { }
+        }
+        throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
+    }
+
+    private Reply images(final HttpExchange ex, final String method, final List<String> seg) throws IOException {
+        if (seg.size() == 2) {
+            requireMethod(method, "GET", "POST");
+            if (method.equals("GET")) {
+                return Reply.ok(manager.images());
+            }
+            RegisterImageRequest r = body(ex, RegisterImageRequest.class);
+            return new Reply(CREATED, manager.registerImage(r.name(), r.path()));
+        }
+        String id = seg.get(2);
+        if (seg.size() == 3) {
+            requireMethod(method, "GET", "DELETE");
+            if (method.equals("GET")) {
+                return Reply.ok(manager.image(id));
+            }
+            manager.removeImage(id);
+            return new Reply(NO_CONTENT, null);
+        }
+        if (seg.size() == 4 && seg.get(3).equals("tree")) {
+            requireMethod(method, "GET");
+            return Reply.ok(manager.tree(id));
+        }
+        if (seg.size() == 4 && seg.get(3).equals("profile")) {
+            requireMethod(method, "GET", "PUT");
+            if (method.equals("GET")) {
+                return Reply.ok(manager.profile(id));
+            }
+            boolean force = "true".equals(query(ex).get("force"));
+            BootProfileView p = body(ex, BootProfileView.class);
+            if (p.imageId() != null && !p.imageId().equals(id) && !p.imageId().equals(manager.image(id).id())) {
+                throw ManagerException.invalid("imageId in body does not match the path");
+            }
+            boolean created = manager.putProfile(id, p.chunks(), p.recordedBy(), force);
+            return new Reply(created ? CREATED : OK, manager.profile(id));
+        }
+        throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
+    }
+
+    private Reply hosts(final HttpExchange ex, final String method, final List<String> seg) throws IOException {
+        if (seg.size() == 2) {
+            requireMethod(method, "GET", "POST");
+            if (method.equals("GET")) {
+                return Reply.ok(manager.hosts());
+            }
+            RegisterHostRequest r = body(ex, RegisterHostRequest.class);
+            boolean created = manager.registerHost(r.hostId(), r.address(), r.labels());
+            return new Reply(created ? CREATED : OK, manager.host(r.hostId()));
+        }
+        String id = seg.get(2);
+        if (seg.size() == 3) {
+            requireMethod(method, "GET", "DELETE");
+            if (method.equals("GET")) {
+                return Reply.ok(manager.host(id));
+            }
+            manager.removeHost(id);
+            return new Reply(NO_CONTENT, null);
+        }
+        if (seg.size() == 4 && seg.get(3).equals("heartbeat")) {
+            requireMethod(method, "POST");
+            return Reply.ok(manager.heartbeat(id, body(ex, HeartbeatRequest.class)));
+        }
+        throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
+    }
+
+    private void authenticate(final HttpExchange ex) {
+        String header = ex.getRequestHeaders().getFirst("Authorization");
+        if (header == null) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            throw new ManagerException(Reason.UNAUTHORIZED,
+                    "missing bearer token: send 'Authorization: Bearer <token>' (the token is in the manager's state directory)");
+        }
+        String presented = header.regionMatches(true, 0, "Bearer ", 0, "Bearer ".length())
+                ? header.substring("Bearer ".length()).strip() : null;
+        if (!token.matches(presented)) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            throw new ManagerException(Reason.UNAUTHORIZED, "invalid bearer token");
+        }
+    }
+
+    private static <T> T body(final HttpExchange ex, final Class<T> type) throws IOException {
+        String contentType = ex.getRequestHeaders().getFirst("Content-Type");
+        if (contentType != null && !contentType.toLowerCase().startsWith(JSON)) {
+            throw new ManagerException(Reason.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be " + JSON + ", got " + contentType);
+        }
+        return Json.parse(readBounded(ex.getRequestBody()), type);
+    }
+
+    /** Reads at most {@link #MAX_BODY_BYTES}; a longer body is refused, not buffered. */
+    private static byte[] readBounded(final InputStream in) throws IOException {
+        byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+        if (body.length > MAX_BODY_BYTES) {
+            throw new ManagerException(Reason.TOO_LARGE, "request body exceeds " + MAX_BODY_BYTES + " bytes");
+        }
+        return body;
+    }
+
+    private static void requireMethod(final String method, final String... allowed) {
+        for (String a : allowed) {
+            if (a.equals(method)) {
+                return;
+            }
+        }
+        throw new ManagerException(Reason.METHOD_NOT_ALLOWED, "method " + method + " not allowed here; use "
+                + String.join(" or ", allowed));
+    }
+
+    private static List<String> segments(final String rawPath) {
+        return java.util.Arrays.stream(rawPath.split("/"))
+                .filter(s -> !s.isEmpty())
+                .map(s -> URLDecoder.decode(s, StandardCharsets.UTF_8))
+                .toList();
+    }
+
+    private static Map<String, String> query(final HttpExchange ex) {
+        String q = ex.getRequestURI().getRawQuery();
+        Map<String, String> out = new java.util.HashMap<>();
+        if (q != null) {
+            for (String pair : q.split("&")) {
+                int eq = pair.indexOf('=');
+                String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                out.put(k, v);
+            }
+        }
+        return out;
+    }
+
+    private static void send(final HttpExchange ex, final Reply reply) throws IOException {
+        if (reply.body() == null) {
+            ex.sendResponseHeaders(reply.status(), -1);
+            return;
+        }
+        byte[] bytes = Json.write(reply.body());
+        ex.getResponseHeaders().set("Content-Type", JSON);
+        ex.sendResponseHeaders(reply.status(), bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static void sendText(final HttpExchange ex, final String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        ex.sendResponseHeaders(OK, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static void sendError(final HttpExchange ex, final int status, final String message) throws IOException {
+        send(ex, new Reply(status, new ErrorBody(message)));
+    }
+}
