@@ -24,6 +24,11 @@ public final class SerialNumbers {
         return lessThan(b, a);
     }
 
+    /** A comparator-compatible serial comparison: negative when {@code a < b}; valid for values less than 2^31 apart. */
+    public static int compare(final int a, final int b) {
+        return Integer.signum(a - b);
+    }
+
     /** Whether {@code sn} lies in the window [{@code low}, {@code high}]. */
     public static boolean inWindow(final int sn, final int low, final int high) {
         return lessThanOrEqual(low, sn) && lessThanOrEqual(sn, high);
