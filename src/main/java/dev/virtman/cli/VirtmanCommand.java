@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ManifestCommand.class,
                 ManagerCommand.class, ImageCommand.class, HostsCommand.class, TreeCommand.class,
+                ServeCommand.class,
         })
 public final class VirtmanCommand implements Runnable {
 
