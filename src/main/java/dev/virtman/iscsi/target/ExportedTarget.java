@@ -1,0 +1,36 @@
+package dev.virtman.iscsi.target;
+
+import dev.virtman.iscsi.login.ChapConfig;
+import dev.virtman.iscsi.login.LoginTarget;
+import dev.virtman.scsi.ScsiCommandExecutor;
+import java.util.Set;
+
+/**
+ * One target the server exports.
+ *
+ * @param iqn               the iSCSI target name (e.g. {@code iqn.2026-11.dev.virtman:disk})
+ * @param executor          runs the SCSI commands of every session on this target (all LUNs)
+ * @param chap              CHAP credentials initiators must prove, or {@code null} for none
+ * @param allowedInitiators initiator names allowed to log in; empty means any
+ */
+public record ExportedTarget(String iqn, ScsiCommandExecutor executor, ChapConfig chap, Set<String> allowedInitiators) {
+
+    public ExportedTarget {
+        if (iqn == null || iqn.isEmpty()) {
+            throw new IllegalArgumentException("target needs a name");
+        }
+        if (executor == null) {
+            throw new IllegalArgumentException("target needs an executor");
+        }
+        allowedInitiators = allowedInitiators == null ? Set.of() : Set.copyOf(allowedInitiators);
+    }
+
+    /** A target without authentication, open to every initiator. */
+    public static ExportedTarget open(final String iqn, final ScsiCommandExecutor executor) {
+        return new ExportedTarget(iqn, executor, null, Set.of());
+    }
+
+    LoginTarget loginTarget() {
+        return new LoginTarget(iqn, chap, allowedInitiators);
+    }
+}

@@ -1,0 +1,261 @@
+package dev.virtman.iscsi.target;
+
+import dev.virtman.iscsi.pdu.Pdu;
+import dev.virtman.iscsi.pdu.PduEncoder;
+import dev.virtman.iscsi.pdu.ScsiResponseHeader;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single writer of one connection. Producers (the reader, command workers) queue target PDUs;
+ * the writer drains whatever has accumulated, stamps the sequence numbers, encodes, and hands the
+ * whole batch to one gathering write, so under load many responses share a syscall.
+ *
+ * <p>StatSN is assigned here, in wire order, which is what RFC 7143 §4.2.2.2 requires of it:
+ * every target PDU has StatSN/ExpCmdSN/MaxCmdSN at bytes 24/28/32; a status-bearing PDU takes
+ * the next StatSN, R2T and target NOP-In carry it without advancing it (§11.8.3, §11.19.4),
+ * Data-In without status carries only ExpCmdSN/MaxCmdSN. The queue is bounded in bytes:
+ * producers wait while the peer is not reading.
+ */
+final class ResponseWriter implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ResponseWriter.class);
+
+    /** All target PDUs share these offsets (§11.4, §11.7.2, §11.8, §11.11, §11.13, §11.15, §11.17, §11.19). */
+    private static final int STAT_SN_OFFSET = ScsiResponseHeader.STAT_SN_OFFSET;
+    private static final int EXP_CMD_SN_OFFSET = ScsiResponseHeader.EXP_CMD_SN_OFFSET;
+    private static final int MAX_CMD_SN_OFFSET = ScsiResponseHeader.MAX_CMD_SN_OFFSET;
+    /** Upper bound of PDUs per gathering write batch; keeps one batch's iovec list reasonable. */
+    private static final int MAX_BATCH = 512;
+
+    /** How the writer fills a PDU's sequence-number fields. */
+    enum Sequencing {
+        /** StatSN = next, then advance; plus ExpCmdSN, MaxCmdSN. */
+        STATUS,
+        /** StatSN = next without advancing; plus ExpCmdSN, MaxCmdSN. */
+        PEEK_STAT_SN,
+        /** Only ExpCmdSN and MaxCmdSN (Data-In without status). */
+        WINDOW_ONLY
+    }
+
+    /** One queued PDU; {@code onDone} runs once it is written or dropped (e.g. to release budget). */
+    record Outbound(Pdu pdu, Sequencing sequencing, Runnable onDone) {
+        Outbound(final Pdu pdu, final Sequencing sequencing) {
+            this(pdu, sequencing, null);
+        }
+    }
+
+    /** Where ExpCmdSN and MaxCmdSN come from at the moment a PDU is written. */
+    interface CommandWindowView {
+        int expCmdSN();
+
+        int maxCmdSN();
+    }
+
+    private final SocketChannel channel;
+    private final PduEncoder encoder;
+    private final long maxQueuedBytes;
+    private final LongConsumer bytesWritten;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    private final Condition notFull = lock.newCondition();
+    private final ArrayDeque<Outbound> queue = new ArrayDeque<>();
+    private long queuedBytes;
+    private boolean closed;
+    private boolean closeWhenDrained;
+    private volatile CommandWindowView window;
+    private int statSN;
+    private final Runnable onClosed;
+
+    ResponseWriter(final SocketChannel channel, final PduEncoder encoder, final long maxQueuedBytes,
+                   final LongConsumer bytesWritten, final Runnable onClosed) {
+        this.channel = channel;
+        this.encoder = encoder;
+        this.maxQueuedBytes = maxQueuedBytes;
+        this.bytesWritten = bytesWritten;
+        this.onClosed = onClosed;
+    }
+
+    void window(final CommandWindowView view) {
+        this.window = view;
+    }
+
+    /** Sets the next StatSN (chosen by the target in the first login response, §11.13.4). */
+    void initialStatSN(final int value) {
+        lock.lock();
+        try {
+            statSN = value;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Queues one PDU; waits while the queue is full. False if the connection is closed. */
+    boolean send(final Outbound pdu) {
+        return sendAll(List.of(pdu));
+    }
+
+    /**
+     * Queues PDUs that must go out together and in this order (a task's Data-In and status).
+     * False, and every {@code onDone} run, if the connection is closed.
+     */
+    boolean sendAll(final List<Outbound> pdus) {
+        long bytes = 0;
+        for (Outbound o : pdus) {
+            bytes += o.pdu().data().remaining() + ScsiResponseHeader.LENGTH;
+        }
+        lock.lock();
+        try {
+            while (!closed && !closeWhenDrained && queuedBytes > 0 && queuedBytes + bytes > maxQueuedBytes) {
+                notFull.awaitUninterruptibly();
+            }
+            if (closed || closeWhenDrained) {
+                pdus.forEach(ResponseWriter::done);
+                return false;
+            }
+            queue.addAll(pdus);
+            queuedBytes += bytes;
+            notEmpty.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes what is queued, then closes the connection (after a Logout Response or failed login). */
+    void closeAfterDrain() {
+        lock.lock();
+        try {
+            closeWhenDrained = true;
+            notEmpty.signal();
+            notFull.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes now, dropping what is queued. */
+    void close() {
+        List<Outbound> dropped;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            dropped = new ArrayList<>(queue);
+            queue.clear();
+            queuedBytes = 0;
+            notEmpty.signalAll();
+            notFull.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        dropped.forEach(ResponseWriter::done);
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("close: {}", e.toString());
+        }
+        onClosed.run();
+    }
+
+    @Override
+    public void run() {
+        List<Outbound> batch = new ArrayList<>();
+        List<ByteBuffer> wire = new ArrayList<>();
+        try {
+            while (true) {
+                boolean finish;
+                lock.lock();
+                try {
+                    while (queue.isEmpty() && !closed && !closeWhenDrained) {
+                        notEmpty.awaitUninterruptibly();
+                    }
+                    if (closed) {
+                        return;
+                    }
+                    long bytes = 0;
+                    while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+                        Outbound o = queue.poll();
+                        bytes += o.pdu().data().remaining() + ScsiResponseHeader.LENGTH;
+                        batch.add(o);
+                    }
+                    queuedBytes -= bytes;
+                    notFull.signalAll();
+                    finish = closeWhenDrained && queue.isEmpty();
+                    stamp(batch);
+                } finally {
+                    lock.unlock();
+                }
+                for (Outbound o : batch) {
+                    encoder.encode(o.pdu(), wire);
+                }
+                long written = writeFully(wire);
+                bytesWritten.accept(written);
+                batch.forEach(ResponseWriter::done);
+                batch.clear();
+                wire.clear();
+                if (finish) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("connection write failed: {}", e.toString());
+        } finally {
+            batch.forEach(ResponseWriter::done);
+            close();
+        }
+    }
+
+    /** Fills sequence numbers in wire order; called with the lock held. */
+    private void stamp(final List<Outbound> batch) {
+        CommandWindowView w = window;
+        for (Outbound o : batch) {
+            ByteBuffer bhs = o.pdu().bhs();
+            switch (o.sequencing()) {
+                case STATUS -> bhs.putInt(STAT_SN_OFFSET, statSN++);
+                case PEEK_STAT_SN -> bhs.putInt(STAT_SN_OFFSET, statSN);
+                case WINDOW_ONLY -> {
+                }
+                default -> throw new IllegalStateException();
+            }
+            if (w != null) {
+                bhs.putInt(EXP_CMD_SN_OFFSET, w.expCmdSN());
+                bhs.putInt(MAX_CMD_SN_OFFSET, w.maxCmdSN());
+            }
+        }
+    }
+
+    private long writeFully(final List<ByteBuffer> wire) throws IOException {
+        ByteBuffer[] buffers = wire.toArray(new ByteBuffer[0]);
+        long total = 0;
+        int first = 0;
+        while (first < buffers.length) {
+            total += channel.write(buffers, first, buffers.length - first);
+            while (first < buffers.length && !buffers[first].hasRemaining()) {
+                first++;
+            }
+        }
+        return total;
+    }
+
+    private static void done(final Outbound o) {
+        if (o.onDone() != null) {
+            try {
+                o.onDone().run();
+            } catch (RuntimeException e) {
+                LOG.warn("completion callback failed", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.virtman.iscsi.target;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The target server's counters, registered in a Micrometer {@link MeterRegistry}. */
+final class TargetMetrics {
+
+    final AtomicInteger openSessions = new AtomicInteger();
+    final AtomicInteger openConnections = new AtomicInteger();
+    final Counter commands;
+    final Counter bytesRead;
+    final Counter bytesWritten;
+    final Counter rejects;
+    final Counter loginFailures;
+
+    TargetMetrics(final MeterRegistry registry) {
+        Gauge.builder("virtman.iscsi.target.sessions", openSessions, AtomicInteger::get)
+                .description("iSCSI sessions in the full feature phase").register(registry);
+        Gauge.builder("virtman.iscsi.target.connections", openConnections, AtomicInteger::get)
+                .description("TCP connections open").register(registry);
+        commands = Counter.builder("virtman.iscsi.target.commands").description("SCSI commands received").register(registry);
+        bytesRead = Counter.builder("virtman.iscsi.target.read.bytes").baseUnit("bytes")
+                .description("data bytes sent to initiators (Data-In)").register(registry);
+        bytesWritten = Counter.builder("virtman.iscsi.target.written.bytes").baseUnit("bytes")
+                .description("data bytes received from initiators (immediate data and Data-Out)").register(registry);
+        rejects = Counter.builder("virtman.iscsi.target.rejects").description("Reject PDUs sent").register(registry);
+        loginFailures = Counter.builder("virtman.iscsi.target.login.failures").description("failed logins").register(registry);
+    }
+}
