@@ -1,0 +1,182 @@
+package dev.virtman.iscsi.initiator;
+
+import dev.virtman.block.BlockDevice;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A remote logical unit as a read-only {@link BlockDevice}: the bottom of an agent's stack
+ * when its parent is another agent or the source. {@code size()} comes from READ CAPACITY;
+ * {@link #read} becomes READ(16) commands of at most {@link #maxTransferBytes()} each (the
+ * target's Block Limits MAXIMUM TRANSFER LENGTH, capped by {@link InitiatorOptions#maxReadBytes()}),
+ * all submitted before any is awaited so they pipeline inside the target's command window.
+ * Thread-safe: concurrent reads share the session.
+ *
+ * <p>MaxBurstLength does not limit a READ: it bounds one Data-In <em>sequence</em>
+ * (RFC 7143 §13.13), and the target splits a larger transfer into several sequences itself.
+ */
+public final class IscsiBlockDevice implements BlockDevice {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IscsiBlockDevice.class);
+
+    private final IscsiSession session;
+    private final int lun;
+    private final Capacity capacity;
+    private final int maxTransferBytes;
+    private final boolean ownsSession;
+    private final String description;
+
+    private IscsiBlockDevice(final IscsiSession session, final int lun, final Capacity capacity,
+                             final int maxTransferBytes, final boolean ownsSession, final String description) {
+        this.session = session;
+        this.lun = lun;
+        this.capacity = capacity;
+        this.maxTransferBytes = maxTransferBytes;
+        this.ownsSession = ownsSession;
+        this.description = description;
+    }
+
+    /**
+     * Logs in to the URL's target and opens its LUN. Credentials in the URL mean one-way CHAP
+     * unless {@code options} already carry CHAP credentials.
+     */
+    public static IscsiBlockDevice open(final IscsiUrl url, final InitiatorOptions options) throws IOException {
+        InitiatorOptions effective = options;
+        if (url.hasCredentials() && options.chap() == null) {
+            if (url.password() == null) {
+                throw new IllegalArgumentException("iSCSI URL " + url + " names a user but no password");
+            }
+            effective = options.withChap(ChapCredentials.oneWay(url.user(), url.password()));
+        }
+        IscsiSession session = IscsiSession.open(url.host(), url.port(), url.targetName(), effective);
+        try {
+            return attach(session, url.lun(), true, url.toRedactedString());
+        } catch (IOException | RuntimeException e) {
+            session.close();
+            throw e;
+        }
+    }
+
+    /** Opens {@code lun} over an existing session; {@code ownsSession} closes the session with the device. */
+    public static IscsiBlockDevice attach(final IscsiSession session, final int lun, final boolean ownsSession,
+                                          final String description) throws IOException {
+        InquiryInfo inquiry = session.inquiry(lun);
+        if (!inquiry.isDisk()) {
+            throw new IscsiException(description + ": LUN " + lun + " is not a disk (peripheral qualifier "
+                    + inquiry.peripheralQualifier() + ", device type 0x" + Integer.toHexString(inquiry.deviceType()) + ")");
+        }
+        Capacity capacity = session.readCapacity(lun);
+        BlockLimitsPage limits = session.blockLimits(lun);
+        long max = session.options().maxReadBytes();
+        if (limits.maxTransferBlocks() > 0) {
+            max = Math.min(max, limits.maxTransferBlocks() * capacity.blockSize());
+        }
+        int maxTransfer = (int) Math.max(capacity.blockSize(), max / capacity.blockSize() * capacity.blockSize());
+        LOG.info("{}: {} {} {}, {} blocks of {} bytes, reads of up to {} bytes", description, inquiry.vendor(),
+                inquiry.product(), inquiry.revision(), capacity.blocks(), capacity.blockSize(), maxTransfer);
+        return new IscsiBlockDevice(session, lun, capacity, maxTransfer, ownsSession, description);
+    }
+
+    public IscsiSession session() {
+        return session;
+    }
+
+    public int lun() {
+        return lun;
+    }
+
+    /** Largest READ issued as one command. */
+    public int maxTransferBytes() {
+        return maxTransferBytes;
+    }
+
+    @Override
+    public long size() {
+        return capacity.bytes();
+    }
+
+    @Override
+    public int logicalBlockSize() {
+        return capacity.blockSize();
+    }
+
+    @Override
+    public void read(final long offset, final ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        if (offset < 0 || offset > size() - length) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " outside device of " + size() + " bytes");
+        }
+        int block = capacity.blockSize();
+        if (offset % block == 0 && length % block == 0) {
+            readAligned(offset, dst);
+            dst.position(dst.limit());
+            return;
+        }
+        // Unaligned: read the covering blocks, copy out the requested bytes.
+        long start = offset / block * block;
+        long end = (offset + length + block - 1) / block * block;
+        if (end - start > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("unaligned read too large: " + length);
+        }
+        ByteBuffer whole = ByteBuffer.allocate((int) (end - start));
+        readAligned(start, whole);
+        dst.put(whole.slice((int) (offset - start), length));
+    }
+
+    /** Reads {@code dst.remaining()} bytes (block multiple) at block-aligned {@code offset}; position unchanged. */
+    private void readAligned(final long offset, final ByteBuffer dst) throws IOException {
+        int block = capacity.blockSize();
+        int length = dst.remaining();
+        List<CompletableFuture<Integer>> futures = new ArrayList<>();
+        List<ByteBuffer> slices = new ArrayList<>();
+        for (int done = 0; done < length; done += maxTransferBytes) {
+            int n = Math.min(maxTransferBytes, length - done);
+            ByteBuffer slice = dst.slice(dst.position() + done, n);
+            slices.add(slice);
+            futures.add(session.read(lun, (offset + done) / block, n / block, slice));
+        }
+        IOException failure = null;
+        for (int i = 0; i < futures.size(); i++) {
+            ByteBuffer slice = slices.get(i);
+            long sliceOffset = offset + (long) i * maxTransferBytes;
+            try {
+                int got;
+                try {
+                    got = session.await(futures.get(i));
+                } catch (ScsiStatusException e) {
+                    // UNIT ATTENTION after a reinstated session, BUSY, ...: execute() retries those
+                    got = session.execute(lun, ScsiCdbs.read16(sliceOffset / block, slice.remaining() / block), slice,
+                            "READ(16) lba " + sliceOffset / block);
+                }
+                if (got != slice.remaining()) {
+                    throw new IscsiException(description + ": short read at byte " + sliceOffset + ": " + got + " of "
+                            + slice.remaining() + " bytes");
+                }
+            } catch (IOException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (ownsSession) {
+            session.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "IscsiBlockDevice[" + description + "]";
+    }
+}
