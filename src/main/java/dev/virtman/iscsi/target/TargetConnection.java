@@ -93,6 +93,7 @@ final class TargetConnection implements Runnable {
     private final AtomicBoolean sessionCounted = new AtomicBoolean();
 
     private volatile Phase phase = Phase.LOGIN;
+    private volatile long loggedOutNanos;
     private volatile long lastReceiveNanos = acceptedNanos;
     private volatile long pingSentNanos;
     private volatile int pingTag = RESERVED_TAG;
@@ -130,7 +131,11 @@ final class TargetConnection implements Runnable {
         } catch (RuntimeException e) {
             LOG.warn("connection failed", e);
         } finally {
-            close();
+            if (phase == Phase.LOGGED_OUT) {
+                writer.closeAfterDrain(); // a Reject or Logout Response is still to go out
+            } else {
+                close();
+            }
             context.metrics().openConnections.decrementAndGet();
         }
     }
@@ -169,7 +174,7 @@ final class TargetConnection implements Runnable {
         if (m.error().streamStillFramed()) {
             return true;
         }
-        phase = Phase.LOGGED_OUT;
+        enterLoggedOut();
         writer.closeAfterDrain();
         return false;
     }
@@ -203,7 +208,7 @@ final class TargetConnection implements Runnable {
                     ResponseWriter.Sequencing.STATUS));
             case LoginNegotiator.Step.Fail f -> {
                 context.metrics().loginFailures.increment();
-                phase = Phase.LOGGED_OUT;
+                enterLoggedOut();
                 writer.send(new ResponseWriter.Outbound(f.response(), ResponseWriter.Sequencing.STATUS));
                 writer.closeAfterDrain();
             }
@@ -601,7 +606,7 @@ final class TargetConnection implements Runnable {
             windowDone(immediate);
             writer.send(new ResponseWriter.Outbound(Pdu.of(resp), ResponseWriter.Sequencing.STATUS));
             if (close) {
-                phase = Phase.LOGGED_OUT;
+                enterLoggedOut();
                 writer.closeAfterDrain();
             }
         });
@@ -727,7 +732,7 @@ final class TargetConnection implements Runnable {
             closing = true;
         }
         if (closing) {
-            phase = Phase.LOGGED_OUT;
+            enterLoggedOut();
         }
         CompletableFuture<?>[] running = tasks.values().stream().map(t -> t.done).toArray(CompletableFuture[]::new);
         // §6.5? the logout response follows the responses of the commands still running
@@ -762,6 +767,10 @@ final class TargetConnection implements Runnable {
             close();
             return;
         }
+        if (p == Phase.LOGGED_OUT && now - loggedOutNanos > tuning.nopInTimeout().toNanos()) {
+            close(); // the peer does not read its last PDUs
+            return;
+        }
         if (p != Phase.FULL_FEATURE) {
             return;
         }
@@ -786,6 +795,12 @@ final class TargetConnection implements Runnable {
     private static int pingTagFor(final long now) {
         int tag = (int) (now >>> 20) | 0x4000_0000;
         return tag == RESERVED_TAG ? 1 : tag;
+    }
+
+    /** Stops taking PDUs; the writer sends what is queued and then closes (bounded by {@link #tick}). */
+    private void enterLoggedOut() {
+        loggedOutNanos = System.nanoTime();
+        phase = Phase.LOGGED_OUT;
     }
 
     /** Closes the connection now; running commands finish but their responses are dropped. */
