@@ -110,6 +110,35 @@ final class PresenceBitmap implements AutoCloseable {
         }
     }
 
+    /**
+     * Counts the chunks a bitmap file marks present without opening it for writing; 0 when the
+     * file is missing or does not belong to {@code manifest}.
+     */
+    static int countPresent(final Path file, final ChunkManifest manifest) throws IOException {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        int count = manifest.chunkCount();
+        int wordCount = (count + Long.SIZE - 1) / Long.SIZE;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (validate(ch, manifest, HEADER_LENGTH + (long) wordCount * Long.BYTES) != null) {
+                return 0;
+            }
+            ByteBuffer bits = ByteBuffer.allocate(wordCount * Long.BYTES).order(ByteOrder.BIG_ENDIAN);
+            readFully(ch, bits, HEADER_LENGTH);
+            bits.flip();
+            int present = 0;
+            for (int w = 0; w < wordCount; w++) {
+                long word = bits.getLong();
+                if (w == wordCount - 1 && count % Long.SIZE != 0) {
+                    word &= (1L << (count % Long.SIZE)) - 1;
+                }
+                present += Long.bitCount(word);
+            }
+            return present;
+        }
+    }
+
     private static String validate(final FileChannel ch, final ChunkManifest manifest, final long expectedLength)
             throws IOException {
         if (ch.size() != expectedLength) {
