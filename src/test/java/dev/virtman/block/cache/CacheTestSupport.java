@@ -1,7 +1,7 @@
 package dev.virtman.block.cache;
 
 import dev.virtman.block.BlockDevice;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +16,7 @@ final class CacheTestSupport {
     private CacheTestSupport() {
     }
 
-    static ParentSet parents(final SimpleMeterRegistry registry, final BlockDevice... devices) {
+    static ParentSet parents(final MeterRegistry registry, final BlockDevice... devices) {
         List<ParentSet.Named> named = new ArrayList<>();
         for (int i = 0; i < devices.length; i++) {
             named.add(new ParentSet.Named("p" + i, devices[i]));

@@ -189,6 +189,26 @@ class ChunkCacheTest {
     }
 
     @Test
+    void prometheusScrapeNamesTheCacheAndParentMeters() throws IOException {
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus =
+                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        fetcher.close();
+        fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(prometheus, upstream), CacheTestSupport.QUICK);
+        ChunkCache cache = open(ChunkCache.Options.defaults(prometheus));
+        read(cache, 0, 2 * CHUNK);
+        cache.flush();
+        String tag = "image=\"" + manifest.imageIdHex().substring(0, 16) + "\"";
+        assertThat(prometheus.scrape())
+                .contains("virtman_cache_chunks_present{" + tag + "} 2.0")
+                .contains("virtman_cache_misses_total{" + tag + "} 2.0")
+                .contains("virtman_cache_served_bytes_total{" + tag + "} " + (2.0 * CHUNK))
+                .contains("virtman_parent_fetch_bytes_total{parent=\"p0\"} " + (2.0 * CHUNK))
+                .contains("virtman_parent_fetch_failures_total{parent=\"p0\",reason=\"timeout\"} 0.0")
+                .contains("virtman_parent_fetch_latency_seconds_count{parent=\"p0\"} 2");
+    }
+
+    @Test
     void metricsAreExported() throws IOException {
         ChunkCache cache = open();
         read(cache, 0, 2 * CHUNK);
