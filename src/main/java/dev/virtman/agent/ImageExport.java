@@ -1,0 +1,179 @@
+package dev.virtman.agent;
+
+import dev.virtman.block.BlockDevice;
+import dev.virtman.block.cache.CacheStats;
+import dev.virtman.block.cache.ChunkCache;
+import dev.virtman.block.cache.ChunkFetcher;
+import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.block.cache.ParentSet;
+import dev.virtman.block.manifest.ChunkManifest;
+import dev.virtman.scsi.DiskIdentity;
+import dev.virtman.scsi.LunTable;
+import dev.virtman.scsi.ScsiDisk;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One image's data path on an agent, bottom to top:
+ * <pre>
+ *   parents (iscsi:// | file://, preference order) -- upstream cap
+ *     -> ChunkFetcher (timeout, SHA-256 verify, failover)   [ParentSet]
+ *     -> ChunkCache (sparse file + presence bitmap)        [cache dir/name]
+ *     -> downstream cap
+ *     -> ScsiDisk (read-only, identity from the image id) -> LunTable (LUN 0)
+ * </pre>
+ * Every agent exporting the same image reports the same SCSI identity (derived from the image
+ * id), so an initiator that reconnects to a restarted agent sees the same disk.
+ */
+public final class ImageExport implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(ImageExport.class);
+
+    private final ImageConfig config;
+    private final ChunkManifest manifest;
+    private final ChunkCache cache;
+    private final UpstreamSwitch upstream;
+    private final LunTable luns;
+    private final ParentConnector connector;
+    private final TokenBucket upstreamCap;
+    private final FetchPolicy policy;
+    private final MeterRegistry registry;
+    private volatile List<String> parents;
+
+    private ImageExport(final ImageConfig config, final ChunkManifest manifest, final ChunkCache cache,
+                        final UpstreamSwitch upstream, final LunTable luns, final ParentConnector connector,
+                        final TokenBucket upstreamCap, final FetchPolicy policy, final MeterRegistry registry) {
+        this.config = config;
+        this.manifest = manifest;
+        this.cache = cache;
+        this.upstream = upstream;
+        this.luns = luns;
+        this.connector = connector;
+        this.upstreamCap = upstreamCap;
+        this.policy = policy;
+        this.registry = registry;
+        this.parents = config.parents();
+    }
+
+    /**
+     * Builds the stack and opens (or reopens) the image's cache in {@code cacheRoot/name}.
+     * Parents connect lazily, so this succeeds while they are down.
+     *
+     * @param upstreamCap   shared bucket of all fetches, or null
+     * @param downstreamCap shared bucket of all exports, or null
+     */
+    public static ImageExport open(final ImageConfig config, final ChunkManifest manifest, final Path cacheRoot,
+                                   final ParentConnector connector, final TokenBucket upstreamCap,
+                                   final TokenBucket downstreamCap, final FetchPolicy policy,
+                                   final ChunkCache.Options cacheOptions) throws IOException {
+        MeterRegistry registry = cacheOptions.registry();
+        ChunkFetcher fetcher = fetcher(config.parents(), manifest, connector, upstreamCap, policy, registry);
+        UpstreamSwitch upstream = new UpstreamSwitch(fetcher);
+        ChunkCache cache = ChunkCache.open(cacheRoot.resolve(config.name()), manifest, upstream, cacheOptions);
+        BlockDevice exported = RateLimitedBlockDevice.wrap(cache, downstreamCap);
+        DiskIdentity identity = DiskIdentity.fromName(manifest.imageIdHex()).withForcedReadOnly(true);
+        LunTable luns = new LunTable(List.of(new ScsiDisk(exported, identity)));
+        return new ImageExport(config, manifest, cache, upstream, luns, connector, upstreamCap, policy, registry);
+    }
+
+    private static ChunkFetcher fetcher(final List<String> urls, final ChunkManifest manifest,
+                                        final ParentConnector connector, final TokenBucket upstreamCap,
+                                        final FetchPolicy policy, final MeterRegistry registry) {
+        List<ParentSet.Named> named = new ArrayList<>(urls.size());
+        for (String url : urls) {
+            BlockDevice parent = new LazyParentDevice(url, manifest.imageSize(), connector);
+            named.add(new ParentSet.Named(url, RateLimitedBlockDevice.wrap(parent, upstreamCap)));
+        }
+        return new ChunkFetcher(manifest, new ParentSet(named, policy.parentCooldown(), registry), policy);
+    }
+
+    public ImageConfig config() {
+        return config;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public String iqn() {
+        return config.iqn();
+    }
+
+    public ChunkManifest manifest() {
+        return manifest;
+    }
+
+    public ChunkCache cache() {
+        return cache;
+    }
+
+    /** The SCSI executor the iSCSI target runs this image's commands on. */
+    public LunTable luns() {
+        return luns;
+    }
+
+    public List<String> parents() {
+        return parents;
+    }
+
+    public ParentSet parentSet() {
+        return upstream.current().parents();
+    }
+
+    public CacheStats stats() {
+        return cache.stats();
+    }
+
+    /**
+     * Moves future fetches to {@code urls} (preference order, source last). Fetches in flight
+     * finish on the old parents, whose connections are then closed.
+     */
+    public synchronized void replaceParents(final List<String> urls) {
+        if (urls.isEmpty() || urls.equals(parents)) {
+            return;
+        }
+        ChunkFetcher next = fetcher(urls, manifest, connector, upstreamCap, policy, registry);
+        ChunkFetcher old = upstream.swap(next);
+        parents = List.copyOf(urls);
+        LOG.info("image {}: parents now {}", config.name(), urls);
+        old.close();
+        Thread.ofVirtual().name("close-parents-" + config.name()).start(() -> closeParents(old, policy));
+    }
+
+    private static void closeParents(final ChunkFetcher old, final FetchPolicy policy) {
+        try {
+            // Let fetches still running on the old parents finish before their connections go.
+            Thread.sleep(policy.attemptTimeout().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeAll(old.parents());
+    }
+
+    private static void closeAll(final ParentSet set) {
+        for (ParentSet.Parent p : set.parents()) {
+            try {
+                p.device().close();
+            } catch (IOException e) {
+                LOG.debug("closing parent {}: {}", p.name(), e.toString());
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            cache.close();
+        } finally {
+            ChunkFetcher f = upstream.current();
+            f.close();
+            closeAll(f.parents());
+        }
+    }
+}

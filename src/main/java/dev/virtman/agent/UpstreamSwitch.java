@@ -1,0 +1,36 @@
+package dev.virtman.agent;
+
+import dev.virtman.block.cache.ChunkFetcher;
+import dev.virtman.block.cache.VerifiedChunkSource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The chunk source a cache fetches through, swappable while VMs read: when the manager moves an
+ * agent to other parents, new fetches go to the new {@link ChunkFetcher} at once and fetches in
+ * flight finish on the old one. The cache never notices; only the upstream changes.
+ */
+final class UpstreamSwitch implements VerifiedChunkSource {
+    private volatile ChunkFetcher current;
+
+    UpstreamSwitch(final ChunkFetcher first) {
+        this.current = first;
+    }
+
+    ChunkFetcher current() {
+        return current;
+    }
+
+    /** Installs {@code next} and returns the fetcher it replaced (the caller closes it). */
+    ChunkFetcher swap(final ChunkFetcher next) {
+        ChunkFetcher old = current;
+        current = next;
+        return old;
+    }
+
+    @Override
+    public ByteBuffer fetch(final int index) throws IOException {
+        return current.fetch(index);
+    }
+}
