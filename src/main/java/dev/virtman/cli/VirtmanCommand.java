@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 ManifestCommand.class,
                 ManagerCommand.class, ImageCommand.class, HostsCommand.class, TreeCommand.class,
                 ServeCommand.class,
+                AgentCommand.class,
         })
 public final class VirtmanCommand implements Runnable {
 

@@ -1,0 +1,155 @@
+package dev.virtman.agent;
+
+import dev.virtman.block.cache.CacheStats;
+import dev.virtman.block.cache.ChunkCache;
+import dev.virtman.block.cache.ParentSet;
+import dev.virtman.block.manifest.ChunkManifest;
+import dev.virtman.block.manifest.ManifestFormat;
+import dev.virtman.iscsi.target.ExportedTarget;
+import dev.virtman.iscsi.target.IscsiTargetServer;
+import dev.virtman.iscsi.target.TargetServerConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A VirtMan agent: for each configured image, the {@link ImageExport} stack (parents, verify,
+ * cache), all exported as read-only targets on one iSCSI portal, plus the metrics endpoint.
+ * Local VMs (QEMU {@code iscsi://}) and child agents log in to that portal; a child agent lists
+ * this agent's export as its parent, so agents chain to any depth.
+ *
+ * <p>The upstream and downstream caps are one token bucket each, shared by all images: the caps
+ * describe the host's links, not an image.
+ */
+public final class Agent implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    /** Largest single transfer either bucket must admit at once: one chunk or one SCSI read. */
+    private static final int LARGEST_TRANSFER = ChunkManifest.MAX_CHUNK_SIZE;
+
+    private final AgentConfig config;
+    private final PrometheusMeterRegistry registry;
+    private final List<ImageExport> images;
+    private final IscsiTargetServer server;
+    private final MetricsEndpoint metrics;
+
+    private Agent(final AgentConfig config, final PrometheusMeterRegistry registry, final List<ImageExport> images,
+                  final IscsiTargetServer server, final MetricsEndpoint metrics) {
+        this.config = config;
+        this.registry = registry;
+        this.images = List.copyOf(images);
+        this.server = server;
+        this.metrics = metrics;
+    }
+
+    /** Opens every image's cache, starts the iSCSI portal and the metrics endpoint. */
+    public static Agent start(final AgentConfig config) throws IOException {
+        return start(config, new ParentConnector());
+    }
+
+    static Agent start(final AgentConfig config, final ParentConnector connector) throws IOException {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        TokenBucket upstream = BandwidthCap.bucket(config.upstreamBytesPerSecond(), LARGEST_TRANSFER);
+        TokenBucket downstream = BandwidthCap.bucket(config.downstreamBytesPerSecond(), LARGEST_TRANSFER);
+        ChunkCache.Options cacheOptions = ChunkCache.Options.defaults(registry);
+        List<ImageExport> images = new ArrayList<>();
+        IscsiTargetServer server = null;
+        MetricsEndpoint metrics = null;
+        try {
+            for (ImageConfig image : config.images()) {
+                ChunkManifest manifest = ManifestFormat.read(image.manifest());
+                images.add(ImageExport.open(image, manifest, config.cacheDir(), connector, upstream, downstream,
+                        config.fetchPolicy(), cacheOptions));
+            }
+            List<ExportedTarget> targets = images.stream()
+                    .map(i -> ExportedTarget.open(i.iqn(), i.luns())).toList();
+            server = IscsiTargetServer.start(new TargetServerConfig(config.portal(), targets), registry);
+            Agent agent = new Agent(config, registry, images, server, null);
+            if (config.metrics() != null) {
+                metrics = MetricsEndpoint.start(config.metrics(), registry, agent::status);
+                agent = new Agent(config, registry, images, server, metrics);
+            }
+            LOG.info("agent exporting {} on {}", images.stream().map(ImageExport::iqn).toList(), server.localAddress());
+            return agent;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(metrics);
+            closeQuietly(server);
+            images.forEach(Agent::closeQuietly);
+            throw e;
+        }
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    /** The bound iSCSI portal (the real port when the config asked for port 0). */
+    public InetSocketAddress portal() {
+        return server.localAddress();
+    }
+
+    /** The bound metrics address, or null when the agent has no metrics endpoint. */
+    public InetSocketAddress metricsAddress() {
+        return metrics == null ? null : metrics.address();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public List<ImageExport> images() {
+        return images;
+    }
+
+    public ImageExport image(final String name) {
+        return images.stream().filter(i -> i.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no image " + name));
+    }
+
+    /** The URL a VM or child agent uses for {@code image}: {@code iscsi://HOST:PORT/IQN/0}. */
+    public String exportUrl(final String image) {
+        InetSocketAddress a = portal();
+        return "iscsi://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/" + image(image).iqn() + "/0";
+    }
+
+    public AgentStatus status() {
+        List<AgentStatus.Image> list = new ArrayList<>();
+        for (ImageExport i : images) {
+            CacheStats s = i.stats();
+            List<AgentStatus.Parent> parents = new ArrayList<>();
+            for (ParentSet.Parent p : i.parentSet().parents()) {
+                parents.add(new AgentStatus.Parent(p.name(), (long) p.bytesFetched()));
+            }
+            list.add(new AgentStatus.Image(i.name(), i.iqn(), i.manifest().imageIdHex(), i.manifest().imageSize(),
+                    i.manifest().chunkSize(), s.chunkCount(), s.presentChunks(), s.hits(), s.misses(), s.fetches(),
+                    s.bytesServed(), parents));
+        }
+        InetSocketAddress a = portal();
+        return new AgentStatus(a.getAddress().getHostAddress() + ":" + a.getPort(), server.sessionCount(), list);
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(metrics);
+        closeQuietly(server);
+        images.forEach(Agent::closeQuietly);
+        registry.close();
+    }
+
+    private static void closeQuietly(final AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing {}: {}", c, e.toString());
+        }
+    }
+}

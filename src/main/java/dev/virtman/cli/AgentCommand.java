@@ -1,0 +1,136 @@
+package dev.virtman.cli;
+
+import dev.virtman.agent.Agent;
+import dev.virtman.agent.AgentConfig;
+import dev.virtman.agent.BandwidthCap;
+import dev.virtman.agent.ImageConfig;
+import dev.virtman.block.cache.FetchPolicy;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code virtman agent}: fetch images lazily from parents, verify, cache, and re-export them as
+ * read-only iSCSI targets for local VMs and child agents. Runs until SIGTERM/SIGINT.
+ */
+@Command(name = "agent", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Cache images fetched from parents (verified against their chunk manifests) and export "
+                + "them read-only over iSCSI to local VMs and child agents.",
+                "Example: virtman agent --portal 127.0.0.2:3260 --cache-dir /var/cache/virtman "
+                        + "--image debian --manifest debian.manifest "
+                        + "--parent iscsi://127.0.0.3:3260/iqn.2026-11.dev.virtman:debian/0 "
+                        + "--parent iscsi://127.0.0.1:3260/iqn.2026-11.dev.virtman:debian/0"})
+public final class AgentCommand implements Callable<Integer> {
+
+    /** One {@code --image} and the options that follow it. */
+    static final class ImageOptions {
+        @Option(names = "--image", required = true, paramLabel = "NAME",
+                description = "image name; exported as iqn.2026-11.dev.virtman:NAME, LUN 0")
+        String name;
+
+        @Option(names = "--manifest", required = true, paramLabel = "FILE",
+                description = "the image's chunk manifest (virtman manifest IMAGE)")
+        Path manifest;
+
+        @Option(names = "--parent", required = true, paramLabel = "URL",
+                description = "upstream, repeatable, in preference order with the source last: "
+                        + "iscsi://HOST:PORT/IQN/LUN or file:///PATH")
+        List<String> parents;
+    }
+
+    @ArgGroup(exclusive = false, multiplicity = "1..*", heading = "Images (repeat the group for several):%n")
+    List<ImageOptions> images = new ArrayList<>();
+
+    @Option(names = "--portal", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:3260",
+            description = "iSCSI listen address (default: ${DEFAULT-VALUE}; port 0 picks one)")
+    String portal;
+
+    @Option(names = "--cache-dir", required = true, paramLabel = "DIR",
+            description = "cache directory; one subdirectory per image")
+    Path cacheDir;
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "serve Prometheus /metrics and JSON /status here")
+    String metrics;
+
+    @Option(names = "--upstream-cap", paramLabel = "RATE", defaultValue = "none",
+            description = "cap on fetches from all parents, e.g. 100M (MiB/s) or 1gbit (default: ${DEFAULT-VALUE})")
+    String upstreamCap;
+
+    @Option(names = "--downstream-cap", paramLabel = "RATE", defaultValue = "none",
+            description = "cap on reads served to VMs and child agents (default: ${DEFAULT-VALUE})")
+    String downstreamCap;
+
+    @Option(names = "--fetch-timeout", paramLabel = "MILLIS", defaultValue = "5000",
+            description = "longest a parent may take for one chunk before the next parent is asked "
+                    + "(default: ${DEFAULT-VALUE} ms)")
+    long fetchTimeoutMillis;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        AgentConfig config = config();
+        Agent agent = Agent.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            stopped.countDown();
+        }, "agent-shutdown"));
+        PrintWriter out = spec.commandLine().getOut();
+        InetSocketAddress p = agent.portal();
+        out.printf("agent ready: portal=%s:%d%s%n", p.getAddress().getHostAddress(), p.getPort(),
+                agent.metricsAddress() == null ? ""
+                        : " metrics=http://" + agent.metricsAddress().getAddress().getHostAddress() + ":"
+                        + agent.metricsAddress().getPort() + "/metrics");
+        for (ImageOptions i : images) {
+            out.printf("export %s %s%n", i.name, agent.exportUrl(i.name));
+        }
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    AgentConfig config() {
+        List<ImageConfig> list = new ArrayList<>();
+        long upstream;
+        long downstream;
+        try {
+            for (ImageOptions i : images) {
+                list.add(new ImageConfig(i.name, i.parents, i.manifest));
+            }
+            upstream = BandwidthCap.parse(upstreamCap);
+            downstream = BandwidthCap.parse(downstreamCap);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis));
+        return new AgentConfig(list, address("--portal", portal), metrics == null ? null : address("--metrics", metrics),
+                cacheDir, upstream, downstream, policy);
+    }
+
+    private InetSocketAddress address(final String option, final String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        try {
+            if (colon <= 0) {
+                throw new IllegalArgumentException("missing :PORT");
+            }
+            int port = Integer.parseInt(hostPort.substring(colon + 1));
+            return new InetSocketAddress(hostPort.substring(0, colon), port);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    option + " must be HOST:PORT, got '" + hostPort + "' (" + e.getMessage() + ")");
+        }
+    }
+}
