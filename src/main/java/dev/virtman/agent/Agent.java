@@ -8,6 +8,7 @@ import dev.virtman.block.manifest.ManifestFormat;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -32,6 +33,8 @@ public final class Agent implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     /** Largest single transfer either bucket must admit at once: one chunk or one SCSI read. */
     private static final int LARGEST_TRANSFER = ChunkManifest.MAX_CHUNK_SIZE;
+    /** The target server's session gauge (registered in the agent's registry). */
+    static final String SESSIONS_GAUGE = "virtman.iscsi.target.sessions";
 
     private final AgentConfig config;
     private final PrometheusMeterRegistry registry;
@@ -65,7 +68,7 @@ public final class Agent implements Closeable {
             for (ImageConfig image : config.images()) {
                 ChunkManifest manifest = ManifestFormat.read(image.manifest());
                 images.add(ImageExport.open(image, manifest, config.cacheDir(), connector, upstream, downstream,
-                        config.fetchPolicy(), cacheOptions));
+                        config.fetchPolicy(), cacheOptions, config.readTraceFile(image.name())));
             }
             List<ExportedTarget> targets = images.stream()
                     .map(i -> ExportedTarget.open(i.iqn(), i.luns())).toList();
@@ -128,10 +131,16 @@ public final class Agent implements Closeable {
             }
             list.add(new AgentStatus.Image(i.name(), i.iqn(), i.manifest().imageIdHex(), i.manifest().imageSize(),
                     i.manifest().chunkSize(), s.chunkCount(), s.presentChunks(), s.hits(), s.misses(), s.fetches(),
-                    s.bytesServed(), parents));
+                    s.repairs(), i.presentAtOpen(), s.bytesServed(), parents));
         }
         InetSocketAddress a = portal();
-        return new AgentStatus(a.getAddress().getHostAddress() + ":" + a.getPort(), server.sessionCount(), list);
+        return new AgentStatus(a.getAddress().getHostAddress() + ":" + a.getPort(), sessions(), list);
+    }
+
+    /** iSCSI sessions in the full feature phase, as the target server counts them. */
+    private int sessions() {
+        Gauge g = registry.find(SESSIONS_GAUGE).gauge();
+        return g == null ? 0 : (int) g.value();
     }
 
     @Override

@@ -17,10 +17,11 @@ import java.util.List;
  * @param upstreamBytesPerSecond   cap on all fetches from parents together, 0 = none
  * @param downstreamBytesPerSecond cap on all reads served from the exports together, 0 = none
  * @param fetchPolicy       per-chunk timeout, retries and parent cool-down
+ * @param readTraceDir      directory for one read trace per image ({@code <name>.csv}), or null
  */
 public record AgentConfig(List<ImageConfig> images, InetSocketAddress portal, InetSocketAddress metrics,
                           Path cacheDir, long upstreamBytesPerSecond, long downstreamBytesPerSecond,
-                          FetchPolicy fetchPolicy) {
+                          FetchPolicy fetchPolicy, Path readTraceDir) {
 
     public AgentConfig {
         images = List.copyOf(images);
@@ -39,15 +40,25 @@ public record AgentConfig(List<ImageConfig> images, InetSocketAddress portal, In
     /** One image, no caps, default fetch policy. */
     public static AgentConfig of(final ImageConfig image, final InetSocketAddress portal,
                                  final InetSocketAddress metrics, final Path cacheDir) {
-        return new AgentConfig(List.of(image), portal, metrics, cacheDir, 0, 0, FetchPolicy.DEFAULT);
+        return new AgentConfig(List.of(image), portal, metrics, cacheDir, 0, 0, FetchPolicy.DEFAULT, null);
     }
 
     public AgentConfig withCaps(final long upstream, final long downstream) {
-        return new AgentConfig(images, portal, metrics, cacheDir, upstream, downstream, fetchPolicy);
+        return new AgentConfig(images, portal, metrics, cacheDir, upstream, downstream, fetchPolicy, readTraceDir);
     }
 
     public AgentConfig withFetchPolicy(final FetchPolicy policy) {
         return new AgentConfig(images, portal, metrics, cacheDir, upstreamBytesPerSecond, downstreamBytesPerSecond,
-                policy);
+                policy, readTraceDir);
+    }
+
+    public AgentConfig withReadTraceDir(final Path dir) {
+        return new AgentConfig(images, portal, metrics, cacheDir, upstreamBytesPerSecond, downstreamBytesPerSecond,
+                fetchPolicy, dir);
+    }
+
+    /** Where image {@code name}'s read trace goes, or null when tracing is off. */
+    public Path readTraceFile(final String name) {
+        return readTraceDir == null ? null : readTraceDir.resolve(name + ".csv");
     }
 }

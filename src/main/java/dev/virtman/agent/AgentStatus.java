@@ -22,11 +22,13 @@ public record AgentStatus(String portal, int sessions, List<Image> images) {
      * @param hits          chunk reads served from the cache
      * @param misses        chunk reads that waited for a load
      * @param fetches       chunks fetched from parents
+     * @param repairs       cached chunks that failed verification and were fetched again
+     * @param presentAtOpen chunks the cache held when this process opened it (survivors of a restart)
      * @param bytesServed   bytes read by initiators
      * @param parents       upstreams in preference order with bytes fetched from each
      */
     public record Image(String name, String iqn, String imageId, long imageBytes, int chunkSize, int chunks,
-                        int chunksPresent, long hits, long misses, long fetches, long bytesServed,
+                        int chunksPresent, long hits, long misses, long fetches, long repairs, int presentAtOpen, long bytesServed,
                         List<Parent> parents) { }
 
     /** An upstream and the verified bytes fetched from it by this process. */

@@ -26,7 +26,7 @@ import java.util.List;
  *   parents (iscsi:// | file://, preference order) -- upstream cap
  *     -> ChunkFetcher (timeout, SHA-256 verify, failover)   [ParentSet]
  *     -> ChunkCache (sparse file + presence bitmap)        [cache dir/name]
- *     -> downstream cap
+ *     -> downstream cap -> read trace (optional)
  *     -> ScsiDisk (read-only, identity from the image id) -> LunTable (LUN 0)
  * </pre>
  * Every agent exporting the same image reports the same SCSI identity (derived from the image
@@ -44,11 +44,14 @@ public final class ImageExport implements Closeable {
     private final TokenBucket upstreamCap;
     private final FetchPolicy policy;
     private final MeterRegistry registry;
+    private final BlockDevice exported;
+    private final int presentAtOpen;
     private volatile List<String> parents;
 
     private ImageExport(final ImageConfig config, final ChunkManifest manifest, final ChunkCache cache,
                         final UpstreamSwitch upstream, final LunTable luns, final ParentConnector connector,
-                        final TokenBucket upstreamCap, final FetchPolicy policy, final MeterRegistry registry) {
+                        final TokenBucket upstreamCap, final FetchPolicy policy, final MeterRegistry registry,
+                        final BlockDevice exported) {
         this.config = config;
         this.manifest = manifest;
         this.cache = cache;
@@ -58,6 +61,8 @@ public final class ImageExport implements Closeable {
         this.upstreamCap = upstreamCap;
         this.policy = policy;
         this.registry = registry;
+        this.exported = exported;
+        this.presentAtOpen = cache.stats().presentChunks();
         this.parents = config.parents();
     }
 
@@ -67,19 +72,23 @@ public final class ImageExport implements Closeable {
      *
      * @param upstreamCap   shared bucket of all fetches, or null
      * @param downstreamCap shared bucket of all exports, or null
+     * @param readTrace     file to record initiators' reads in (boot-trace CSV), or null
      */
     public static ImageExport open(final ImageConfig config, final ChunkManifest manifest, final Path cacheRoot,
                                    final ParentConnector connector, final TokenBucket upstreamCap,
                                    final TokenBucket downstreamCap, final FetchPolicy policy,
-                                   final ChunkCache.Options cacheOptions) throws IOException {
+                                   final ChunkCache.Options cacheOptions, final Path readTrace) throws IOException {
         MeterRegistry registry = cacheOptions.registry();
         ChunkFetcher fetcher = fetcher(config.parents(), manifest, connector, upstreamCap, policy, registry);
         UpstreamSwitch upstream = new UpstreamSwitch(fetcher);
         ChunkCache cache = ChunkCache.open(cacheRoot.resolve(config.name()), manifest, upstream, cacheOptions);
         BlockDevice exported = RateLimitedBlockDevice.wrap(cache, downstreamCap);
+        if (readTrace != null) {
+            exported = ReadTraceRecorder.create(exported, readTrace);
+        }
         DiskIdentity identity = DiskIdentity.fromName(manifest.imageIdHex()).withForcedReadOnly(true);
         LunTable luns = new LunTable(List.of(new ScsiDisk(exported, identity)));
-        return new ImageExport(config, manifest, cache, upstream, luns, connector, upstreamCap, policy, registry);
+        return new ImageExport(config, manifest, cache, upstream, luns, connector, upstreamCap, policy, registry, exported);
     }
 
     private static ChunkFetcher fetcher(final List<String> urls, final ChunkManifest manifest,
@@ -126,6 +135,11 @@ public final class ImageExport implements Closeable {
         return upstream.current().parents();
     }
 
+    /** Chunks the cache held when it was opened: what survived the previous run. */
+    public int presentAtOpen() {
+        return presentAtOpen;
+    }
+
     public CacheStats stats() {
         return cache.stats();
     }
@@ -169,6 +183,8 @@ public final class ImageExport implements Closeable {
     @Override
     public void close() throws IOException {
         try {
+            // Closes the filters above the cache (a trace file) and the cache itself.
+            exported.close();
             cache.close();
         } finally {
             ChunkFetcher f = upstream.current();

@@ -76,6 +76,11 @@ public final class AgentCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE} ms)")
     long fetchTimeoutMillis;
 
+    @Option(names = "--read-trace", paramLabel = "DIR",
+            description = "record every read of each export in DIR/NAME.csv (boot-trace format: "
+                    + "time_offset_seconds,byte_offset,length)")
+    Path readTraceDir;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -95,7 +100,9 @@ public final class AgentCommand implements Callable<Integer> {
                         : " metrics=http://" + agent.metricsAddress().getAddress().getHostAddress() + ":"
                         + agent.metricsAddress().getPort() + "/metrics");
         for (ImageOptions i : images) {
-            out.printf("export %s %s%n", i.name, agent.exportUrl(i.name));
+            var export = agent.image(i.name);
+            out.printf("export %s %s present=%d/%d%n", i.name, agent.exportUrl(i.name), export.presentAtOpen(),
+                    export.manifest().chunkCount());
         }
         out.flush();
         stopped.await();
@@ -117,7 +124,7 @@ public final class AgentCommand implements Callable<Integer> {
         }
         FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis));
         return new AgentConfig(list, address("--portal", portal), metrics == null ? null : address("--metrics", metrics),
-                cacheDir, upstream, downstream, policy);
+                cacheDir, upstream, downstream, policy, readTraceDir);
     }
 
     private InetSocketAddress address(final String option, final String hostPort) {

@@ -122,7 +122,7 @@ class ImageExportTest {
 
     private ImageExport open(final ChunkManifest manifest, final List<String> parents) throws IOException {
         return ImageExport.open(new ImageConfig("test", parents, null), manifest, dir.resolve("cache"),
-                new ParentConnector(), null, null, FAST, ChunkCache.Options.defaults(new SimpleMeterRegistry()));
+                new ParentConnector(), null, null, FAST, ChunkCache.Options.defaults(new SimpleMeterRegistry()), null);
     }
 
     private static void corrupt(final Path file, final long offset) throws IOException {
