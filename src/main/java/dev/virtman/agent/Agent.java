@@ -5,6 +5,7 @@ import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.cache.ParentSet;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestFormat;
+import dev.virtman.iscsi.initiator.InitiatorOptions;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
@@ -53,7 +54,8 @@ public final class Agent implements Closeable {
 
     /** Opens every image's cache, starts the iSCSI portal and the metrics endpoint. */
     public static Agent start(final AgentConfig config) throws IOException {
-        return start(config, new ParentConnector());
+        String name = ParentConnector.initiatorNameFor(config.portal().getHostString());
+        return start(config, new ParentConnector(InitiatorOptions.defaults().withInitiatorName(name)));
     }
 
     static Agent start(final AgentConfig config, final ParentConnector connector) throws IOException {

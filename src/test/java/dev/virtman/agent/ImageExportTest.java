@@ -5,6 +5,7 @@ import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.cache.FetchPolicy;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestBuilder;
+import dev.virtman.iscsi.initiator.InitiatorOptions;
 import dev.virtman.scsi.ScsiCommand;
 import dev.virtman.scsi.ScsiResponse;
 import dev.virtman.scsi.SenseData;
@@ -122,7 +123,7 @@ class ImageExportTest {
 
     private ImageExport open(final ChunkManifest manifest, final List<String> parents) throws IOException {
         return ImageExport.open(new ImageConfig("test", parents, null), manifest, dir.resolve("cache"),
-                new ParentConnector(), null, null, FAST, ChunkCache.Options.defaults(new SimpleMeterRegistry()), null);
+                new ParentConnector(InitiatorOptions.defaults()), null, null, FAST, ChunkCache.Options.defaults(new SimpleMeterRegistry()), null);
     }
 
     private static void corrupt(final Path file, final long offset) throws IOException {
