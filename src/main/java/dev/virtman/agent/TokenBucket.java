@@ -2,6 +2,7 @@ package dev.virtman.agent;
 
 import java.io.InterruptedIOException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * A token bucket that paces byte traffic to a rate: the bandwidth cap on an agent's upstream
@@ -18,6 +19,7 @@ public final class TokenBucket {
 
     private final long bytesPerSecond;
     private final long burst;
+    private final LongSupplier nanoClock;
     private double tokens;
     private long lastRefillNanos;
 
@@ -26,13 +28,19 @@ public final class TokenBucket {
      * @param burst          most bytes that may pass at once after an idle period, positive
      */
     public TokenBucket(final long bytesPerSecond, final long burst) {
+        this(bytesPerSecond, burst, System::nanoTime);
+    }
+
+    /** With {@code nanoClock} in place of {@link System#nanoTime()} (tests). */
+    TokenBucket(final long bytesPerSecond, final long burst, final LongSupplier nanoClock) {
         if (bytesPerSecond <= 0 || burst <= 0) {
             throw new IllegalArgumentException("rate and burst must be positive");
         }
         this.bytesPerSecond = bytesPerSecond;
         this.burst = burst;
+        this.nanoClock = nanoClock;
         this.tokens = burst;
-        this.lastRefillNanos = System.nanoTime();
+        this.lastRefillNanos = nanoClock.getAsLong();
     }
 
     public long bytesPerSecond() {
@@ -54,7 +62,7 @@ public final class TokenBucket {
 
     /** Takes the tokens now and returns how long the caller must wait before using them. */
     synchronized long reserve(final long bytes) {
-        long now = System.nanoTime();
+        long now = nanoClock.getAsLong();
         tokens = Math.min(burst, tokens + (now - lastRefillNanos) * (double) bytesPerSecond / NANOS_PER_SECOND);
         lastRefillNanos = now;
         tokens -= bytes;

@@ -4,6 +4,9 @@ import dev.virtman.block.TestImages;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestBuilder;
 import dev.virtman.block.manifest.ManifestFormat;
+import dev.virtman.iscsi.initiator.InitiatorOptions;
+import dev.virtman.iscsi.initiator.IscsiBlockDevice;
+import dev.virtman.iscsi.initiator.IscsiUrl;
 import dev.virtman.testing.Checksums;
 import dev.virtman.testing.QemuImg;
 import org.junit.jupiter.api.Tag;
@@ -17,7 +20,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -25,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A chain of real iSCSI hops on loopback: source (127.0.0.1) &lt;- agent A (127.0.0.2) &lt;- agent
- * B (127.0.0.3). QEMU's libiscsi driver ({@code qemu-img convert}) reads every byte through B;
+ * B (127.0.0.3). QEMU's libiscsi driver ({@code qemu-img convert}) and VirtMan's own initiator
+ * read every byte through B;
  * the copy must hash like the image, each chunk must cross each hop exactly once, and a second
  * full read must fetch nothing.
  */
@@ -54,6 +61,8 @@ class AgentChainTest {
             Path copy = dir.resolve("copy.raw");
             QemuImg.convertToRaw(b.exportUrl(IMAGE), copy).requireSuccess();
             assertThat(Checksums.sha256(copy)).isEqualTo(Checksums.sha256(image));
+            assertThat(sha256ThroughOurInitiator(b.exportUrl(IMAGE))).as("VirtMan's initiator reads the same bytes")
+                    .isEqualTo(Checksums.sha256(image));
 
             assertThat(source.bytesServed()).as("source served each chunk once").isEqualTo(IMAGE_SIZE);
             assertThat(fetchedFrom(a, source.url())).isEqualTo(IMAGE_SIZE);
@@ -74,6 +83,19 @@ class AgentChainTest {
                     "virtman_iscsi_target_sessions");
             assertThat(get(b, "/status")).contains("\"chunksPresent\" : " + manifest.chunkCount());
         }
+    }
+
+    private static String sha256ThroughOurInitiator(final String url) throws IOException {
+        MessageDigest sha = ChunkManifest.newDigest();
+        try (IscsiBlockDevice device = IscsiBlockDevice.open(IscsiUrl.parse(url), InitiatorOptions.defaults())) {
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+            for (long off = 0; off < device.size(); off += buf.capacity()) {
+                buf.clear().limit((int) Math.min(buf.capacity(), device.size() - off));
+                device.read(off, buf);
+                sha.update(buf.flip());
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
     }
 
     private static long fetchedFrom(final Agent agent, final String parent) {
