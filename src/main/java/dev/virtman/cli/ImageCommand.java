@@ -16,6 +16,9 @@ import picocli.CommandLine.Spec;
         subcommands = {ImageCommand.Register.class, ImageCommand.ListImages.class, ImageCommand.Remove.class})
 public final class ImageCommand implements Runnable {
 
+    /** Id digits shown in listings; every command also accepts such a prefix. */
+    static final int SHORT_ID = 16;
+
     @Spec
     CommandSpec spec;
 
@@ -63,7 +66,7 @@ public final class ImageCommand implements Runnable {
                 PrintWriter out = spec.commandLine().getOut();
                 out.printf("%-16s  %-24s  %14s  %8s  %5s  %s%n", "ID", "NAME", "BYTES", "CHUNKS", "HOSTS", "PROFILE");
                 for (ImageView i : images) {
-                    out.printf("%-16s  %-24s  %14d  %8d  %5d  %s%n", i.id(), i.name(), i.sizeBytes(), i.chunkCount(),
+                    out.printf("%-16s  %-24s  %14d  %8d  %5d  %s%n", i.id().substring(0, SHORT_ID), i.name(), i.sizeBytes(), i.chunkCount(),
                             i.hosts(), i.hasBootProfile() ? "yes" : "no");
                 }
                 return 0;

@@ -1,8 +1,9 @@
 package dev.virtman.cli;
 
+import dev.virtman.block.manifest.ByteSize;
+import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.manager.Addresses;
 import dev.virtman.manager.ManagerConfig;
-import dev.virtman.manager.Sha256ChunkManifestProvider;
 import dev.virtman.manager.StateDir;
 import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.manager.store.StoreException;
@@ -67,22 +68,23 @@ public final class ManagerCommand implements Callable<Integer> {
     @Option(names = "--source-zone", paramLabel = "ZONE", defaultValue = "", description = "Zone of the source.")
     String sourceZone;
 
-    @Option(names = "--chunk-size", paramLabel = "BYTES", defaultValue = "" + Sha256ChunkManifestProvider.DEFAULT_CHUNK_SIZE,
-            description = "Manifest chunk size for new images. Default: ${DEFAULT-VALUE}.")
-    int chunkSize;
+    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "64K",
+            description = "Manifest chunk size for new images, a power of two from 4K to 16M. Default: ${DEFAULT-VALUE}.")
+    String chunkSize;
 
     @Override
     public Integer call() throws Exception {
         ManagerConfig config;
         try {
             InetSocketAddress parsed = Addresses.parse(listen);
-            new Sha256ChunkManifestProvider(chunkSize);
+            long chunk = ByteSize.parse(chunkSize);
+            ChunkManifest.checkChunkSize((int) Math.min(chunk, Integer.MAX_VALUE));
             config = ManagerConfig.defaults(stateDir == null ? StateDir.defaultDir() : new StateDir(stateDir))
                     .withListen(new InetSocketAddress(parsed.getHostString(), parsed.getPort()))
                     .withLimits(new TreeLimits(fanOut, sourceFanOut == null ? fanOut : sourceFanOut, maxDepth))
                     .withHeartbeat(heartbeatInterval, heartbeatTimeout)
                     .withSource(sourcePortal, new Locality(sourceRack, sourceZone))
-                    .withChunkSize(chunkSize);
+                    .withChunkSize((int) chunk);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -57,6 +57,8 @@ public final class Manager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Manager.class);
 
     private static final Pattern IMAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** Shortest id prefix accepted in place of a full image id (32 bits: collisions are unlikely). */
+    public static final int MIN_ID_PREFIX = 8;
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{0,64}");
     /** A heartbeat older than this many intervals counts as missed when a child reports its parent. */
     private static final double STALE_INTERVALS = 1.5;
@@ -251,17 +253,41 @@ public final class Manager implements AutoCloseable {
         }
     }
 
-    private ImageRecord requireImage(final String idOrName) {
-        ImageRecord image = images.get(idOrName);
+    /** By full id, name, or an id prefix of at least {@value #MIN_ID_PREFIX} hex digits that matches one image. */
+    private ImageRecord requireImage(final String ref) {
+        ImageRecord image = images.get(ref);
         if (image != null) {
             return image;
         }
         for (ImageRecord i : images.values()) {
-            if (i.name().equals(idOrName)) {
+            if (i.name().equals(ref)) {
                 return i;
             }
         }
-        throw ManagerException.notFound("no image with id or name '" + idOrName + "'");
+        if (ref.length() >= MIN_ID_PREFIX) {
+            List<ImageRecord> matches = images.values().stream().filter(i -> i.id().startsWith(ref)).toList();
+            if (matches.size() == 1) {
+                return matches.getFirst();
+            }
+            if (matches.size() > 1) {
+                throw ManagerException.invalid("image id prefix '" + ref + "' is ambiguous (" + matches.size() + " images)");
+            }
+        }
+        throw ManagerException.notFound("no image with id or name '" + ref + "'");
+    }
+
+    /** The image's stored chunk manifest (its integrity root), for agents. */
+    public byte[] manifest(final String ref) {
+        ImageRecord image;
+        synchronized (this) {
+            image = requireImage(ref);
+        }
+        try {
+            return manifests.read(image.manifest().manifestRef());
+        } catch (IOException e) {
+            throw new ManagerException(ManagerException.Reason.INTERNAL, "manifest of image " + image.id()
+                    + " is unreadable: " + e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------- hosts

@@ -1,5 +1,6 @@
 package dev.virtman.manager;
 
+import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
 import java.net.InetSocketAddress;
@@ -52,7 +53,7 @@ public record ManagerConfig(InetSocketAddress listen, StateDir stateDir, TreeLim
     public static ManagerConfig defaults(final StateDir stateDir) {
         return new ManagerConfig(new InetSocketAddress("127.0.0.1", DEFAULT_PORT), stateDir, TreeLimits.DEFAULT,
                 DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_SOURCE_PORTAL, Locality.UNKNOWN,
-                Sha256ChunkManifestProvider.DEFAULT_CHUNK_SIZE);
+                ChunkManifest.DEFAULT_CHUNK_SIZE);
     }
 
     public ManagerConfig withListen(final InetSocketAddress address) {

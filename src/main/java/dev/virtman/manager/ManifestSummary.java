@@ -4,7 +4,7 @@ package dev.virtman.manager;
  * What the manager keeps about an image's chunk manifest. The manifest itself stays where the
  * {@link ManifestProvider} stored it; the manager only holds the reference.
  *
- * @param digest      hex SHA-256 identifying the manifest (and so the image content)
+ * @param digest      hex SHA-256 of the manifest encoding: the image id (block layer's {@code imageIdHex})
  * @param sizeBytes   image size
  * @param chunkSize   bytes per chunk
  * @param chunkCount  number of chunks (the last may be short)

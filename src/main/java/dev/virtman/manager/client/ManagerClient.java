@@ -126,6 +126,11 @@ public final class ManagerClient {
         call("DELETE", "/v1/images/" + enc(idOrName), null, null);
     }
 
+    /** The image's chunk manifest in ManifestFormat; the caller checks it hashes to the image id. */
+    public byte[] manifest(final String idOrName) {
+        return call("GET", "/v1/images/" + enc(idOrName) + "/manifest", null, null, true);
+    }
+
     public TreeView tree(final String idOrName) {
         return call("GET", "/v1/images/" + enc(idOrName) + "/tree", null, type(TreeView.class));
     }
@@ -166,6 +171,12 @@ public final class ManagerClient {
     // ---------------------------------------------------------------- transport
 
     private <T> T call(final String method, final String path, final Object body, final JavaType replyType) {
+        return call(method, path, body, replyType, false);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T call(final String method, final String path, final Object body, final JavaType replyType,
+                       final boolean binary) {
         URI uri = URI.create(base + path);
         HttpRequest.Builder req = HttpRequest.newBuilder(uri)
                 .timeout(requestTimeout)
@@ -201,6 +212,9 @@ public final class ManagerClient {
                         + "); pass --token, set " + ENV_TOKEN + ", or use the manager's --state-dir", null);
             }
             throw new ManagerClientException(status, message + " (HTTP " + status + ")", null);
+        }
+        if (binary) {
+            return (T) resp.body();
         }
         if (replyType == null) {
             return null;

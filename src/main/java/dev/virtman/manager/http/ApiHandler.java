@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  *   GET  /metrics                         Prometheus text
  *   GET|POST        /v1/images
  *   GET|DELETE      /v1/images/{id}
+ *   GET             /v1/images/{id}/manifest   chunk manifest (binary, ManifestFormat)
  *   GET             /v1/images/{id}/tree
  *   GET|PUT         /v1/images/{id}/profile[?force=true]
  *   GET|POST        /v1/hosts
@@ -63,6 +64,9 @@ final class ApiHandler implements HttpHandler {
         this.token = token;
         this.metrics = metrics;
     }
+
+    /** A body sent as {@code application/octet-stream} instead of JSON. */
+    private record Binary(byte[] bytes) { }
 
     /** A reply to send: status and JSON value (null for no body). */
     private record Reply(int status, Object body) {
@@ -142,6 +146,10 @@ final class ApiHandler implements HttpHandler {
             }
             manager.removeImage(id);
             return new Reply(NO_CONTENT, null);
+        }
+        if (seg.size() == 4 && seg.get(3).equals("manifest")) {
+            requireMethod(method, "GET");
+            return new Reply(OK, new Binary(manager.manifest(id)));
         }
         if (seg.size() == 4 && seg.get(3).equals("tree")) {
             requireMethod(method, "GET");
@@ -257,8 +265,9 @@ final class ApiHandler implements HttpHandler {
             ex.sendResponseHeaders(reply.status(), -1);
             return;
         }
-        byte[] bytes = Json.write(reply.body());
-        ex.getResponseHeaders().set("Content-Type", JSON);
+        boolean binary = reply.body() instanceof Binary;
+        byte[] bytes = binary ? ((Binary) reply.body()).bytes() : Json.write(reply.body());
+        ex.getResponseHeaders().set("Content-Type", binary ? "application/octet-stream" : JSON);
         ex.sendResponseHeaders(reply.status(), bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);

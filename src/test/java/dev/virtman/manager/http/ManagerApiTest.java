@@ -3,6 +3,8 @@ package dev.virtman.manager.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.virtman.block.manifest.ChunkManifest;
+import dev.virtman.block.manifest.ManifestFormat;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.StateDir;
 import dev.virtman.manager.TargetNames;
@@ -109,12 +111,15 @@ class ManagerApiTest {
     }
 
     @Test
-    void registersImagesAndHostsAndHandsOutParentLists() {
+    void registersImagesAndHostsAndHandsOutParentLists() throws IOException {
         ImageView img = client.registerImage("base", image.toString());
         assertThat(img.chunkCount()).isEqualTo(11);
         assertThat(img.sizeBytes()).isEqualTo(10 * CHUNK + 100);
-        assertThat(img.id()).hasSize(16).isEqualTo(img.manifestDigest().substring(0, 16));
+        assertThat(img.id()).hasSize(64).isEqualTo(img.manifestDigest());
         assertThat(Path.of(img.manifestRef())).exists();
+        ChunkManifest manifest = ManifestFormat.decode(client.manifest(img.id().substring(0, 8)));
+        assertThat(manifest.imageIdHex()).isEqualTo(img.id());
+        assertThat(manifest.chunkCount()).isEqualTo(11);
         assertThat(client.images()).extracting(ImageView::id).containsExactly(img.id());
         assertThat(client.image("base").id()).isEqualTo(img.id());
 

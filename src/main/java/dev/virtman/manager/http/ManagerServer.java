@@ -5,7 +5,7 @@ import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.ManifestProvider;
-import dev.virtman.manager.Sha256ChunkManifestProvider;
+import dev.virtman.manager.ChunkManifestProvider;
 import dev.virtman.manager.StateDir;
 import dev.virtman.manager.store.StateStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -55,9 +55,9 @@ public final class ManagerServer implements AutoCloseable {
         this.stateDir = stateDir;
     }
 
-    /** Starts a manager with the interim SHA-256 manifest provider. */
+    /** Starts a manager that builds manifests with the block layer's builder, one thread per core. */
     public static ManagerServer start(final ManagerConfig config) throws IOException {
-        return start(config, new Sha256ChunkManifestProvider(config.chunkSize()));
+        return start(config, new ChunkManifestProvider(config.chunkSize(), Runtime.getRuntime().availableProcessors()));
     }
 
     public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests) throws IOException {
