@@ -61,7 +61,7 @@ public final class Manager implements AutoCloseable {
     public static final int MIN_ID_PREFIX = 8;
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{0,64}");
     /** A heartbeat older than this many intervals counts as missed when a child reports its parent. */
-    private static final double STALE_INTERVALS = 1.5;
+    private static final double STALE_INTERVALS = 2;
     /** Distinct children whose reports fail a host that still heartbeats to the manager. */
     private static final int REPORTERS_TO_FAIL = 2;
 
@@ -635,7 +635,8 @@ public final class Manager implements AutoCloseable {
         Liveness live = liveness.computeIfAbsent(hostId, k -> new Liveness(now));
         live.lastSeenMillis = now;
         live.heardSinceStart = true;
-        live.reporters.clear();
+        // Reports are not cleared here: a host partitioned from its children may still reach
+        // the manager. They expire after one timeout instead (see reportFailure).
         return live;
     }
 
@@ -669,8 +670,11 @@ public final class Manager implements AutoCloseable {
 
     private HostView view(final HostRecord h) {
         Liveness live = liveness.get(h.hostId());
-        String state = h.failed() ? "failed" : live != null && !live.reporters.isEmpty() ? "suspect" : "alive";
-        long ago = live == null || !live.heardSinceStart ? -1 : clock.millis() - live.lastSeenMillis;
+        long now = clock.millis();
+        boolean suspect = live != null && live.reporters.values().stream()
+                .anyMatch(t -> now - t <= config.heartbeatTimeout().toMillis());
+        String state = h.failed() ? "failed" : suspect ? "suspect" : "alive";
+        long ago = live == null || !live.heardSinceStart ? -1 : now - live.lastSeenMillis;
         List<String> served = new ArrayList<>();
         trees.forEach((image, tree) -> {
             if (tree.contains(h.hostId())) {

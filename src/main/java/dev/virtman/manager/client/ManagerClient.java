@@ -155,6 +155,10 @@ public final class ManagerClient {
         return call("GET", "/v1/hosts", null, listOf(HostView.class));
     }
 
+    public HostView host(final String hostId) {
+        return call("GET", "/v1/hosts/" + enc(hostId), null, type(HostView.class));
+    }
+
     public void removeHost(final String hostId) {
         call("DELETE", "/v1/hosts/" + enc(hostId), null, null);
     }

@@ -1,0 +1,188 @@
+package dev.virtman.manager.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.api.HeartbeatReply;
+import dev.virtman.manager.api.HeartbeatRequest;
+import dev.virtman.manager.api.ImageView;
+import dev.virtman.manager.api.Portal;
+import dev.virtman.manager.api.TreeView;
+import dev.virtman.manager.client.ManagerClient;
+import dev.virtman.manager.tree.TreeLimits;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Failed hosts are taken out of the tree and their children re-parented: by heartbeat timeout,
+ * and sooner when children report them. Real HTTP, short timeouts, every wait bounded.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class FailureDetectionTest {
+
+    private static final int HOSTS = 7;
+
+    @TempDir
+    Path tmp;
+    ManagerServer server;
+    ManagerClient client;
+    ImageView image;
+    final Set<String> silenced = ConcurrentHashMap.newKeySet();
+    final List<Thread> heartbeaters = new java.util.ArrayList<>();
+    String victim;
+    List<String> victimChildren;
+    Set<String> victimSubtree;
+
+    private void start(final Duration interval, final Duration timeout) throws Exception {
+        ManagerConfig config = ManagerApiTest.config(tmp.resolve("state"), new TreeLimits(2, 2, 8))
+                .withHeartbeat(interval, timeout);
+        server = ManagerServer.start(config);
+        client = new ManagerClient(server.url(), server.token());
+        image = client.registerImage("base", ManagerApiTest.writeImage(tmp.resolve("disk.raw"), 8 * 4096, 3).toString());
+        for (int i = 0; i < HOSTS; i++) {
+            client.registerHost("h" + i, "127.0.0." + (i + 2) + ":3260", null);
+        }
+        // One agent loop per host, like real agents: heartbeat, sleep, unless silenced.
+        for (int i = 0; i < HOSTS; i++) {
+            String host = "h" + i;
+            heartbeaters.add(Thread.ofVirtual().start(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    if (!silenced.contains(host)) {
+                        client.heartbeat(host, serving());
+                    }
+                    try {
+                        Thread.sleep(interval.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (client.tree(image.id()).nodes().size() < HOSTS
+                || client.hosts().stream().anyMatch(h -> !h.state().equals("alive"))) {
+            assertThat(System.nanoTime()).as("all hosts placed").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        // A child of the source that has children of its own.
+        TreeView tree = client.tree(image.id());
+        victim = tree.nodes().stream().filter(n -> n.parent() == null && !n.children().isEmpty())
+                .findFirst().orElseThrow().hostId();
+        victimChildren = tree.nodes().stream().filter(n -> n.hostId().equals(victim)).findFirst().orElseThrow()
+                .children();
+        victimSubtree = new java.util.HashSet<>();
+        collect(tree, victim, victimSubtree);
+    }
+
+    private static void collect(final TreeView tree, final String node, final Set<String> out) {
+        out.add(node);
+        for (TreeView.Node n : tree.nodes()) {
+            if (node.equals(n.parent())) {
+                collect(tree, n.hostId(), out);
+            }
+        }
+    }
+
+    private HeartbeatRequest serving() {
+        return new HeartbeatRequest(null, Map.of(image.id(), new HeartbeatRequest.ImageReport(0)));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        for (Thread t : heartbeaters) {
+            t.interrupt();
+            t.join();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private Map<String, String> parents() {
+        Map<String, String> parents = new HashMap<>();
+        for (TreeView.Node n : client.tree(image.id()).nodes()) {
+            parents.put(n.hostId(), n.parent());
+        }
+        return parents;
+    }
+
+    @Test
+    void silentHostIsFailedAndItsChildrenReparentedWithinTheTimeout() throws Exception {
+        Duration timeout = Duration.ofMillis(1500);
+        start(Duration.ofMillis(250), timeout);
+        Map<String, String> before = parents();
+        silenced.add(victim);
+        long t0 = System.nanoTime();
+        while (client.tree(image.id()).nodes().stream().anyMatch(n -> n.hostId().equals(victim))) {
+            assertThat(System.nanoTime() - t0).as("re-parent deadline").isLessThan(TimeUnit.SECONDS.toNanos(10));
+            Thread.sleep(20);
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        System.out.printf("silent host failed and re-parented after %d ms (timeout %d ms)%n", millis, timeout.toMillis());
+        assertThat(millis).isGreaterThanOrEqualTo(timeout.toMillis() - 300);
+        Map<String, String> after = parents();
+        assertThat(after).doesNotContainKey(victim).hasSize(HOSTS - 1);
+        // Only the victim's subtree moved; its children are still in the tree.
+        before.forEach((host, parent) -> {
+            if (!victimSubtree.contains(host)) {
+                assertThat(after.get(host)).as(host).isEqualTo(parent);
+            }
+        });
+        assertThat(after).containsKeys(victimChildren.toArray(String[]::new));
+        assertThat(client.host(victim).state()).isEqualTo("failed");
+        for (String host : after.keySet()) {
+            HeartbeatReply reply = client.heartbeat(host, serving());
+            List<Portal> list = reply.images().get(image.id()).parents();
+            assertThat(list).extracting(Portal::hostId).doesNotContain(victim);
+            assertThat(list.getLast().hostId()).isNull();
+        }
+        String metrics = new String(java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + "/metrics"))
+                        .header("Authorization", "Bearer " + server.token()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body());
+        assertThat(metrics).contains("virtman_hosts_failed 1.0").contains("virtman_host_failures_total{cause=\"timeout\"}");
+        assertThat(metrics).doesNotContain("virtman_reparent_events_total 0.0");
+
+        // It comes back: rejoins without moving anyone.
+        Map<String, String> beforeReturn = parents();
+        HeartbeatReply back = client.heartbeat(victim, serving());
+        silenced.remove(victim);
+        assertThat(back.images().get(image.id()).status()).isEqualTo("placed");
+        Map<String, String> rejoined = parents();
+        beforeReturn.forEach((host, parent) -> assertThat(rejoined.get(host)).isEqualTo(parent));
+        assertThat(client.host(victim).state()).isEqualTo("alive");
+    }
+
+    @Test
+    void twoChildReportsFailAHostThatStillHeartbeats() throws Exception {
+        start(Duration.ofMillis(250), Duration.ofSeconds(30));
+        assertThat(victimChildren).hasSize(2);
+        assertThat(client.reportFailure(victimChildren.get(0), victim).verdict()).isEqualTo("suspect");
+        assertThat(client.host(victim).state()).isEqualTo("suspect");
+        assertThat(parents()).containsKey(victim);
+        assertThat(client.reportFailure(victimChildren.get(1), victim).verdict()).isEqualTo("failed");
+        assertThat(parents()).doesNotContainKey(victim);
+    }
+
+    @Test
+    void oneReportFailsAHostWhoseHeartbeatIsStale() throws Exception {
+        start(Duration.ofMillis(250), Duration.ofSeconds(30));
+        silenced.add(victim);
+        Thread.sleep(1000); // > 2 intervals even if the last heartbeat landed just now, << the 30 s timeout
+        long t0 = System.nanoTime();
+        assertThat(client.reportFailure(victimChildren.get(0), victim).verdict()).isEqualTo("failed");
+        assertThat(parents()).doesNotContainKey(victim);
+        System.out.printf("report-triggered re-parent took %d ms%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+}
