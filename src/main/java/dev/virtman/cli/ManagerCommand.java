@@ -76,7 +76,7 @@ public final class ManagerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ManagerConfig config;
         try {
-            InetSocketAddress parsed = Addresses.parse(listen);
+            InetSocketAddress parsed = Addresses.parseListen(listen);
             long chunk = ByteSize.parse(chunkSize);
             ChunkManifest.checkChunkSize((int) Math.min(chunk, Integer.MAX_VALUE));
             config = ManagerConfig.defaults(stateDir == null ? StateDir.defaultDir() : new StateDir(stateDir))

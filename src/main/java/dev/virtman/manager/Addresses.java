@@ -21,8 +21,17 @@ public final class Addresses {
         return address;
     }
 
-    /** Parses {@code host:port} into an unresolved socket address. */
+    /** Parses {@code host:port} into an unresolved socket address; the port must be 1..65535. */
     public static InetSocketAddress parse(final String address) {
+        return parse(address, 1);
+    }
+
+    /** Parses a listen address: port 0 asks the kernel for a free port. */
+    public static InetSocketAddress parseListen(final String address) {
+        return parse(address, 0);
+    }
+
+    private static InetSocketAddress parse(final String address, final int minPort) {
         if (address == null || address.isBlank()) {
             throw new IllegalArgumentException("address is missing (expected ip:port)");
         }
@@ -45,8 +54,8 @@ public final class Addresses {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("address '" + address + "' has a non-numeric port");
         }
-        if (port < 1 || port > MAX_PORT) {
-            throw new IllegalArgumentException("address '" + address + "' has port outside 1.." + MAX_PORT);
+        if (port < minPort || port > MAX_PORT) {
+            throw new IllegalArgumentException("address '" + address + "' has port outside " + minPort + ".." + MAX_PORT);
         }
         return InetSocketAddress.createUnresolved(host, port);
     }

@@ -175,7 +175,7 @@ public final class Manager implements AutoCloseable {
         }
         synchronized (this) {
             ImageRecord image = new ImageRecord(ImageRecord.idFor(manifest), name, file.toString(), manifest,
-                    clock.instant());
+                    now());
             return transact(tx -> {
                 requireNameFree(name);
                 ImageRecord same = images.get(image.id());
@@ -312,7 +312,7 @@ public final class Manager implements AutoCloseable {
         return transact(tx -> {
             HostRecord old = hosts.get(hostId);
             HostRecord host = old == null
-                    ? new HostRecord(hostId, address, locality, false, clock.instant(), nextSeq++)
+                    ? new HostRecord(hostId, address, locality, false, now(), nextSeq++)
                     : new HostRecord(hostId, address, locality, false, old.registeredAt(), old.seq());
             hosts = copy(hosts);
             hosts.put(hostId, host);
@@ -604,7 +604,7 @@ public final class Manager implements AutoCloseable {
             throw ManagerException.conflict("image " + image.id() + " already has a boot profile (recorded by "
                     + existing.recordedBy() + " at " + existing.recordedAt() + "); use force=true to replace it");
         }
-        BootProfile profile = new BootProfile(image.id(), order, recordedBy, clock.instant());
+        BootProfile profile = new BootProfile(image.id(), order, recordedBy, now());
         return transact(tx -> {
             profiles = copy(profiles);
             profiles.put(image.id(), profile);
@@ -629,6 +629,11 @@ public final class Manager implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Millisecond precision: what the store keeps, so a restart shows the same times. */
+    private Instant now() {
+        return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    }
 
     private Liveness markSeen(final String hostId) {
         long now = clock.millis();
