@@ -14,6 +14,7 @@ import dev.virtman.manager.api.Json;
 import dev.virtman.manager.api.RegisterHostRequest;
 import dev.virtman.manager.api.RegisterImageRequest;
 import dev.virtman.manager.store.StoreException;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +23,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +79,28 @@ final class ApiHandler implements HttpHandler {
 
     @Override
     public void handle(final HttpExchange exchange) throws IOException {
+        long start = System.nanoTime();
+        try {
+            dispatch(exchange);
+        } finally {
+            Timer.builder("virtman.http.requests").description("REST requests, time in the handler")
+                    .tag("endpoint", endpointOf(exchange.getRequestURI().getRawPath()))
+                    .tag("status", Integer.toString(exchange.getResponseCode()))
+                    .register(metrics).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Low-cardinality endpoint label: ids replaced by placeholders. */
+    private static String endpointOf(final String path) {
+        List<String> seg = segments(path);
+        if (seg.size() >= 3 && seg.get(0).equals("v1")) {
+            String rest = seg.size() > 3 ? "/" + String.join("/", seg.subList(3, seg.size())) : "";
+            return "/v1/" + seg.get(1) + "/{id}" + rest;
+        }
+        return seg.size() <= 2 ? "/" + String.join("/", seg) : "other";
+    }
+
+    private void dispatch(final HttpExchange exchange) throws IOException {
         try (exchange) {
             String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getRawPath();
