@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.block.TokenBucket;
 import dev.virtman.block.cache.CacheStats;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.cache.ParentSet;

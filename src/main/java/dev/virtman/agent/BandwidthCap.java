@@ -1,5 +1,7 @@
 package dev.virtman.agent;
 
+import dev.virtman.block.TokenBucket;
+
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

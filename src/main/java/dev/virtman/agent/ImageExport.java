@@ -1,6 +1,8 @@
 package dev.virtman.agent;
 
 import dev.virtman.block.BlockDevice;
+import dev.virtman.block.RateLimitedBlockDevice;
+import dev.virtman.block.TokenBucket;
 import dev.virtman.block.cache.CacheStats;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.cache.ChunkFetcher;
@@ -82,7 +84,7 @@ public final class ImageExport implements Closeable {
         ChunkFetcher fetcher = fetcher(config.parents(), manifest, connector, upstreamCap, policy, registry);
         UpstreamSwitch upstream = new UpstreamSwitch(fetcher);
         ChunkCache cache = ChunkCache.open(cacheRoot.resolve(config.name()), manifest, upstream, cacheOptions);
-        BlockDevice exported = RateLimitedBlockDevice.wrap(cache, downstreamCap);
+        BlockDevice exported = downstreamCap == null ? cache : new RateLimitedBlockDevice(cache, downstreamCap);
         if (readTrace != null) {
             exported = ReadTraceRecorder.create(exported, readTrace);
         }
@@ -97,7 +99,7 @@ public final class ImageExport implements Closeable {
         List<ParentSet.Named> named = new ArrayList<>(urls.size());
         for (String url : urls) {
             BlockDevice parent = new LazyParentDevice(url, manifest.imageSize(), connector);
-            named.add(new ParentSet.Named(url, RateLimitedBlockDevice.wrap(parent, upstreamCap)));
+            named.add(new ParentSet.Named(url, upstreamCap == null ? parent : new RateLimitedBlockDevice(parent, upstreamCap)));
         }
         return new ChunkFetcher(manifest, new ParentSet(named, policy.parentCooldown(), registry), policy);
     }
