@@ -1,0 +1,43 @@
+package dev.virtman.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Boots the Debian 12 guest from a qcow2 overlay whose backing is the image exported by a real tgtd
+ * target, read by QEMU's iSCSI driver (libiscsi): the path VirtMan's VMs take, with tgtd standing
+ * in for VirtMan's own target.
+ */
+@Tag("interop")
+class QemuTgtdDebianBootTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void bootsToMultiUserOverIscsi() throws Exception {
+        DebianGuestImage guest = DebianGuestImage.get();
+        try (TgtdTarget target = TgtdTarget.export(guest.image())) {
+            QemuVmDriver driver = new QemuVmDriver(dir.resolve("vms"));
+            VmSpec spec = VmSpec.of("debian-iscsi", guest.boot(""),
+                    new VmSpec.OverlayDisk(target.lunUrl(), OptionalLong.empty()));
+            VmHandle vm = driver.create(spec);
+            try {
+                assertThat(QcowOverlays.info(vm.overlay()).backingFile()).hasValue(target.lunUrl());
+                VmState state = driver.boot(vm, QemuDebianBootTest.BOOT_TIMEOUT);
+                assertThat(state).as("%s; serial tail: %s", vm, QemuDebianBootTest.tail(vm.serialLog()))
+                        .isEqualTo(VmState.UP);
+                assertThat(vm.timeline().guestUptimeSeconds()).isPresent();
+                driver.stop(vm, QemuDebianBootTest.STOP_GRACE);
+                assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+            } finally {
+                driver.destroy(vm);
+            }
+        }
+    }
+}
