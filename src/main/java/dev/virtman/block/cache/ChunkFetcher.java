@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The verify filter: fetches one chunk from the first parent that delivers it intact.
@@ -28,6 +29,9 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ChunkFetcher implements VerifiedChunkSource, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkFetcher.class);
+    private static final int RUNNING = 0;
+    private static final int DONE = 1;
+    private static final int ABANDONED = 2;
 
     private final ChunkManifest manifest;
     private final ParentSet parents;
@@ -74,36 +78,46 @@ public final class ChunkFetcher implements VerifiedChunkSource, AutoCloseable {
     /** One read from one parent; the verified chunk, or null after recording why not. */
     private ByteBuffer attempt(final ParentSet.Parent parent, final int index, final long offset, final int length,
                                final StringBuilder failures) throws InterruptedIOException {
-        if (parent.outstanding.get() >= policy.maxOutstandingPerParent()) {
+        if (parent.abandoned.get() >= policy.maxOutstandingPerParent()) {
             return fail(parent, index, ParentSet.FailureReason.OVERLOADED, "too many stalled reads", failures);
         }
         ByteBuffer buf = ByteBuffer.allocate(length);
         long start = System.nanoTime();
-        parent.outstanding.incrementAndGet();
+        // RUNNING -> DONE when the read returns in time; RUNNING -> ABANDONED when the caller
+        // gives up first, and then the read's eventual return releases its abandoned slot.
+        AtomicInteger state = new AtomicInteger(RUNNING);
         Future<?> read;
         try {
             read = attempts.submit(() -> {
                 try {
                     parent.device().read(offset, buf);
                 } finally {
-                    parent.outstanding.decrementAndGet();
+                    if (!state.compareAndSet(RUNNING, DONE)) {
+                        parent.abandoned.decrementAndGet();
+                    }
                 }
                 return null;
             });
         } catch (RuntimeException e) {
-            parent.outstanding.decrementAndGet();
             return fail(parent, index, ParentSet.FailureReason.ERROR, e.toString(), failures);
         }
         try {
-            read.get(policy.attemptTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            read.cancel(false);
-            return fail(parent, index, ParentSet.FailureReason.TIMEOUT,
-                    "no answer in " + policy.attemptTimeout().toMillis() + " ms", failures);
+            try {
+                read.get(policy.attemptTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                if (state.compareAndSet(RUNNING, ABANDONED)) {
+                    parent.abandoned.incrementAndGet();
+                    return fail(parent, index, ParentSet.FailureReason.TIMEOUT,
+                            "no answer in " + policy.attemptTimeout().toMillis() + " ms", failures);
+                }
+                read.get(); // finished just as the deadline passed: already done, does not block
+            }
         } catch (ExecutionException e) {
             return fail(parent, index, ParentSet.FailureReason.ERROR, String.valueOf(e.getCause()), failures);
         } catch (InterruptedException e) {
-            read.cancel(false);
+            if (state.compareAndSet(RUNNING, ABANDONED)) {
+                parent.abandoned.incrementAndGet();
+            }
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while fetching chunk " + index);
         }

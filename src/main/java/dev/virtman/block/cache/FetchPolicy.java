@@ -12,8 +12,9 @@ import java.time.Duration;
  * @param maxBackoff     longest pause between rounds
  * @param parentCooldown how long a failed parent goes to the back of the preference order
  *                       (doubling with consecutive failures, up to 64 times this)
- * @param maxOutstandingPerParent abandoned (timed-out) reads a parent may still hold before it is
- *                       skipped: bounds the threads a parent that never answers can pin
+ * @param maxOutstandingPerParent abandoned (timed-out, not yet returned) reads a parent may hold
+ *                       before it is skipped: bounds the threads a parent that never answers can
+ *                       pin; reads that are merely concurrent do not count
  */
 public record FetchPolicy(Duration attemptTimeout, int rounds, Duration backoff, Duration maxBackoff,
                           Duration parentCooldown, int maxOutstandingPerParent) {

@@ -40,7 +40,8 @@ public final class ParentSet {
         private final BlockDevice device;
         private final AtomicInteger consecutiveFailures = new AtomicInteger();
         private final AtomicLong cooldownUntilNanos = new AtomicLong(System.nanoTime());
-        final AtomicInteger outstanding = new AtomicInteger();
+        /** Reads given up on after a timeout that have not returned yet. */
+        final AtomicInteger abandoned = new AtomicInteger();
         private final Counter bytesFetched;
         private final Timer latency;
         private final Counter[] failures;

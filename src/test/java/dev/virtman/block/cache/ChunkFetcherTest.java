@@ -139,6 +139,31 @@ class ChunkFetcherTest {
     }
 
     @Test
+    void concurrentReadsInFlightAreNotMistakenForStalledOnes() throws Exception {
+        FaultyBlockDevice slow = device(Fault.STALL);
+        FetchPolicy policy = new FetchPolicy(Duration.ofSeconds(20), 1, Duration.ZERO, Duration.ZERO,
+                Duration.ofMillis(1), 2);
+        ChunkFetcher f = fetcher(policy, slow);
+        int readers = 8;
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(readers)) {
+            List<java.util.concurrent.Future<byte[]>> results = new ArrayList<>();
+            for (int i = 0; i < readers; i++) {
+                int index = i;
+                results.add(pool.submit(() -> bytes(f.fetch(index))));
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (slow.reads() < readers && System.nanoTime() < deadline) {
+                Thread.sleep(2);
+            }
+            slow.release();
+            for (int i = 0; i < readers; i++) {
+                assertThat(results.get(i).get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(chunk(i));
+            }
+        }
+        assertThat(f.parents().parents().get(0).failures(ParentSet.FailureReason.OVERLOADED)).isZero();
+    }
+
+    @Test
     void aParentThatRecoversIsUsedInALaterRound() throws IOException {
         FaultyBlockDevice flaky = device(Fault.ERROR);
         ChunkFetcher f = fetcher(CacheTestSupport.QUICK.withRounds(3, Duration.ofMillis(100)), flaky);
