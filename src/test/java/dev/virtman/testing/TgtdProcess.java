@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A private tgtd (Linux SCSI target framework daemon) exporting one image file: the reference
@@ -14,7 +15,7 @@ import java.util.List;
  * ({@code tgtd -C N}, a UNIX socket under /var/run/tgtd) and its own loopback portal, so it never
  * touches another helper's tgtd. tgtd puts a controller at LUN 0; the image is LUN 1.
  *
- * <p>{@link #close()} kills the daemon and removes its management socket.
+ * <p>{@link #close()} kills the daemon (SIGKILL) and removes its management socket.
  */
 public final class TgtdProcess implements IscsiTargetUnderTest {
     public static final int DISK_LUN = 1;
@@ -22,6 +23,7 @@ public final class TgtdProcess implements IscsiTargetUnderTest {
     private static final int START_ATTEMPTS = 5;
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final Path SOCKET_DIR = Path.of("/var/run/tgtd");
 
     private final Process process;
@@ -153,9 +155,15 @@ public final class TgtdProcess implements IscsiTargetUnderTest {
         }
     }
 
+    /** Kills tgtd outright: it ignores SIGTERM while it still has targets. */
     @Override
     public void close() {
-        Commands.killTree(process);
+        process.destroyForcibly();
+        try {
+            process.waitFor(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             Files.deleteIfExists(controlSocket(controlPort));
             Files.deleteIfExists(Path.of(controlSocket(controlPort) + ".lock"));
