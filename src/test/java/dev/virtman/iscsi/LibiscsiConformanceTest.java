@@ -56,7 +56,7 @@ class LibiscsiConformanceTest {
     static List<Arguments> runs() {
         List<Arguments> runs = new ArrayList<>();
         for (TargetImplementation target : TargetImplementation.selected(
-                "virtman.conformance.targets", List.of(TargetImplementation.TGTD))) {
+                "virtman.conformance.targets", List.of(TargetImplementation.VIRTMAN))) {
             for (LunMode mode : LunMode.values()) {
                 runs.add(Arguments.of(target, mode));
             }

@@ -16,6 +16,12 @@ public enum TargetImplementation {
         public IscsiTargetUnderTest start(final Path image, final String iqn, final boolean writable) {
             return TgtdProcess.start(image, iqn, writable);
         }
+    },
+    VIRTMAN {
+        @Override
+        public IscsiTargetUnderTest start(final Path image, final String iqn, final boolean writable) {
+            return VirtmanTarget.start(image, iqn, writable);
+        }
     };
 
     /** Starts this target exporting {@code image} (read-only unless {@code writable}) as target {@code iqn}. */
