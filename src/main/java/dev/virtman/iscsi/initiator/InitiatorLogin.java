@@ -1,5 +1,7 @@
 package dev.virtman.iscsi.initiator;
 
+import dev.virtman.iscsi.login.Chap;
+import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.iscsi.pdu.LoginRequestHeader;
 import dev.virtman.iscsi.pdu.LoginResponseHeader;
 import dev.virtman.iscsi.pdu.Opcode;
@@ -10,6 +12,8 @@ import dev.virtman.iscsi.pdu.TextCodec;
 import dev.virtman.iscsi.pdu.TextParameter;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -51,6 +55,9 @@ final class InitiatorLogin {
     static final String CHAP_N = "CHAP_N";
     static final String CHAP_R = "CHAP_R";
     static final String CHAP = "CHAP";
+    /** CHAP identifiers are one octet (RFC 1994 §4.1). */
+    static final int MAX_CHAP_IDENTIFIER = 0xff;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final InitiatorConnection connection;
     private final InitiatorOptions options;
@@ -96,7 +103,7 @@ final class InitiatorLogin {
         } else {
             first.add(new TextParameter(SESSION_TYPE, "Discovery"));
         }
-        ChapCredentials chap = options.chap();
+        ChapConfig chap = options.chap();
         if (chap == null) {
             first.add(new TextParameter(AUTH_METHOD, OperationalOffer.NONE));
             LoginReply reply = exchange(STAGE_SECURITY, true, STAGE_OPERATIONAL, first);
@@ -110,10 +117,10 @@ final class InitiatorLogin {
         }
         // One-way CHAP also offers None, as libiscsi does: the target decides whether it needs
         // credentials. Mutual CHAP insists, because we want the target to prove itself.
-        first.add(new TextParameter(AUTH_METHOD, chap.isMutual() ? CHAP : CHAP + "," + OperationalOffer.NONE));
+        first.add(new TextParameter(AUTH_METHOD, chap.mutual() ? CHAP : CHAP + "," + OperationalOffer.NONE));
         LoginReply reply = exchange(STAGE_SECURITY, false, STAGE_OPERATIONAL, first);
         String method = reply.get(AUTH_METHOD);
-        if (OperationalOffer.NONE.equals(method) && !chap.isMutual()) {
+        if (OperationalOffer.NONE.equals(method) && !chap.mutual()) {
             awaitTransit(reply, STAGE_SECURITY, STAGE_OPERATIONAL);
             return;
         }
@@ -121,31 +128,32 @@ final class InitiatorLogin {
             throw IscsiLoginException.local(describeTarget() + " refused CHAP (AuthMethod=" + method + ")");
         }
         reply = exchange(STAGE_SECURITY, false, STAGE_OPERATIONAL,
-                List.of(new TextParameter(CHAP_A, ChapResponder.ALGORITHM_MD5)));
-        if (!ChapResponder.ALGORITHM_MD5.equals(reply.get(CHAP_A))) {
+                List.of(new TextParameter(CHAP_A, Chap.ALGORITHM_MD5)));
+        if (!Chap.ALGORITHM_MD5.equals(reply.get(CHAP_A))) {
             throw IscsiLoginException.local(describeTarget() + " chose CHAP_A=" + reply.get(CHAP_A) + ", not MD5");
         }
         int identifier = parseIdentifier(reply.get(CHAP_I));
-        byte[] challenge = ChapResponder.decode(reply.get(CHAP_C));
+        byte[] challenge = Chap.decodeBinary(reply.get(CHAP_C));
         if (challenge == null || challenge.length == 0) {
             throw IscsiLoginException.local(describeTarget() + " sent a malformed CHAP_C");
         }
         List<TextParameter> answer = new ArrayList<>();
         answer.add(new TextParameter(CHAP_N, chap.username()));
-        answer.add(new TextParameter(CHAP_R, ChapResponder.encode(ChapResponder.response(identifier, chap.secret(), challenge))));
+        answer.add(new TextParameter(CHAP_R, Chap.encodeHex(Chap.response(identifier, chap.secret(), challenge))));
         int ourIdentifier = 0;
         byte[] ourChallenge = null;
-        if (chap.isMutual()) {
-            ourIdentifier = ChapResponder.newIdentifier();
-            ourChallenge = ChapResponder.newChallenge();
+        if (chap.mutual()) {
+            ourIdentifier = RANDOM.nextInt(MAX_CHAP_IDENTIFIER + 1);
+            ourChallenge = new byte[Chap.CHALLENGE_LENGTH];
+            RANDOM.nextBytes(ourChallenge);
             answer.add(new TextParameter(CHAP_I, Integer.toString(ourIdentifier)));
-            answer.add(new TextParameter(CHAP_C, ChapResponder.encode(ourChallenge)));
+            answer.add(new TextParameter(CHAP_C, Chap.encodeHex(ourChallenge)));
         }
         reply = exchange(STAGE_SECURITY, true, STAGE_OPERATIONAL, answer);
-        if (chap.isMutual()) {
-            byte[] theirs = ChapResponder.decode(reply.get(CHAP_R));
-            if (!chap.targetUsername().equals(reply.get(CHAP_N)) || theirs == null
-                    || !ChapResponder.verify(ourIdentifier, chap.targetSecret(), ourChallenge, theirs)) {
+        if (chap.mutual()) {
+            byte[] theirs = Chap.decodeBinary(reply.get(CHAP_R));
+            if (!chap.mutualUsername().equals(reply.get(CHAP_N)) || theirs == null
+                    || !MessageDigest.isEqual(Chap.response(ourIdentifier, chap.mutualSecret(), ourChallenge), theirs)) {
                 throw IscsiLoginException.local(describeTarget() + " failed mutual CHAP authentication");
             }
         }
@@ -265,7 +273,7 @@ final class InitiatorLogin {
     private int parseIdentifier(final String value) throws IscsiLoginException {
         try {
             int id = Integer.parseInt(value);
-            if (id < 0 || id > ChapResponder.MAX_IDENTIFIER) {
+            if (id < 0 || id > MAX_CHAP_IDENTIFIER) {
                 throw new NumberFormatException();
             }
             return id;

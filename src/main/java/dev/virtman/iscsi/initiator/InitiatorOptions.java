@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.initiator;
 
+import dev.virtman.iscsi.login.ChapConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -10,7 +11,9 @@ import java.util.Locale;
  * and every timeout. Immutable; change a copy with the {@code with...} methods.
  *
  * @param initiatorName           our iSCSI name (InitiatorName key, RFC 7143 §13.6)
- * @param chap                    CHAP credentials, or {@code null} for AuthMethod=None
+ * @param chap                    CHAP credentials (the login package's {@link ChapConfig}: our
+ *                                name and secret, and for mutual CHAP the target's), or
+ *                                {@code null} for AuthMethod=None
  * @param connectTimeout          bound on one TCP connect
  * @param loginTimeout            bound on one whole login exchange
  * @param commandTimeout          a command with no answer for this long makes us declare the
@@ -27,7 +30,7 @@ import java.util.Locale;
  * @param maxReissues             how often one command may be reissued after recoveries before it
  *                                fails (a command that kills the target each time must not loop)
  */
-public record InitiatorOptions(String initiatorName, ChapCredentials chap, Duration connectTimeout,
+public record InitiatorOptions(String initiatorName, ChapConfig chap, Duration connectTimeout,
                                Duration loginTimeout, Duration commandTimeout, Duration recoveryTimeout,
                                Duration keepAliveInterval, Duration keepAliveTimeout, boolean headerDigest,
                                boolean dataDigest, int maxRecvDataSegmentLength, int maxReadBytes, int maxReissues) {
@@ -88,7 +91,7 @@ public record InitiatorOptions(String initiatorName, ChapCredentials chap, Durat
                 maxReissues);
     }
 
-    public InitiatorOptions withChap(final ChapCredentials credentials) {
+    public InitiatorOptions withChap(final ChapConfig credentials) {
         return new InitiatorOptions(initiatorName, credentials, connectTimeout, loginTimeout, commandTimeout,
                 recoveryTimeout, keepAliveInterval, keepAliveTimeout, headerDigest, dataDigest,
                 maxRecvDataSegmentLength, maxReadBytes, maxReissues);

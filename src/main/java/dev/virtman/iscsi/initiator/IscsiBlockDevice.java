@@ -1,6 +1,7 @@
 package dev.virtman.iscsi.initiator;
 
 import dev.virtman.block.BlockDevice;
+import dev.virtman.iscsi.login.ChapConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -51,7 +52,7 @@ public final class IscsiBlockDevice implements BlockDevice {
             if (url.password() == null) {
                 throw new IllegalArgumentException("iSCSI URL " + url + " names a user but no password");
             }
-            effective = options.withChap(ChapCredentials.oneWay(url.user(), url.password()));
+            effective = options.withChap(ChapConfig.oneWay(url.user(), url.password()));
         }
         IscsiSession session = IscsiSession.open(url.host(), url.port(), url.targetName(), effective);
         try {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.virtman.iscsi.login.ChapConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -132,12 +133,12 @@ class TgtdInitiatorTest {
         try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir)) {
             tgtd.addAccount("alice", "alice-secret-123", false);
             tgtd.addAccount("target-user", "target-secret-456", true);
-            InitiatorOptions good = fastOptions().withChap(ChapCredentials.mutual("alice", "alice-secret-123",
+            InitiatorOptions good = fastOptions().withChap(new ChapConfig("alice", "alice-secret-123",
                     "target-user", "target-secret-456"));
             try (IscsiSession s = IscsiSession.open("127.0.0.1", tgtd.port, IQN, good)) {
                 assertThat(s.readCapacity(1).bytes()).isEqualTo(IMAGE_BYTES);
             }
-            InitiatorOptions wrongTargetSecret = fastOptions().withChap(ChapCredentials.mutual("alice",
+            InitiatorOptions wrongTargetSecret = fastOptions().withChap(new ChapConfig("alice",
                     "alice-secret-123", "target-user", "not-the-target-secret"));
             assertThatThrownBy(() -> IscsiSession.open("127.0.0.1", tgtd.port, IQN, wrongTargetSecret))
                     .isInstanceOf(IscsiLoginException.class).hasMessageContaining("mutual CHAP");
