@@ -1,0 +1,132 @@
+package dev.virtman.iscsi.initiator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.virtman.scsi.SenseKey;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A parent that returns errors, short reads or lies about where its data goes: every case ends
+ * in a clear exception within bounded time, and nothing is written outside the caller's buffer.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LyingTargetTest {
+
+    static final String IQN = "iqn.2026-11.dev.virtman:liar";
+
+    static InitiatorOptions options() {
+        return InitiatorOptions.defaults().withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), Duration.ofSeconds(2));
+    }
+
+    @Test
+    void aBufferOffsetBeyondTheBufferFailsTheCommandWithoutTouchingMemory() throws Exception {
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) ->
+                wire.dataIn(cmd, 0, 1 << 20, new byte[512], true));
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
+            byte[] backing = new byte[4096];
+            ByteBuffer window = ByteBuffer.wrap(backing, 1024, 512).slice();
+            CompletableFuture<Integer> f = s.read(1, 0, 1, window);
+            assertThatThrownBy(() -> s.await(f)).isInstanceOf(IscsiException.class)
+                    .hasMessageContaining("BufferOffset");
+            assertThat(backing).containsOnly(0);
+        }
+    }
+
+    @Test
+    void moreDataThanRequestedIsRefused() throws Exception {
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) ->
+                wire.dataIn(cmd, 0, 0, filled(1024, 7), true));
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
+            byte[] backing = new byte[2048];
+            CompletableFuture<Integer> f = s.read(1, 0, 1, ByteBuffer.wrap(backing, 0, 512).slice());
+            assertThatThrownBy(() -> s.await(f)).isInstanceOf(IscsiException.class).hasMessageContaining("overruns");
+            assertThat(Arrays.copyOfRange(backing, 512, 2048)).containsOnly(0);
+        }
+    }
+
+    @Test
+    void aShortReadWithGoodStatusIsAnError() throws Exception {
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) ->
+                wire.dataIn(cmd, 0, 0, filled(256, 1), true));
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
+            CompletableFuture<Integer> f = s.read(1, 0, 1, ByteBuffer.allocate(512));
+            assertThatThrownBy(() -> s.await(f)).isInstanceOf(IscsiException.class)
+                    .hasMessageContaining("512 bytes transferred but sent 256");
+        }
+    }
+
+    @Test
+    void checkConditionBecomesAnExceptionWithKeyAscAndAscq() throws Exception {
+        byte[] sense = new byte[18];
+        sense[0] = 0x70;
+        sense[2] = (byte) SenseKey.MEDIUM_ERROR.code();
+        sense[7] = 10;
+        sense[12] = 0x11; // UNRECOVERED READ ERROR
+        sense[13] = 0x00;
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, 0x02, sense));
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
+            CompletableFuture<Integer> f = s.read(1, 0, 1, ByteBuffer.allocate(512));
+            assertThatThrownBy(() -> s.await(f)).isInstanceOfSatisfying(ScsiCheckConditionException.class, e -> {
+                assertThat(e.senseKey()).isEqualTo(SenseKey.MEDIUM_ERROR.code());
+                assertThat(e.asc()).isEqualTo(0x11);
+                assertThat(e.ascq()).isZero();
+                assertThat(e.getMessage()).contains("MEDIUM ERROR").contains("0x11/0x00");
+            });
+        }
+    }
+
+    @Test
+    void descriptorFormatSenseIsParsedToo() throws Exception {
+        byte[] sense = {0x72, (byte) SenseKey.ILLEGAL_REQUEST.code(), 0x24, 0x00, 0, 0, 0, 0};
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, 0x02, sense));
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
+            assertThatThrownBy(() -> s.testUnitReady(1)).isInstanceOfSatisfying(ScsiCheckConditionException.class,
+                    e -> assertThat(e.asc()).isEqualTo(0x24));
+        }
+    }
+
+    @Test
+    void busyIsRetriedAndThenSucceeds() throws Exception {
+        int[] calls = {0};
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> {
+            if (calls[0]++ < 2) {
+                wire.response(cmd, ScsiStatusException.BUSY, null);
+            } else {
+                wire.response(cmd, 0, null);
+            }
+        });
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
+            s.testUnitReady(1);
+            assertThat(calls[0]).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aTargetThatNeverAnswersFailsTheCommandInBoundedTimeAfterReissues() throws Exception {
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> { });
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
+            long start = System.nanoTime();
+            CompletableFuture<Integer> f = s.read(1, 0, 1, ByteBuffer.allocate(512));
+            assertThatThrownBy(() -> s.await(f)).isInstanceOf(IscsiException.class).hasMessageContaining("reissued");
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            int budget = options().maxReissues() + 1;
+            assertThat(millis).isBetween(budget * 900L, budget * 3000L);
+            assertThat(target.logins.get()).isEqualTo(budget + 1); // the last recovery finds the budget spent
+            assertThat(target.commands.get()).isEqualTo(budget);
+        }
+    }
+
+    private static byte[] filled(final int n, final int value) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) value);
+        return b;
+    }
+}
