@@ -451,15 +451,18 @@ public final class ScsiDisk {
         long lba = cdb.lba();
         int count = cdb.u8(COMPARE_AND_WRITE_BLOCKS_OFFSET);
         checkRange(lba, count);
+        // SBC-3 §5.3: the data-out is exactly verify + write data. An initiator that sends any
+        // other amount (e.g. 256 blocks' worth with NUMBER OF LOGICAL BLOCKS wrapped to 0) has a
+        // CDB that does not describe its data: INVALID FIELD IN CDB at that field.
+        long supplied = dataOut == null ? 0 : dataOut.remaining();
+        if (supplied != 2L * count * blockSize) {
+            throw CheckConditionException.invalidFieldInCdb(COMPARE_AND_WRITE_BLOCKS_OFFSET, -1);
+        }
         if (count == 0) {
             return ScsiResponses.good();
         }
         if (count > limits.maxCompareAndWriteBlocks()) {
             throw CheckConditionException.invalidFieldInCdb(COMPARE_AND_WRITE_BLOCKS_OFFSET, -1);
-        }
-        // SBC-3 §5.3: the data-out is exactly verify + write data; any other size is malformed.
-        if (dataOut != null && dataOut.remaining() > 2L * count * blockSize) {
-            throw CheckConditionException.illegalRequest(AdditionalSense.INVALID_FIELD_IN_INFORMATION_UNIT);
         }
         ByteBuffer both = dataOutBlocks(dataOut, 2L * count);
         int half = count * blockSize;

@@ -104,6 +104,12 @@ final class DiskFixture implements AutoCloseable {
         return s;
     }
 
+    byte[] invalidField(final ByteBuffer cdb, final ByteBuffer dataOut, final int byteOffset) {
+        byte[] s = check(cdb, dataOut, SenseKey.ILLEGAL_REQUEST, AdditionalSense.INVALID_FIELD_IN_CDB);
+        assertThat(((s[16] & 0xFF) << 8) | (s[17] & 0xFF)).as("field pointer").isEqualTo(byteOffset);
+        return s;
+    }
+
     static String describe(final ScsiResponse r) {
         byte[] s = r.senseData();
         return s == null ? "none" : String.format("key %x asc %02x/%02x", s[2] & 0xF, s[12] & 0xFF, s[13] & 0xFF);
