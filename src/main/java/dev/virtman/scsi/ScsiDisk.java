@@ -312,16 +312,20 @@ public final class ScsiDisk {
         return ScsiResponses.dataIn(data.flip());
     }
 
-    /** WRITE(6/10/12/16), SBC-3 §5.24-§5.28; FUA is honoured with a flush. */
+    /**
+     * WRITE(6/10/12/16), SBC-3 §5.24-§5.28; FUA is honoured with a flush. The range is checked
+     * before write protection, so a write-protected unit still reports LBA OUT OF RANGE for a
+     * range it does not have, and a zero-length write (which writes nothing) is GOOD.
+     */
     private ScsiResponse write(final BlockCdb cdb, final ByteBuffer dataOut) {
         rejectProtection(cdb);
-        requireWritable();
         long lba = cdb.lba();
         long count = cdb.transferLength();
         checkRange(lba, count);
         if (count == 0) {
             return ScsiResponses.good();
         }
+        requireWritable();
         checkTransferLength(cdb, count);
         ByteBuffer data = dataOutBlocks(dataOut, count);
         compareAndWriteLock.readLock().lock();
@@ -405,15 +409,7 @@ public final class ScsiDisk {
      */
     private ScsiResponse writeSame(final BlockCdb cdb, final ByteBuffer dataOut) {
         rejectProtection(cdb);
-        // A write-protected unit refuses WRITE SAME whatever its other fields (SBC-3 §4.11).
-        requireWritable();
         Cdb c = cdb.cdb();
-        if (c.bit(BlockCdb.FLAGS_OFFSET, WRITE_SAME_ANCHOR_BIT)) {
-            throw CheckConditionException.invalidFieldInCdb(BlockCdb.FLAGS_OFFSET, WRITE_SAME_ANCHOR_BIT);
-        }
-        if (c.bit(BlockCdb.FLAGS_OFFSET, WRITE_SAME_UNMAP_BIT)) {
-            throw CheckConditionException.invalidFieldInCdb(BlockCdb.FLAGS_OFFSET, WRITE_SAME_UNMAP_BIT);
-        }
         boolean ndob = c.length() == Cdb16.LENGTH && c.bit(BlockCdb.FLAGS_OFFSET, WRITE_SAME_NDOB_BIT);
         long lba = cdb.lba();
         long count = cdb.transferLength();
@@ -422,6 +418,15 @@ public final class ScsiDisk {
             throw CheckConditionException.invalidFieldInCdb(cdb.transferLengthOffset(), -1);
         }
         checkRange(lba, count);
+        // A write-protected unit refuses WRITE SAME whether or not it would unmap (SBC-3 §4.11),
+        // so protection is checked before the provisioning bits we do not support.
+        requireWritable();
+        if (c.bit(BlockCdb.FLAGS_OFFSET, WRITE_SAME_ANCHOR_BIT)) {
+            throw CheckConditionException.invalidFieldInCdb(BlockCdb.FLAGS_OFFSET, WRITE_SAME_ANCHOR_BIT);
+        }
+        if (c.bit(BlockCdb.FLAGS_OFFSET, WRITE_SAME_UNMAP_BIT)) {
+            throw CheckConditionException.invalidFieldInCdb(BlockCdb.FLAGS_OFFSET, WRITE_SAME_UNMAP_BIT);
+        }
         ByteBuffer pattern = ndob ? ByteBuffer.allocate(blockSize) : dataOutBlocks(dataOut, 1);
         long chunkBlocks = Math.min(count, WRITE_SAME_CHUNK_BYTES / blockSize);
         ByteBuffer chunk = ByteBuffer.allocate(Math.toIntExact(chunkBlocks * blockSize));
@@ -447,10 +452,10 @@ public final class ScsiDisk {
      */
     private ScsiResponse compareAndWrite(final Cdb16 cdb, final ByteBuffer dataOut) {
         rejectProtection(cdb);
-        requireWritable();
         long lba = cdb.lba();
         int count = cdb.u8(COMPARE_AND_WRITE_BLOCKS_OFFSET);
         checkRange(lba, count);
+        requireWritable();
         // SBC-3 §5.3: the data-out is exactly verify + write data. An initiator that sends any
         // other amount (e.g. 256 blocks' worth with NUMBER OF LOGICAL BLOCKS wrapped to 0) has a
         // CDB that does not describe its data: INVALID FIELD IN CDB at that field.
@@ -494,13 +499,13 @@ public final class ScsiDisk {
      */
     private ScsiResponse orWrite(final Cdb16 cdb, final ByteBuffer dataOut) {
         rejectProtection(cdb);
-        requireWritable();
         long lba = cdb.lba();
         long count = cdb.transferLength();
         checkRange(lba, count);
         if (count == 0) {
             return ScsiResponses.good();
         }
+        requireWritable();
         checkTransferLength(cdb, count);
         ByteBuffer data = dataOutBlocks(dataOut, count);
         ByteBuffer medium = ByteBuffer.allocate(data.remaining());

@@ -258,6 +258,11 @@ class ScsiDiskTest {
             ro.check(rw16(ScsiOpcode.WRITE_SAME_16, 0x08, 0, 1), null, SenseKey.DATA_PROTECT, wp);
             ro.check(rw16(ScsiOpcode.ORWRITE_16, 0, 0, 1), filled(1, 1), SenseKey.DATA_PROTECT, wp);
             assertThat(ro.good(Cdbs.modeSense6(0, 0x3F, 0, 255))[2] & 0x80).isEqualTo(0x80);
+            // Range and zero-length come before protection.
+            ro.check(rw10(ScsiOpcode.WRITE_10, 0, 64, 1), filled(1, 1), SenseKey.ILLEGAL_REQUEST,
+                    AdditionalSense.LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE);
+            ro.good(rw10(ScsiOpcode.WRITE_10, 0, 0, 0), null);
+            ro.invalidField(rw10(ScsiOpcode.WRITE_SAME_10, 0, 0, 0), Cdb10.TRANSFER_LENGTH_OFFSET);
             assertThat(ro.good(rw10(ScsiOpcode.READ_10, 0, 0, 1))).containsOnly((byte) 0);
             ro.good(cdb(0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         }
