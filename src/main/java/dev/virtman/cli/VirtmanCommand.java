@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 ManagerCommand.class, ImageCommand.class, HostsCommand.class, TreeCommand.class,
                 ServeCommand.class,
                 AgentCommand.class,
+                IscsiReadCommand.class,
         })
 public final class VirtmanCommand implements Runnable {
 
