@@ -72,6 +72,8 @@ final class ResponseWriter implements Runnable {
     private long queuedBytes;
     private boolean closed;
     private boolean closeWhenDrained;
+    /** A thread (the writer or a producer writing inline) is between stamping and finishing a write. */
+    private boolean writing;
     private volatile CommandWindowView window;
     private int statSN;
     private final Runnable onClosed;
@@ -122,12 +124,48 @@ final class ResponseWriter implements Runnable {
                 pdus.forEach(ResponseWriter::done);
                 return false;
             }
-            queue.addAll(pdus);
-            queuedBytes += bytes;
-            notEmpty.signal();
-            return true;
+            if (writing || !queue.isEmpty()) {
+                queue.addAll(pdus);
+                queuedBytes += bytes;
+                notEmpty.signal();
+                return true;
+            }
+            // Nobody is writing: write on this thread, saving a hand-off to the writer thread
+            // (the common case at low queue depth). Sequence numbers are stamped under the lock.
+            writing = true;
+            stamp(pdus);
         } finally {
             lock.unlock();
+        }
+        writeBatch(pdus, new ArrayList<>(pdus.size() * 2 + 1));
+        return true;
+    }
+
+    /** Encodes and writes a stamped batch; on failure closes the connection. Clears {@link #writing}. */
+    private void writeBatch(final List<Outbound> batch, final List<ByteBuffer> wire) {
+        boolean failed = false;
+        try {
+            for (Outbound o : batch) {
+                encoder.encode(o.pdu(), wire);
+            }
+            bytesWritten.accept(writeFully(wire));
+        } catch (IOException e) {
+            LOG.debug("connection write failed: {}", e.toString());
+            failed = true;
+        } finally {
+            batch.forEach(ResponseWriter::done);
+            lock.lock();
+            try {
+                writing = false;
+                if (!queue.isEmpty() || closeWhenDrained) {
+                    notEmpty.signal();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (failed) {
+            close();
         }
     }
 
@@ -178,7 +216,7 @@ final class ResponseWriter implements Runnable {
                 boolean finish;
                 lock.lock();
                 try {
-                    while (queue.isEmpty() && !closed && !closeWhenDrained) {
+                    while ((queue.isEmpty() || writing) && !closed && !(closeWhenDrained && !writing)) {
                         notEmpty.awaitUninterruptibly();
                     }
                     if (closed) {
@@ -193,26 +231,21 @@ final class ResponseWriter implements Runnable {
                     queuedBytes -= bytes;
                     notFull.signalAll();
                     finish = closeWhenDrained && queue.isEmpty();
+                    writing = !batch.isEmpty();
                     stamp(batch);
                 } finally {
                     lock.unlock();
                 }
-                for (Outbound o : batch) {
-                    encoder.encode(o.pdu(), wire);
+                if (!batch.isEmpty()) {
+                    writeBatch(batch, wire);
                 }
-                long written = writeFully(wire);
-                bytesWritten.accept(written);
-                batch.forEach(ResponseWriter::done);
                 batch.clear();
                 wire.clear();
-                if (finish) {
+                if (finish || closed) {
                     return;
                 }
             }
-        } catch (IOException e) {
-            LOG.debug("connection write failed: {}", e.toString());
         } finally {
-            batch.forEach(ResponseWriter::done);
             close();
         }
     }
