@@ -121,7 +121,7 @@ public final class IscsiTargetServer implements AutoCloseable {
             }
             TargetConnection connection = new TargetConnection(context, channel);
             connections.add(connection);
-            Thread.ofVirtual().name("iscsi-reader").start(() -> {
+            Thread.ofPlatform().daemon().name("iscsi-reader").start(() -> {
                 try {
                     connection.run();
                 } finally {

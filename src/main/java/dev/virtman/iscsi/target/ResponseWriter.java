@@ -36,6 +36,8 @@ final class ResponseWriter implements Runnable {
     private static final int MAX_CMD_SN_OFFSET = ScsiResponseHeader.MAX_CMD_SN_OFFSET;
     /** Upper bound of PDUs per gathering write batch; keeps one batch's iovec list reasonable. */
     private static final int MAX_BATCH = 512;
+    /** Size of the per-connection direct buffer every write goes through (see {@link #writeFully}). */
+    private static final int STAGING_BYTES = 256 * 1024;
 
     /** How the writer fills a PDU's sequence-number fields. */
     enum Sequencing {
@@ -77,6 +79,7 @@ final class ResponseWriter implements Runnable {
     private volatile CommandWindowView window;
     private int statSN;
     private final Runnable onClosed;
+    private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES);
 
     ResponseWriter(final SocketChannel channel, final PduEncoder encoder, final long maxQueuedBytes,
                    final LongConsumer bytesWritten, final Runnable onClosed) {
@@ -269,17 +272,37 @@ final class ResponseWriter implements Runnable {
         }
     }
 
+    /**
+     * Writes the buffers through the connection's direct staging buffer: heap buffers would
+     * otherwise be copied by the JDK into a temporary direct buffer per call, which command
+     * workers (short-lived virtual threads) cannot cache. Small PDUs coalesce into one write.
+     * Only the thread holding {@link #writing} gets here, so the staging buffer is not shared.
+     */
     private long writeFully(final List<ByteBuffer> wire) throws IOException {
-        ByteBuffer[] buffers = wire.toArray(new ByteBuffer[0]);
         long total = 0;
-        int first = 0;
-        while (first < buffers.length) {
-            total += channel.write(buffers, first, buffers.length - first);
-            while (first < buffers.length && !buffers[first].hasRemaining()) {
-                first++;
+        staging.clear();
+        for (ByteBuffer b : wire) {
+            while (b.hasRemaining()) {
+                if (!staging.hasRemaining()) {
+                    total += flush();
+                }
+                int n = Math.min(staging.remaining(), b.remaining());
+                staging.put(staging.position(), b, b.position(), n);
+                staging.position(staging.position() + n);
+                b.position(b.position() + n);
             }
         }
-        return total;
+        return total + flush();
+    }
+
+    private long flush() throws IOException {
+        staging.flip();
+        long n = 0;
+        while (staging.hasRemaining()) {
+            n += channel.write(staging);
+        }
+        staging.clear();
+        return n;
     }
 
     private static void done(final Outbound o) {

@@ -141,7 +141,7 @@ final class TargetConnection implements Runnable {
     }
 
     private void readLoop() throws IOException {
-        ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_SIZE);
+        ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER_SIZE); // direct: no JDK bounce buffer per read
         while (phase != Phase.CLOSED) {
             if (channel.read(in) < 0) {
                 return;
