@@ -1,23 +1,22 @@
 package dev.virtman.block;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * A raw image file as a block device: the bottom of the source's stack. Positional reads and
- * writes on one {@link FileChannel} are thread-safe, so concurrent commands need no lock.
+ * writes on one {@link java.nio.channels.FileChannel} are thread-safe, so concurrent commands need
+ * no lock; the channel is a {@link ReopeningFileChannel}, so a session thread interrupted mid-read
+ * does not close the image for every other session.
  */
 public final class FileBlockDevice implements BlockDevice {
     private final Path path;
-    private final FileChannel channel;
+    private final ReopeningFileChannel channel;
     private final boolean writable;
     private final long size;
 
-    private FileBlockDevice(Path path, FileChannel channel, boolean writable, long size) {
+    private FileBlockDevice(Path path, ReopeningFileChannel channel, boolean writable, long size) {
         this.path = path;
         this.channel = channel;
         this.writable = writable;
@@ -26,9 +25,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     /** Opens {@code path}; its size must be a multiple of 512 bytes. */
     public static FileBlockDevice open(final Path path, final boolean writable) throws IOException {
-        FileChannel channel = writable
-                ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
-                : FileChannel.open(path, StandardOpenOption.READ);
+        ReopeningFileChannel channel = new ReopeningFileChannel(path, writable);
         long size = channel.size();
         if (size % 512 != 0) {
             channel.close();
@@ -49,14 +46,7 @@ public final class FileBlockDevice implements BlockDevice {
     @Override
     public void read(final long offset, final ByteBuffer dst) throws IOException {
         checkRange(offset, dst.remaining());
-        long pos = offset;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, pos);
-            if (n < 0) {
-                throw new EOFException(path + ": unexpected end of file at " + pos);
-            }
-            pos += n;
-        }
+        channel.readFully(dst, offset);
     }
 
     @Override
@@ -70,16 +60,13 @@ public final class FileBlockDevice implements BlockDevice {
             throw new ReadOnlyDeviceException();
         }
         checkRange(offset, src.remaining());
-        long pos = offset;
-        while (src.hasRemaining()) {
-            pos += channel.write(src, pos);
-        }
+        channel.writeFully(src, offset);
     }
 
     @Override
     public void flush() throws IOException {
         if (writable) {
-            channel.force(false);
+            channel.force();
         }
     }
 

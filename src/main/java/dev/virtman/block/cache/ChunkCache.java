@@ -1,6 +1,7 @@
 package dev.virtman.block.cache;
 
 import dev.virtman.block.BlockDevice;
+import dev.virtman.block.ReopeningFileChannel;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestFormat;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -16,10 +17,8 @@ import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -113,7 +112,7 @@ public final class ChunkCache implements BlockDevice {
     private final ChunkManifest manifest;
     private final VerifiedChunkSource source;
     private final Options options;
-    private final FileChannel data;
+    private final ReopeningFileChannel data;
     private final PresenceBitmap present;
     /** Chunks verified against the manifest in this process (in memory only, by design). */
     private final AtomicLongArray verified;
@@ -131,7 +130,7 @@ public final class ChunkCache implements BlockDevice {
     private volatile boolean closed;
 
     private ChunkCache(final Path directory, final ChunkManifest manifest, final VerifiedChunkSource source,
-                       final Options options, final FileChannel data, final PresenceBitmap present) {
+                       final Options options, final ReopeningFileChannel data, final PresenceBitmap present) {
         this.directory = directory;
         this.manifest = manifest;
         this.source = source;
@@ -177,9 +176,9 @@ public final class ChunkCache implements BlockDevice {
                 raf.setLength(manifest.imageSize());
             }
         }
-        FileChannel channel;
+        ReopeningFileChannel channel;
         try {
-            channel = FileChannel.open(dataFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            channel = new ReopeningFileChannel(dataFile, true);
         } catch (IOException e) {
             opened.bitmap().close();
             throw e;
@@ -427,15 +426,7 @@ public final class ChunkCache implements BlockDevice {
     }
 
     private void readData(final long position, final ByteBuffer dst, final int length) throws IOException {
-        ByteBuffer slice = dst.slice(dst.position(), length);
-        long pos = position;
-        while (slice.hasRemaining()) {
-            int n = data.read(slice, pos);
-            if (n < 0) {
-                throw new IOException("cache data file " + directory.resolve(DATA_FILE) + " shrank at " + pos);
-            }
-            pos += n;
-        }
+        data.readFully(dst.slice(dst.position(), length), position);
         dst.position(dst.position() + length);
     }
 
@@ -476,13 +467,9 @@ public final class ChunkCache implements BlockDevice {
         }
         try {
             for (Pending p : chunks) {
-                ByteBuffer src = p.data().duplicate();
-                long pos = manifest.chunkOffset(p.index());
-                while (src.hasRemaining()) {
-                    pos += data.write(src, pos);
-                }
+                data.writeFully(p.data().duplicate(), manifest.chunkOffset(p.index()));
             }
-            data.force(false);
+            data.force();
         } catch (IOException | RuntimeException e) {
             LOG.warn("cache {}: could not store {} chunks, they will be fetched again: {}",
                     directory, chunks.size(), e.toString());

@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.block.ReopeningFileChannel;
 import dev.virtman.block.manifest.ChunkManifest;
 
 import java.io.IOException;
@@ -52,14 +53,14 @@ final class PresenceBitmap implements AutoCloseable {
     static final int OFFSET_IMAGE_ID = 16;
     static final int HEADER_LENGTH = 64;
 
-    private final FileChannel channel;
+    private final ReopeningFileChannel channel;
     private final int chunkCount;
     private final AtomicLongArray words;
     private final AtomicInteger present = new AtomicInteger();
     /** Serialises file writes so a word on disk is never overwritten by an older value. */
     private final Object fileLock = new Object();
 
-    private PresenceBitmap(final FileChannel channel, final int chunkCount, final AtomicLongArray words) {
+    private PresenceBitmap(final ReopeningFileChannel channel, final int chunkCount, final AtomicLongArray words) {
         this.channel = channel;
         this.chunkCount = chunkCount;
         this.words = words;
@@ -83,11 +84,11 @@ final class PresenceBitmap implements AutoCloseable {
         int wordCount = (count + Long.SIZE - 1) / Long.SIZE;
         long expectedLength = HEADER_LENGTH + (long) wordCount * Long.BYTES;
         boolean existed = Files.exists(file);
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-        try {
-            String problem = existed ? validate(ch, manifest, expectedLength) : "new cache";
-            AtomicLongArray words = new AtomicLongArray(wordCount);
+        AtomicLongArray words = new AtomicLongArray(wordCount);
+        String problem;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            problem = existed ? validate(ch, manifest, expectedLength) : "new cache";
             if (problem == null) {
                 ByteBuffer bits = ByteBuffer.allocate(wordCount * Long.BYTES).order(ByteOrder.BIG_ENDIAN);
                 readFully(ch, bits, HEADER_LENGTH);
@@ -103,11 +104,8 @@ final class PresenceBitmap implements AutoCloseable {
             } else {
                 writeEmpty(ch, manifest, expectedLength);
             }
-            return new Opened(new PresenceBitmap(ch, count, words), problem != null, problem);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
         }
+        return new Opened(new PresenceBitmap(new ReopeningFileChannel(file, true), count, words), problem != null, problem);
     }
 
     /**
@@ -229,14 +227,14 @@ final class PresenceBitmap implements AutoCloseable {
                 // earlier write of the same word.
                 buf.clear();
                 buf.putLong(0, words.get(w));
-                writeFully(channel, buf, HEADER_LENGTH + (long) w * Long.BYTES);
+                channel.writeFully(buf, HEADER_LENGTH + (long) w * Long.BYTES);
             }
         }
     }
 
     /** Makes every persisted word durable. */
     void force() throws IOException {
-        channel.force(false);
+        channel.force();
     }
 
     @Override

@@ -151,6 +151,30 @@ class ChunkCacheTest {
     }
 
     @Test
+    void anInterruptedReaderDoesNotBreakTheCacheForOthers() throws Exception {
+        ChunkCache cache = open();
+        read(cache, 0, image.length);
+        cache.flush();
+        int before = upstream.reads();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread victim = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                cache.read(0, ByteBuffer.allocate(CHUNK));
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        victim.start();
+        victim.join(10_000);
+        // A FileChannel read by an interrupted thread closes the channel for everyone.
+        assertThat(failure.get()).isInstanceOf(java.io.InterruptedIOException.class);
+        assertThat(read(cache, 0, image.length)).isEqualTo(image);
+        assertThat(upstream.reads()).isEqualTo(before);
+        read(cache, 0, CHUNK);
+    }
+
+    @Test
     void accessListenerSeesEveryChunkOfEveryRead() throws IOException {
         List<Integer> seen = new CopyOnWriteArrayList<>();
         ChunkCache cache = open(ChunkCache.Options.defaults(registry).withAccessListener((i, t) -> seen.add(i)));
