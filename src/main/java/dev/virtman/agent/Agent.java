@@ -2,6 +2,7 @@ package dev.virtman.agent;
 
 import dev.virtman.block.TokenBucket;
 import dev.virtman.block.cache.CacheStats;
+import dev.virtman.block.cache.ChunkAccessListener;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.cache.ParentSet;
 import dev.virtman.block.manifest.ChunkManifest;
@@ -21,6 +22,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * A VirtMan agent: for each configured image, the {@link ImageExport} stack (parents, verify,
@@ -60,6 +62,15 @@ public final class Agent implements Closeable {
     }
 
     static Agent start(final AgentConfig config, final ParentConnector connector) throws IOException {
+        return start(config, connector, name -> ChunkAccessListener.NONE);
+    }
+
+    /**
+     * @param listeners per image name, who hears its chunk reads (the boot-profile recorder of a
+     *                  managed agent)
+     */
+    static Agent start(final AgentConfig config, final ParentConnector connector,
+                       final Function<String, ChunkAccessListener> listeners) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         TokenBucket upstream = BandwidthCap.bucket(config.upstreamBytesPerSecond(), LARGEST_TRANSFER);
         TokenBucket downstream = BandwidthCap.bucket(config.downstreamBytesPerSecond(), LARGEST_TRANSFER);
@@ -71,7 +82,7 @@ public final class Agent implements Closeable {
             for (ImageConfig image : config.images()) {
                 ChunkManifest manifest = ManifestFormat.read(image.manifest());
                 images.add(ImageExport.open(image, manifest, config.cacheDir(), connector, upstream, downstream,
-                        config.fetchPolicy(), cacheOptions, config.readTraceFile(image.name())));
+                        config.fetchPolicy(), cacheOptions.withAccessListener(listeners.apply(image.name())), config.readTraceFile(image.name())));
             }
             List<ExportedTarget> targets = images.stream()
                     .map(i -> ExportedTarget.open(i.iqn(), i.luns())).toList();

@@ -12,12 +12,14 @@ import java.util.regex.Pattern;
  * @param parents  upstream URLs in preference order, the source last ({@code iscsi://HOST:PORT/IQN/LUN}
  *                 or {@code file:///PATH} for a raw image on this host)
  * @param manifest the image's chunk manifest file
+ * @param iqn      the target name of the export: {@code iqn.2026-11.dev.virtman:<name>} standalone,
+ *                 the name the manager plans ({@code TargetNames.agentIqn}) when managed
  */
-public record ImageConfig(String name, List<String> parents, Path manifest) {
+public record ImageConfig(String name, List<String> parents, Path manifest, String iqn) {
     /** IQN prefix of every VirtMan export (RFC 7143 §4.2.7.1: iqn.yyyy-mm.reversed-domain:unique). */
     public static final String IQN_PREFIX = "iqn.2026-11.dev.virtman:";
     /** Characters an IQN's unique part and a directory name both accept (RFC 3722 stringprep, lower case). */
-    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,62}");
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,127}");
 
     public ImageConfig {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -30,11 +32,14 @@ public record ImageConfig(String name, List<String> parents, Path manifest) {
         if (parents.stream().distinct().count() != parents.size()) {
             throw new IllegalArgumentException("image " + name + " lists a parent twice");
         }
+        if (iqn == null || iqn.isBlank()) {
+            throw new IllegalArgumentException("image " + name + " needs a target name");
+        }
     }
 
-    /** The target name this image is exported under. */
-    public String iqn() {
-        return iqnOf(name);
+    /** A standalone image, exported as {@code iqn.2026-11.dev.virtman:<name>}. */
+    public ImageConfig(final String name, final List<String> parents, final Path manifest) {
+        this(name, parents, manifest, name == null ? null : iqnOf(name));
     }
 
     public static String iqnOf(final String imageName) {

@@ -4,7 +4,11 @@ import dev.virtman.agent.Agent;
 import dev.virtman.agent.AgentConfig;
 import dev.virtman.agent.BandwidthCap;
 import dev.virtman.agent.ImageConfig;
+import dev.virtman.agent.ImageExport;
+import dev.virtman.agent.ManagedAgent;
+import dev.virtman.agent.ManagedAgentConfig;
 import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.manager.client.ManagerClient;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -12,6 +16,7 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +30,9 @@ import java.util.concurrent.CountDownLatch;
  */
 @Command(name = "agent", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Cache images fetched from parents (verified against their chunk manifests) and export "
-                + "them read-only over iSCSI to local VMs and child agents.",
+                + "them read-only over iSCSI to local VMs and child agents. Standalone: name each image's "
+                + "manifest and parents. Managed: --manager, --host-id, --managed-image; the manager supplies "
+                + "manifests, parents (changed live) and boot profiles.",
                 "Example: virtman agent --portal 127.0.0.2:3260 --cache-dir /var/cache/virtman "
                         + "--image debian --manifest debian.manifest "
                         + "--parent iscsi://127.0.0.3:3260/iqn.2026-11.dev.virtman:debian/0 "
@@ -48,8 +55,24 @@ public final class AgentCommand implements Callable<Integer> {
         List<String> parents;
     }
 
-    @ArgGroup(exclusive = false, multiplicity = "1..*", heading = "Images (repeat the group for several):%n")
+    @ArgGroup(exclusive = false, multiplicity = "0..*",
+            heading = "Standalone images (repeat the group for several):%n")
     List<ImageOptions> images = new ArrayList<>();
+
+    @Option(names = "--manager", paramLabel = "URL",
+            description = "managed mode: take manifests, parents and boot profiles from this manager")
+    URI manager;
+
+    @Option(names = "--token", paramLabel = "TOKEN",
+            description = "the manager's API token (default: $" + ManagerClient.ENV_TOKEN + ")")
+    String token;
+
+    @Option(names = "--host-id", paramLabel = "ID", description = "managed mode: this host's id in the trees")
+    String hostId;
+
+    @Option(names = "--managed-image", paramLabel = "NAME|ID",
+            description = "managed mode: an image registered with the manager (repeatable)")
+    List<String> managedImages = new ArrayList<>();
 
     @Option(names = "--portal", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:3260",
             description = "iSCSI listen address (default: ${DEFAULT-VALUE}; port 0 picks one)")
@@ -86,11 +109,28 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        AgentConfig config = config();
-        Agent agent = Agent.start(config);
+        boolean managed = manager != null;
+        if (managed == !images.isEmpty() || managed == managedImages.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give either --image/--manifest/--parent "
+                    + "groups (standalone) or --manager with --host-id and --managed-image (managed)");
+        }
+        Agent agent;
+        AutoCloseable running;
+        if (managed) {
+            ManagedAgent m = ManagedAgent.start(managedConfig());
+            agent = m.agent();
+            running = m;
+        } else {
+            agent = Agent.start(config());
+            running = agent;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            agent.close();
+            try {
+                running.close();
+            } catch (Exception e) {
+                spec.commandLine().getErr().println("agent: " + e);
+            }
             stopped.countDown();
         }, "agent-shutdown"));
         PrintWriter out = spec.commandLine().getOut();
@@ -99,10 +139,9 @@ public final class AgentCommand implements Callable<Integer> {
                 agent.metricsAddress() == null ? ""
                         : " metrics=http://" + agent.metricsAddress().getAddress().getHostAddress() + ":"
                         + agent.metricsAddress().getPort() + "/metrics");
-        for (ImageOptions i : images) {
-            var export = agent.image(i.name);
-            out.printf("export %s %s present=%d/%d%n", i.name, agent.exportUrl(i.name), export.presentAtOpen(),
-                    export.manifest().chunkCount());
+        for (ImageExport export : agent.images()) {
+            out.printf("export %s %s present=%d/%d%n", export.name(), agent.exportUrl(export.name()),
+                    export.presentAtOpen(), export.manifest().chunkCount());
         }
         out.flush();
         stopped.await();
@@ -125,6 +164,22 @@ public final class AgentCommand implements Callable<Integer> {
         FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis));
         return new AgentConfig(list, address("--portal", portal), metrics == null ? null : address("--metrics", metrics),
                 cacheDir, upstream, downstream, policy, readTraceDir);
+    }
+
+    ManagedAgentConfig managedConfig() {
+        String t = token != null ? token : System.getenv(ManagerClient.ENV_TOKEN);
+        if (t == null || hostId == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "managed mode needs --host-id and --token (or $" + ManagerClient.ENV_TOKEN + ")");
+        }
+        try {
+            return new ManagedAgentConfig(manager, t, hostId, managedImages, address("--portal", portal),
+                    metrics == null ? null : address("--metrics", metrics), cacheDir,
+                    BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
+                    FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis)), null, null);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     private InetSocketAddress address(final String option, final String hostPort) {

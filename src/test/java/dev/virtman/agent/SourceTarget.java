@@ -31,11 +31,14 @@ final class SourceTarget implements AutoCloseable {
     }
 
     static SourceTarget start(final Path image, final String host, final String imageName) throws IOException {
+        return start(image, new InetSocketAddress(host, 0), ImageConfig.iqnOf(imageName));
+    }
+
+    static SourceTarget start(final Path image, final InetSocketAddress portal, final String iqn) throws IOException {
         CountingBlockDevice counted = new CountingBlockDevice(FileBlockDevice.open(image, false));
-        String iqn = ImageConfig.iqnOf(imageName);
         LunTable luns = new LunTable(List.of(new ScsiDisk(counted,
                 DiskIdentity.fromName(iqn).withForcedReadOnly(true))));
-        IscsiTargetServer server = IscsiTargetServer.start(new TargetServerConfig(new InetSocketAddress(host, 0),
+        IscsiTargetServer server = IscsiTargetServer.start(new TargetServerConfig(portal,
                 List.of(ExportedTarget.open(iqn, luns))), new SimpleMeterRegistry());
         return new SourceTarget(counted, server, iqn);
     }

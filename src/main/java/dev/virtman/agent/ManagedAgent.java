@@ -1,0 +1,213 @@
+package dev.virtman.agent;
+
+import dev.virtman.block.cache.ChunkAccessListener;
+import dev.virtman.block.cache.ChunkCache;
+import dev.virtman.block.manifest.ChunkManifest;
+import dev.virtman.block.manifest.ManifestFormat;
+import dev.virtman.iscsi.initiator.InitiatorOptions;
+import dev.virtman.manager.TargetNames;
+import dev.virtman.manager.api.BootProfileView;
+import dev.virtman.manager.api.HeartbeatReply;
+import dev.virtman.manager.api.HeartbeatRequest;
+import dev.virtman.manager.api.ImageView;
+import dev.virtman.manager.api.Labels;
+import dev.virtman.manager.api.Portal;
+import dev.virtman.manager.client.ManagerClient;
+import dev.virtman.manager.client.ManagerClientException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An {@link Agent} run by the manager: registers this host, takes each image's manifest and
+ * parent list from the manager, heartbeats (reporting chunks present) and moves to new parents
+ * live when a heartbeat reply changes them, records the boot profile when it is the first agent
+ * of an image, and prefetches from the profile at low priority when one exists.
+ *
+ * <p>Exports are named as the manager plans them ({@link TargetNames#agentIqn}), so children
+ * find this host's export from their own parent lists. The cache directory of an image is its
+ * image id; the manifest fetched from the manager is kept next to it.
+ */
+public final class ManagedAgent implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(ManagedAgent.class);
+    private static final String PLACED = "placed";
+    private static final String MANIFESTS_DIR = "manifests";
+    private static final Duration PLACEMENT_RETRY = Duration.ofMillis(500);
+    private static final int LUN = 0;
+
+    private final ManagedAgentConfig config;
+    private final ManagerClient client;
+    private final Agent agent;
+    /** Boot-profile recorders of the images this agent boots first, by image id. */
+    private final Map<String, BootProfileRecorder> recorders;
+    private final ScheduledExecutorService heartbeats;
+    private final long intervalMillis;
+    private final Map<String, Boolean> profileUploaded = new ConcurrentHashMap<>();
+
+    private ManagedAgent(final ManagedAgentConfig config, final ManagerClient client, final Agent agent,
+                         final Map<String, BootProfileRecorder> recorders, final long intervalMillis) {
+        this.config = config;
+        this.client = client;
+        this.agent = agent;
+        this.recorders = recorders;
+        this.intervalMillis = intervalMillis;
+        this.heartbeats = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("agent-heartbeat").factory());
+    }
+
+    /** Registers, waits for placement, opens the caches and exports, starts heartbeats and prefetch. */
+    public static ManagedAgent start(final ManagedAgentConfig config) throws IOException {
+        ManagerClient client = new ManagerClient(config.manager(), config.token());
+        client.registerHost(config.hostId(), config.portalString(), Labels.NONE);
+        Map<String, ChunkManifest> manifests = new LinkedHashMap<>();
+        Path manifestDir = Files.createDirectories(config.cacheDir().resolve(MANIFESTS_DIR));
+        Map<String, Path> manifestFiles = new LinkedHashMap<>();
+        for (String ref : config.images()) {
+            ImageView view = client.image(ref);
+            ChunkManifest manifest = ManifestFormat.decode(client.manifest(view.id()));
+            Path file = manifestDir.resolve(view.id());
+            ManifestFormat.write(manifest, file);
+            manifests.put(view.id(), manifest);
+            manifestFiles.put(view.id(), file);
+        }
+        HeartbeatReply placed = awaitPlacement(config, client, manifests);
+        List<ImageConfig> images = new ArrayList<>();
+        Map<String, BootProfileRecorder> recorders = new LinkedHashMap<>();
+        List<String> withProfile = new ArrayList<>();
+        for (Map.Entry<String, ChunkManifest> e : manifests.entrySet()) {
+            String id = e.getKey();
+            HeartbeatReply.Placement p = placed.images().get(id);
+            images.add(new ImageConfig(id, urls(p.parents()), manifestFiles.get(id),
+                    TargetNames.agentIqn(config.hostId(), id)));
+            if (p.bootProfile()) {
+                withProfile.add(id);
+            } else {
+                recorders.put(id, new BootProfileRecorder(e.getValue().chunkCount()));
+            }
+        }
+        AgentConfig agentConfig = new AgentConfig(images, config.portal(), config.metrics(), config.cacheDir(),
+                config.upstreamBytesPerSecond(), config.downstreamBytesPerSecond(), config.fetchPolicy(), null);
+        ParentConnector connector = new ParentConnector(InitiatorOptions.defaults()
+                .withInitiatorName(ParentConnector.initiatorNameFor(config.hostId())));
+        Agent agent = Agent.start(agentConfig, connector,
+                id -> recorders.containsKey(id) ? recorders.get(id) : ChunkAccessListener.NONE);
+        ManagedAgent managed = new ManagedAgent(config, client, agent, recorders, placed.heartbeatIntervalMillis());
+        managed.heartbeats.scheduleWithFixedDelay(managed::heartbeat, managed.intervalMillis, managed.intervalMillis,
+                TimeUnit.MILLISECONDS);
+        for (String id : withProfile) {
+            Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY).name("profile-prefetch-" + id)
+                    .start(() -> managed.prefetchProfile(id));
+        }
+        return managed;
+    }
+
+    private static HeartbeatReply awaitPlacement(final ManagedAgentConfig config, final ManagerClient client,
+                                                 final Map<String, ChunkManifest> manifests) throws IOException {
+        Map<String, HeartbeatRequest.ImageReport> reports = new LinkedHashMap<>();
+        manifests.keySet().forEach(id -> reports.put(id, new HeartbeatRequest.ImageReport(0)));
+        long deadline = System.nanoTime() + config.placementTimeout().toNanos();
+        while (true) {
+            HeartbeatReply reply = client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports));
+            List<String> waiting = manifests.keySet().stream()
+                    .filter(id -> reply.images().get(id) == null || !PLACED.equals(reply.images().get(id).status()))
+                    .toList();
+            if (waiting.isEmpty()) {
+                return reply;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("the manager did not place host " + config.hostId() + " in the trees of "
+                        + waiting + " within " + config.placementTimeout());
+            }
+            try {
+                Thread.sleep(PLACEMENT_RETRY);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted waiting for placement", e);
+            }
+        }
+    }
+
+    /** Parent portals as the agent's upstream URLs, preference order kept (the source last). */
+    static List<String> urls(final List<Portal> parents) {
+        return parents.stream().map(p -> "iscsi://" + p.portal() + "/" + p.iqn() + "/" + LUN).toList();
+    }
+
+    public Agent agent() {
+        return agent;
+    }
+
+    /** One heartbeat: report, apply parent changes, upload a settled boot profile. Never throws. */
+    void heartbeat() {
+        try {
+            Map<String, HeartbeatRequest.ImageReport> reports = new LinkedHashMap<>();
+            for (ImageExport image : agent.images()) {
+                reports.put(image.name(), new HeartbeatRequest.ImageReport(image.stats().presentChunks()));
+            }
+            HeartbeatReply reply = client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports));
+            for (ImageExport image : agent.images()) {
+                HeartbeatReply.Placement p = reply.images().get(image.name());
+                if (p != null && PLACED.equals(p.status()) && !p.parents().isEmpty()) {
+                    image.replaceParents(urls(p.parents()));
+                }
+            }
+            uploadSettledProfiles();
+        } catch (RuntimeException e) {
+            LOG.warn("heartbeat to {} failed: {}", config.manager(), e.toString());
+        }
+    }
+
+    private void uploadSettledProfiles() {
+        long now = System.nanoTime();
+        for (Map.Entry<String, BootProfileRecorder> e : recorders.entrySet()) {
+            String id = e.getKey();
+            if (profileUploaded.containsKey(id) || !e.getValue().quietFor(config.profileQuiet().toNanos(), now)) {
+                continue;
+            }
+            List<Integer> chunks = e.getValue().chunks();
+            try {
+                client.putProfile(id, chunks, config.hostId(), false);
+                LOG.info("image {}: uploaded boot profile of {} chunks", id, chunks.size());
+            } catch (ManagerClientException ex) {
+                // Another agent's first boot won the race (409): its profile is as good as ours.
+                LOG.info("image {}: boot profile not uploaded: {}", id, ex.getMessage());
+            }
+            profileUploaded.put(id, Boolean.TRUE);
+        }
+    }
+
+    /** Queues the profile's chunks on the cache's low-priority prefetcher, in boot order. */
+    void prefetchProfile(final String id) {
+        try {
+            BootProfileView profile = client.profile(id);
+            ChunkCache cache = agent.image(id).cache();
+            int queued = 0;
+            for (int chunk : profile.chunks()) {
+                if (chunk >= 0 && chunk < cache.manifest().chunkCount() && cache.prefetch(chunk)) {
+                    queued++;
+                }
+            }
+            LOG.info("image {}: prefetching {} of {} boot-profile chunks", id, queued, profile.chunks().size());
+        } catch (RuntimeException e) {
+            LOG.warn("image {}: boot profile prefetch failed: {}", id, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        heartbeats.shutdownNow();
+        agent.close();
+    }
+}
