@@ -71,6 +71,11 @@ final class TgtdFixture implements AutoCloseable {
         bindAccount(user, password, outgoing);
     }
 
+    /** Sets a target-side login key (tgtd offers only its configured values, e.g. HeaderDigest=None). */
+    void targetParameter(final String name, final String value) throws IOException, InterruptedException {
+        tgtadm("--lld", "iscsi", "--op", "update", "--mode", "target", "--tid", "1", "--name", name, "--value", value);
+    }
+
     String url(final int lun) {
         return "iscsi://127.0.0.1:" + port + "/" + iqn + "/" + lun;
     }
@@ -122,6 +127,13 @@ final class TgtdFixture implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         kill();
+        // tgtd leaves its control socket behind when killed
+        try {
+            Files.deleteIfExists(Path.of("/var/run/tgtd/socket." + controlPort));
+            Files.deleteIfExists(Path.of("/var/run/tgtd/socket." + controlPort + ".lock"));
+        } catch (IOException e) {
+            // best effort: a stale file only blocks a later tgtd on the same random port, which retries
+        }
     }
 
     private void launch() throws IOException, InterruptedException {

@@ -100,6 +100,32 @@ class TgtdInitiatorTest {
     }
 
     @Test
+    void crc32cDigestsAreNegotiatedAndDataStillMatches() throws Exception {
+        InitiatorOptions digests = fastOptions().withDigests(true, true);
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir)) {
+            try (IscsiSession s = IscsiSession.open("127.0.0.1", tgtd.port, IQN, digests)) {
+                assertThat(s.parameters().headerDigest()).isFalse(); // tgtd's default offers None only
+            }
+            tgtd.targetParameter("HeaderDigest", "CRC32C,None");
+            tgtd.targetParameter("DataDigest", "CRC32C,None");
+            checkDigestRead(tgtd, digests);
+        }
+    }
+
+    private static void checkDigestRead(final TgtdFixture tgtd, final InitiatorOptions digests) throws Exception {
+        try (IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(tgtd.url(1)), digests);
+             var file = java.nio.channels.FileChannel.open(image)) {
+            assertThat(dev.session().parameters().headerDigest()).isTrue();
+            assertThat(dev.session().parameters().dataDigest()).isTrue();
+            ByteBuffer got = ByteBuffer.allocate(8 * CHUNK);
+            dev.read(IMAGE_BYTES - 8L * CHUNK, got);
+            ByteBuffer want = ByteBuffer.allocate(8 * CHUNK);
+            file.read(want, IMAGE_BYTES - 8L * CHUNK);
+            assertThat(got.flip()).isEqualTo(want.flip());
+        }
+    }
+
+    @Test
     void discoveryFindsTheTarget() throws Exception {
         try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir)) {
             List<DiscoveredTarget> targets = new IscsiInitiator(fastOptions()).discover("127.0.0.1", tgtd.port);
