@@ -194,6 +194,9 @@ public final class IscsiSession implements AutoCloseable {
             return CompletableFuture.failedFuture(new IllegalArgumentException("CDB of " + cdb.length
                     + " bytes (1.." + ScsiCommandHeader.CDB_LENGTH + " supported)"));
         }
+        if (dataIn != null && dataIn.isReadOnly()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("Data-In buffer is read-only"));
+        }
         if (state == State.CLOSED) {
             return CompletableFuture.failedFuture(new IscsiException("session to " + targetName + " is closed"));
         }

@@ -124,6 +124,30 @@ class LyingTargetTest {
         }
     }
 
+    @Test
+    void aTargetThatIgnoresKeepAlivePingsIsDeclaredDeadAndReconnected() throws Exception {
+        InitiatorOptions pingy = options().withKeepAlive(Duration.ofMillis(200), Duration.ofMillis(300));
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, 0, null));
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, pingy)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (s.recoveries() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(s.recoveries()).isPositive(); // the scripted target never answers NOP-Out
+            s.testUnitReady(1);
+        }
+    }
+
+    @Test
+    void aReadOnlyBufferIsRefusedUpFront() throws Exception {
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, 0, null));
+             IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
+            assertThat(s.read(1, 0, 1, ByteBuffer.allocate(512).asReadOnlyBuffer()))
+                    .isCompletedExceptionally();
+            assertThat(target.commands.get()).isZero();
+        }
+    }
+
     private static byte[] filled(final int n, final int value) {
         byte[] b = new byte[n];
         Arrays.fill(b, (byte) value);
