@@ -137,6 +137,7 @@ public final class LoginNegotiator {
     }
 
     private Step negotiate(final LoginRequestHeader req, final List<TextParameter> params) {
+        LOG.debug("login stage {} keys {}", stage, params);
         Map<String, String> keys = new LinkedHashMap<>();
         List<TextParameter> rest = new ArrayList<>();
         for (TextParameter p : params) {
