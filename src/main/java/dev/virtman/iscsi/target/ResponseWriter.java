@@ -37,7 +37,7 @@ final class ResponseWriter implements Runnable {
     /** Upper bound of PDUs per gathering write batch; keeps one batch's iovec list reasonable. */
     private static final int MAX_BATCH = 512;
     /** Size of the per-connection direct buffer every write goes through (see {@link #writeFully}). */
-    private static final int STAGING_BYTES = 256 * 1024;
+    private static final int STAGING_BYTES = 128 * 1024;
 
     /** How the writer fills a PDU's sequence-number fields. */
     enum Sequencing {

@@ -61,8 +61,8 @@ final class TargetConnection implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(TargetConnection.class);
 
-    /** Reads are at most this large; big enough for a 256 KiB data segment plus headers. */
-    private static final int READ_BUFFER_SIZE = 512 * 1024;
+    /** Bytes per socket read; the decoder copies across reads, so a PDU need not fit. */
+    private static final int READ_BUFFER_SIZE = 128 * 1024;
     private static final int RESERVED_TAG = BasicHeaderSegment.RESERVED_TAG;
     /** Extended CDB AHS type (§11.2.2.3). */
     private static final int AHS_TYPE_EXTENDED_CDB = 1;
