@@ -285,6 +285,24 @@ public final class ChunkCache implements BlockDevice {
         }
     }
 
+    /**
+     * Verifies every present chunk against the manifest again and repairs the ones that fail, for
+     * a periodic scrub in a long-running agent (first-read verification alone would miss rot that
+     * happens later). Readers are not blocked: a chunk under check is loaded through the same
+     * single flight as a miss. Returns the number of chunks repaired.
+     */
+    public long scrub() throws IOException {
+        long before = repairs.sum();
+        for (int index = 0; index < manifest.chunkCount() && !closed; index++) {
+            if (present.isSet(index)) {
+                long mask = 1L << index;
+                verified.getAndUpdate(index >>> 6, w -> w & ~mask);
+                load(index);
+            }
+        }
+        return repairs.sum() - before;
+    }
+
     /** Whether chunk {@code index} is in the cache file (it may still await verification). */
     public boolean isPresent(final int index) {
         return present.isSet(index);

@@ -136,6 +136,23 @@ class ChunkCacheTest {
     }
 
     @Test
+    void scrubFindsRotAfterTheFirstVerifiedRead() throws IOException {
+        ChunkCache cache = open();
+        read(cache, 0, image.length);
+        cache.flush();
+        Path data = dir.resolve("cache").resolve(ChunkCache.DATA_FILE);
+        try (FileChannel ch = FileChannel.open(data, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {(byte) 0xFF}), 7L * CHUNK + 9);
+            ch.write(ByteBuffer.wrap(new byte[] {(byte) 0xFF}), 40L * CHUNK);
+        }
+        int before = upstream.reads();
+        assertThat(cache.scrub()).isEqualTo(2);
+        assertThat(upstream.reads() - before).isEqualTo(2);
+        assertThat(read(cache, 0, image.length)).isEqualTo(image);
+        assertThat(cache.scrub()).isZero();
+    }
+
+    @Test
     void bitmapOfAnotherImageOrWrongSizedDataStartsEmpty() throws IOException {
         ChunkCache cache = open();
         read(cache, 0, CHUNK * 4);
