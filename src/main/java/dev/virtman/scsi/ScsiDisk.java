@@ -321,12 +321,27 @@ public final class ScsiDisk {
         rejectProtection(cdb);
         long lba = cdb.lba();
         long count = cdb.transferLength();
+        // count may shrink below: see the Expected Data Transfer Length rule.
         checkRange(lba, count);
         if (count == 0) {
             return ScsiResponses.good();
         }
         requireWritable();
         checkTransferLength(cdb, count);
+        long supplied = dataOut == null ? 0 : dataOut.remaining();
+        if (supplied < count * blockSize) {
+            // RFC 7143 §11.4.5.1 with FCP-4 §9.4.2 a): an Expected Data Transfer Length below
+            // the CDB's transfer length means "process the command normally except that data
+            // beyond it is not transferred": we write the whole blocks that arrived (the
+            // transport reports the overflow residual). Half a block cannot be written.
+            if (supplied % blockSize != 0) {
+                throw CheckConditionException.illegalRequest(AdditionalSense.INVALID_FIELD_IN_INFORMATION_UNIT);
+            }
+            count = supplied / blockSize;
+            if (count == 0) {
+                return ScsiResponses.good();
+            }
+        }
         ByteBuffer data = dataOutBlocks(dataOut, count);
         compareAndWriteLock.readLock().lock();
         try {

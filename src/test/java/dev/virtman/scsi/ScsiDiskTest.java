@@ -225,12 +225,23 @@ class ScsiDiskTest {
     }
 
     @Test
-    void shortDataOutIsRefusedWithoutWritingOrReadingPastTheBuffer() {
-        rw.check(rw10(ScsiOpcode.WRITE_10, 0, 4, 2), filled(1, 0xEE), SenseKey.ILLEGAL_REQUEST,
+    void shortDataOutWritesTheWholeBlocksThatArrivedAndNeverReadsPastTheBuffer() {
+        // RFC 7143 §11.4.5.1 / FCP-4: EDTL of one block for a two-block WRITE writes one block.
+        rw.good(rw10(ScsiOpcode.WRITE_10, 0, 4, 2), filled(1, 0xEE));
+        assertThat(rw.good(rw10(ScsiOpcode.READ_10, 0, 4, 1))).containsOnly((byte) 0xEE);
+        assertThat(rw.good(rw10(ScsiOpcode.READ_10, 0, 5, 1))).containsOnly((byte) 5);
+        // No data at all: nothing written, still GOOD.
+        rw.good(rw10(ScsiOpcode.WRITE_10, 0, 6, 1), null);
+        assertThat(rw.good(rw10(ScsiOpcode.READ_10, 0, 6, 1))).containsOnly((byte) 6);
+        // Part of a block cannot be written.
+        rw.check(rw10(ScsiOpcode.WRITE_10, 0, 7, 1), ByteBuffer.allocate(200), SenseKey.ILLEGAL_REQUEST,
                 AdditionalSense.INVALID_FIELD_IN_INFORMATION_UNIT);
-        rw.check(rw10(ScsiOpcode.WRITE_10, 0, 4, 1), null, SenseKey.ILLEGAL_REQUEST,
+        assertThat(rw.good(rw10(ScsiOpcode.READ_10, 0, 7, 1))).containsOnly((byte) 7);
+        // Commands that need all their data still refuse a short buffer.
+        rw.check(rw10(ScsiOpcode.VERIFY_10, 0x02, 7, 2), filled(1, 7), SenseKey.ILLEGAL_REQUEST,
                 AdditionalSense.INVALID_FIELD_IN_INFORMATION_UNIT);
-        assertThat(rw.good(rw10(ScsiOpcode.READ_10, 0, 4, 2))).doesNotContain((byte) 0xEE);
+        rw.check(rw16(ScsiOpcode.ORWRITE_16, 0, 7, 2), filled(1, 7), SenseKey.ILLEGAL_REQUEST,
+                AdditionalSense.INVALID_FIELD_IN_INFORMATION_UNIT);
     }
 
     @Test
@@ -468,7 +479,7 @@ class ScsiDiskTest {
     void responsesSayHowMuchDataOutTheCdbAskedFor() {
         assertThat(rw.run(rw10(ScsiOpcode.WRITE_10, 0, 0, 3), filled(3, 0)).dataOutTransferLength())
                 .isEqualTo(3L * BLOCK);
-        assertThat(rw.run(rw10(ScsiOpcode.WRITE_10, 0, 0, 3), filled(1, 0)).dataOutTransferLength())
+        assertThat(rw.run(rw10(ScsiOpcode.WRITE_10, 0, 0, 3), ByteBuffer.allocate(100)).dataOutTransferLength())
                 .as("also on CHECK CONDITION").isEqualTo(3L * BLOCK);
         assertThat(rw.run(rw6(ScsiOpcode.WRITE_6, 0, 0), filled(256, 0)).dataOutTransferLength())
                 .isEqualTo(256L * BLOCK);
