@@ -48,7 +48,15 @@ class ChunkCacheCrashTest {
                     .start();
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
                     StandardCharsets.UTF_8))) {
-                assertThat(out.readLine()).as("child output, see child-%d.err", round).isEqualTo("READY");
+                // Bounded: a child that never gets going fails the test instead of hanging it.
+                String first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return out.readLine();
+                    } catch (java.io.IOException e) {
+                        return e.toString();
+                    }
+                }).get(120, TimeUnit.SECONDS);
+                assertThat(first).as("child output, see child-%d.err", round).isEqualTo("READY");
                 Thread.sleep(100 + 100L * round);
                 child.destroyForcibly(); // SIGKILL on Linux
                 assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
