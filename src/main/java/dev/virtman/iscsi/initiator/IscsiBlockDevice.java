@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
 public final class IscsiBlockDevice implements BlockDevice {
 
     private static final Logger LOG = LoggerFactory.getLogger(IscsiBlockDevice.class);
+    /** ASC 20h: INVALID COMMAND OPERATION CODE (SPC-4 §4.5.6 table 49). */
+    private static final int INVALID_COMMAND_OPERATION_CODE = 0x20;
+    private static final long READ_10_MAX_LBA = 0xffff_ffffL;
 
     private final IscsiSession session;
     private final int lun;
@@ -31,6 +34,8 @@ public final class IscsiBlockDevice implements BlockDevice {
     private final int maxTransferBytes;
     private final boolean ownsSession;
     private final String description;
+    /** Set once the unit rejected READ(16) as an unknown opcode: use READ(10) from then on. */
+    private volatile boolean read10Only;
 
     private IscsiBlockDevice(final IscsiSession session, final int lun, final Capacity capacity,
                              final int maxTransferBytes, final boolean ownsSession, final String description) {
@@ -139,7 +144,8 @@ public final class IscsiBlockDevice implements BlockDevice {
             int n = Math.min(maxTransferBytes, length - done);
             ByteBuffer slice = dst.slice(dst.position() + done, n);
             slices.add(slice);
-            futures.add(session.read(lun, (offset + done) / block, n / block, slice));
+            futures.add(read10Only ? submitRead10((offset + done) / block, n / block, slice)
+                    : session.read(lun, (offset + done) / block, n / block, slice));
         }
         IOException failure = null;
         for (int i = 0; i < futures.size(); i++) {
@@ -151,8 +157,7 @@ public final class IscsiBlockDevice implements BlockDevice {
                     got = session.await(futures.get(i));
                 } catch (ScsiStatusException e) {
                     // UNIT ATTENTION after a reinstated session, BUSY, ...: execute() retries those
-                    got = session.execute(lun, ScsiCdbs.read16(sliceOffset / block, slice.remaining() / block), slice,
-                            "READ(16) lba " + sliceOffset / block);
+                    got = readSynchronously(sliceOffset / block, slice.remaining() / block, slice, e);
                 }
                 if (got != slice.remaining()) {
                     throw new IscsiException(description + ": short read at byte " + sliceOffset + ": " + got + " of "
@@ -167,6 +172,38 @@ public final class IscsiBlockDevice implements BlockDevice {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /**
+     * Reads one piece again after a SCSI-level failure, retrying what {@link IscsiSession#execute}
+     * retries. A unit that does not know READ(16) (ILLEGAL REQUEST, INVALID COMMAND OPERATION
+     * CODE, SPC-4 §4.5.6) gets READ(10) instead (SBC-3 §5.9), from then on.
+     */
+    private int readSynchronously(final long lba, final int blocks, final ByteBuffer slice,
+                                  final ScsiStatusException first) throws IOException {
+        if (!read10Only && first instanceof ScsiCheckConditionException cc
+                && cc.senseKey() == dev.virtman.scsi.SenseKey.ILLEGAL_REQUEST.code()
+                && cc.asc() == INVALID_COMMAND_OPERATION_CODE && fitsRead10(lba, blocks)) {
+            LOG.info("{}: READ(16) not supported, using READ(10)", description);
+            read10Only = true;
+        }
+        if (read10Only) {
+            return session.execute(lun, ScsiCdbs.read10(lba, blocks), slice, "READ(10) lba " + lba);
+        }
+        return session.execute(lun, ScsiCdbs.read16(lba, blocks), slice, "READ(16) lba " + lba);
+    }
+
+    private java.util.concurrent.CompletableFuture<Integer> submitRead10(final long lba, final int blocks,
+                                                                          final ByteBuffer slice) {
+        if (!fitsRead10(lba, blocks)) {
+            return CompletableFuture.failedFuture(new IscsiException(description
+                    + ": READ(10) cannot address lba " + lba + " x" + blocks + " and READ(16) is not supported"));
+        }
+        return session.submit(lun, ScsiCdbs.read10(lba, blocks), slice, "READ(10) lba " + lba);
+    }
+
+    private static boolean fitsRead10(final long lba, final int blocks) {
+        return blocks <= ScsiCdbs.READ_10_MAX_BLOCKS && lba + blocks - 1 <= READ_10_MAX_LBA;
     }
 
     @Override

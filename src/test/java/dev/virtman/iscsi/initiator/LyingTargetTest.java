@@ -148,6 +148,53 @@ class LyingTargetTest {
         }
     }
 
+    @Test
+    void aUnitWithoutRead16IsReadWithRead10() throws Exception {
+        byte[] image = new byte[64 * 512];
+        new java.util.Random(5).nextBytes(image);
+        try (ScriptedTarget target = new ScriptedTarget(new MiniDisk(image));
+             IscsiBlockDevice dev = IscsiBlockDevice.open(
+                     IscsiUrl.parse("iscsi://127.0.0.1:" + target.port() + "/" + IQN + "/0"), options())) {
+            assertThat(dev.size()).isEqualTo(image.length);
+            ByteBuffer all = ByteBuffer.allocate(image.length);
+            dev.read(0, all);
+            assertThat(all.array()).isEqualTo(image);
+            ByteBuffer again = ByteBuffer.allocate(1024);
+            dev.read(2048, again); // now straight to READ(10)
+            assertThat(again.array()).isEqualTo(Arrays.copyOfRange(image, 2048, 3072));
+        }
+    }
+
+    /** An old-fashioned disk: INQUIRY, READ CAPACITY(10) and READ(10) only (no READ(16), no VPD). */
+    record MiniDisk(byte[] image) implements ScriptedTarget.Responder {
+        @Override
+        public void respond(final dev.virtman.iscsi.pdu.ScsiCommandHeader cmd, final ScriptedTarget.Wire wire)
+                throws java.io.IOException {
+            byte[] cdb = cmd.cdb();
+            int op = cdb[0] & 0xff;
+            if (op == 0x12 && (cdb[1] & 1) == 0) { // standard INQUIRY: a disk
+                byte[] inq = new byte[36];
+                inq[4] = 31;
+                wire.dataInAll(cmd, inq);
+            } else if (op == 0x25) { // READ CAPACITY(10)
+                ByteBuffer b = ByteBuffer.allocate(8).putInt(image.length / 512 - 1).putInt(512);
+                wire.dataInAll(cmd, b.array());
+            } else if (op == 0x28) { // READ(10)
+                ByteBuffer c = ByteBuffer.wrap(cdb);
+                int lba = c.getInt(2);
+                int blocks = c.getShort(7) & 0xffff;
+                wire.dataInAll(cmd, Arrays.copyOfRange(image, lba * 512, (lba + blocks) * 512));
+            } else { // ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (or invalid field for VPD)
+                byte[] sense = new byte[18];
+                sense[0] = 0x70;
+                sense[2] = (byte) SenseKey.ILLEGAL_REQUEST.code();
+                sense[7] = 10;
+                sense[12] = (byte) (op == 0x12 ? 0x24 : 0x20);
+                wire.response(cmd, 0x02, sense);
+            }
+        }
+    }
+
     private static byte[] filled(final int n, final int value) {
         byte[] b = new byte[n];
         Arrays.fill(b, (byte) value);

@@ -68,6 +68,21 @@ final class ScriptedTarget implements AutoCloseable {
             send(Pdu.of(h, ByteBuffer.wrap(payload)));
         }
 
+        /** All of a command's data in one Data-In with GOOD status, reporting an honest residual underflow. */
+        void dataInAll(final ScsiCommandHeader command, final byte[] payload) throws IOException {
+            int expected = command.expectedDataTransferLength();
+            byte[] sent = payload.length > expected ? java.util.Arrays.copyOf(payload, expected) : payload;
+            DataInHeader h = DataInHeader.create();
+            h.initiatorTaskTag(command.initiatorTaskTag());
+            h.finalFlag(true);
+            h.targetTransferTag(-1).dataSN(0).bufferOffset(0).statusPresent(true).status(0).statSN(statSN++)
+                    .expCmdSN(command.cmdSN() + 1).maxCmdSN(command.cmdSN() + WINDOW);
+            if (sent.length < expected) {
+                h.residualUnderflow(true).residualCount(expected - sent.length);
+            }
+            send(Pdu.of(h, ByteBuffer.wrap(sent)));
+        }
+
         /** A SCSI Response with {@code status} and optional sense bytes. */
         void response(final ScsiCommandHeader command, final int status, final byte[] sense) throws IOException {
             ScsiResponseHeader h = ScsiResponseHeader.create();
