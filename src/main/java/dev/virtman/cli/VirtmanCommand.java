@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 AgentCommand.class,
                 IscsiReadCommand.class,
+                BootCommand.class, VmsCommand.class, VmsCommand.Stop.class, VmsCommand.Destroy.class,
         })
 public final class VirtmanCommand implements Runnable {
 
@@ -26,8 +27,23 @@ public final class VirtmanCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /**
+     * A failed command prints one clear line, not a stack trace; VIRTMAN_DEBUG=1 shows the trace.
+     */
+    private static int reportFailure(final Exception e, final CommandLine cl, final CommandLine.ParseResult parsed) {
+        String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        cl.getErr().println("virtman " + cl.getCommandName() + ": " + message);
+        if (System.getenv("VIRTMAN_DEBUG") != null) {
+            e.printStackTrace(cl.getErr());
+        }
+        cl.getErr().flush();
+        return 1;
+    }
+
     public static void main(final String[] args) {
-        int exit = new CommandLine(new VirtmanCommand()).execute(args);
+        int exit = new CommandLine(new VirtmanCommand())
+                .setExecutionExceptionHandler(VirtmanCommand::reportFailure)
+                .execute(args);
         System.exit(exit);
     }
 }
