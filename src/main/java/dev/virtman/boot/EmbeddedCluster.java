@@ -132,6 +132,11 @@ public final class EmbeddedCluster implements AutoCloseable {
                 + TargetNames.agentIqn(hostIds.get(host), image.id()) + "/0";
     }
 
+    /** Host {@code host}'s chunk cache of the image (what its VMs and children read through). */
+    public dev.virtman.block.cache.ChunkCache cache(final int host) {
+        return agents.get(host).agent().images().get(0).cache();
+    }
+
     /** Bytes every agent fetched from its parents, summed. */
     public long bytesFetchedByAgents() {
         long total = 0;

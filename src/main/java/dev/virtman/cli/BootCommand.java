@@ -14,6 +14,9 @@ import dev.virtman.manager.tree.TreeLimits;
 import dev.virtman.vm.BootSource;
 import dev.virtman.vm.GuestMarker;
 import dev.virtman.vm.QemuVmDriver;
+import dev.virtman.vm.VmPhase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -93,6 +96,7 @@ public final class BootCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         validate();
+        quietLogs();
         Instant started = Instant.now();
         Path work = (workDir != null ? workDir : BootDirs.defaultWorkDir()).toAbsolutePath();
         TerminalProgress progress = TerminalProgress.forStdout();
@@ -142,12 +146,28 @@ public final class BootCommand implements Callable<Integer> {
                 new CountDownLatch(1).await();
             }
             progress.note("stopping VMs (their overlays are removed; the agents' caches stay in " + work.resolve("cache") + ")");
-            outcome.vms().forEach(v -> driver.destroy(v.vm()));
+            for (VmBoot v : outcome.vms()) {
+                if (v.vm().timeline().at(VmPhase.GUEST_UP).isPresent()) {
+                    driver.destroy(v.vm());
+                } else {
+                    driver.kill(v.vm());
+                    progress.note("kept " + v.vm().workDir() + " of failed " + v.vm().name()
+                            + " for inspection (serial.log, qemu.log); virtman destroy --all removes it");
+                }
+            }
             finished.set(true);
             Runtime.getRuntime().removeShutdownHook(cleanup);
             return outcome.upCount() == outcome.vms().size() ? 0 : 1;
         } catch (BootException e) {
             throw new CommandLine.ExecutionException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    /** The progress display is the interface; log lines would break it up. VIRTMAN_LOG_LEVEL overrides. */
+    private static void quietLogs() {
+        if (System.getenv("VIRTMAN_LOG_LEVEL") == null
+                && LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(ch.qos.logback.classic.Level.WARN);
         }
     }
 

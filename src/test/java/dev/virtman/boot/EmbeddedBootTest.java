@@ -1,0 +1,111 @@
+package dev.virtman.boot;
+
+import dev.virtman.block.cache.ChunkCache;
+import dev.virtman.block.manifest.ChunkManifest;
+import dev.virtman.testing.Checksums;
+import dev.virtman.testing.ProjectPaths;
+import dev.virtman.vm.BootSource;
+import dev.virtman.vm.GuestMarker;
+import dev.virtman.vm.QemuVmDriver;
+import dev.virtman.vm.VmPhase;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The embedded default end to end, as {@code virtman boot} runs it: manager, source, two
+ * agents on 127.0.0.2/3, four real QEMU guests (TCG) on qcow2 overlays over the agents' iSCSI
+ * exports. Checks the guests come up and verify their data, that the source serves about one
+ * boot working set (a few percent of the image), that a second boot on warm caches fetches
+ * nothing, and that guest writes reach neither the image nor the shared cache.
+ */
+@Tag("interop")
+class EmbeddedBootTest {
+
+    @TempDir
+    Path work;
+
+    @Test
+    @Timeout(value = 15, unit = TimeUnit.MINUTES)
+    void bootsGuestsOverTheTreeFetchingOnlyTheWorkingSetAndKeepingWritesLocal() throws Exception {
+        System.setProperty("virtman.home", ProjectPaths.root().toString());
+        DemoImage.Guest demo = DemoImage.ensure(work.resolve("demo"), ProgressSink.NONE);
+        String imageHashBefore = Checksums.sha256(demo.image());
+        QemuVmDriver driver = new QemuVmDriver(BootDirs.vmDir(work));
+        BootRun.Settings settings = new BootRun.Settings(4, "vm", new BootSource.DirectKernel(demo.kernel(),
+                demo.initrd(), "root=/dev/vda rw console=ttyS0 quiet panic=-1"), 256, GuestMarker.UP,
+                Duration.ofMinutes(6));
+
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(work, demo.image(), "demo", 2, 1, ProgressSink.NONE)) {
+            BootOutcome cold = new BootRun(cluster, driver, ProgressSink.NONE).run(settings, Instant.now(), vms -> { });
+            assertThat(cold.upCount()).as(cold.summary() + consoles(cold)).isEqualTo(4);
+            for (VmBoot v : cold.vms()) {
+                assertThat(Files.readString(v.vm().serialLog())).as(v.vm().name()).contains("VIRTMAN-GUEST-UP data=ok");
+                assertThat(v.vm().timeline().at(VmPhase.GUEST_UP)).isPresent();
+            }
+            // Fan-out 1 chains host-2 under host-1: one working set crossed the source (the guest
+            // reads ~25 MiB), not one per VM or per host, and a few percent of the 1 GiB image.
+            assertThat(cold.sourceBytes()).isGreaterThan(10L << 20).isLessThan(cold.imageBytes() / 20);
+            // Guest writes went to the overlays: the image is unchanged, the caches hold only image data.
+            cold.vms().forEach(v -> driver.destroy(v.vm()));
+            assertThat(Checksums.sha256(demo.image())).isEqualTo(imageHashBefore);
+            for (int host = 0; host < cluster.hostCount(); host++) {
+                assertCacheHoldsOnlyImageData(cluster.cache(host));
+            }
+
+            BootRun.Settings again = new BootRun.Settings(2, "warm", settings.boot(), 256, GuestMarker.UP,
+                    Duration.ofMinutes(6));
+            BootOutcome warm = new BootRun(cluster, driver, ProgressSink.NONE).run(again, Instant.now(), vms -> { });
+            assertThat(warm.upCount()).as(warm.summary() + consoles(warm)).isEqualTo(2);
+            assertThat(warm.sourceBytes()).as("a warm boot is served from the agents' caches").isZero();
+            assertThat(warm.agentFetchedBytes()).isZero();
+            warm.vms().forEach(v -> driver.destroy(v.vm()));
+        }
+    }
+
+    /** The consoles of VMs that did not come up, for the failure message. */
+    private static String consoles(final BootOutcome outcome) throws IOException {
+        StringBuilder s = new StringBuilder();
+        for (VmBoot v : outcome.vms()) {
+            if (v.vm().timeline().at(VmPhase.GUEST_UP).isEmpty() && Files.exists(v.vm().serialLog())) {
+                String log = Files.readString(v.vm().serialLog());
+                s.append("\n--- ").append(v.vm().name()).append(" console (tail) ---\n")
+                        .append(log.substring(Math.max(0, log.length() - 3000)));
+            }
+        }
+        return s.toString();
+    }
+
+    /** Every chunk the cache has marked present still hashes to the image's manifest. */
+    private static void assertCacheHoldsOnlyImageData(final ChunkCache cache) throws IOException {
+        ChunkManifest manifest = cache.manifest();
+        int present = 0;
+        try (FileChannel data = FileChannel.open(cache.directory().resolve("data"))) {
+            for (int i = 0; i < manifest.chunkCount(); i++) {
+                if (!cache.isPresent(i)) {
+                    continue;
+                }
+                ByteBuffer chunk = ByteBuffer.allocate(manifest.chunkLength(i));
+                while (chunk.hasRemaining() && data.read(chunk, manifest.chunkOffset(i) + chunk.position()) >= 0) {
+                    // positional read until full
+                }
+                chunk.flip();
+                assertThat(manifest.matches(i, chunk)).as("cached chunk %d matches the manifest", i).isTrue();
+                present++;
+            }
+        }
+        assertThat(present).isPositive();
+    }
+}
