@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -126,8 +125,7 @@ public final class LibvirtVmDriver implements VmDriver {
 
     private void onLine(final VmHandle vm, final String line) {
         if (line.contains(vm.spec().upMarker())) {
-            OptionalDouble up = GuestMarker.uptimeSeconds(line, vm.spec().upMarker());
-            vm.markUp(up.orElse(Double.NaN));
+            vm.markUp(GuestMarker.uptimeSeconds(line, vm.spec().upMarker()));
         }
     }
 

@@ -113,11 +113,12 @@ public final class VmHandle {
         return true;
     }
 
-    synchronized boolean markUp(final double uptimeSeconds) {
+    /** Records the up marker; {@code uptimeSeconds} is empty for a guest whose marker carries none. */
+    synchronized boolean markUp(final OptionalDouble uptimeSeconds) {
         if (state != VmState.BOOTING) {
             return false;
         }
-        guestUptimeSeconds = OptionalDouble.of(uptimeSeconds);
+        guestUptimeSeconds = uptimeSeconds;
         recordPhase(VmPhase.GUEST_UP);
         return moveTo(VmState.UP);
     }

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * The Debian 12 guest of {@code scripts/build-debian-guest}, for tests that boot it. Found in
  * {@code -Dvirtman.debianGuest=DIR}, {@code $VIRTMAN_DEBIAN_GUEST} or {@code work/debian12}; built
- * there when missing (root, Debian's mirror, a few minutes once; cached afterwards).
+ * or brought up to date there first (root, Debian's mirror, a few minutes once; cached afterwards).
  */
 record DebianGuestImage(Path dir) {
 
@@ -19,9 +19,10 @@ record DebianGuestImage(Path dir) {
         String configured = System.getProperty("virtman.debianGuest", System.getenv("VIRTMAN_DEBIAN_GUEST"));
         Path dir = Path.of(configured != null ? configured : "work/debian12").toAbsolutePath();
         DebianGuestImage g = new DebianGuestImage(dir);
+        // Idempotent: well under a second when the image matches the script, a rebuild when not.
+        HostCommand.run(List.of("scripts/build-debian-guest", dir.toString()), BUILD_TIMEOUT);
         if (!Files.isRegularFile(g.image())) {
-            // The script is idempotent: a no-op when the image is current.
-            HostCommand.run(List.of("scripts/build-debian-guest", dir.toString()), BUILD_TIMEOUT);
+            throw new IllegalStateException("scripts/build-debian-guest made no " + g.image());
         }
         return g;
     }
