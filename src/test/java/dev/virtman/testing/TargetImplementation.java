@@ -22,6 +22,13 @@ public enum TargetImplementation {
         public IscsiTargetUnderTest start(final Path image, final String iqn, final boolean writable) {
             return VirtmanTarget.start(image, iqn, writable);
         }
+    },
+    /** Ours again, through the CLI in its own JVM ({@code virtman serve}). */
+    VIRTMAN_SERVE {
+        @Override
+        public IscsiTargetUnderTest start(final Path image, final String iqn, final boolean writable) {
+            return VirtmanServeProcess.start(image, iqn, writable);
+        }
     };
 
     /** Starts this target exporting {@code image} (read-only unless {@code writable}) as target {@code iqn}. */
