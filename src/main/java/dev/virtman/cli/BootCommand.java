@@ -41,8 +41,6 @@ import java.util.concurrent.atomic.AtomicReference;
                 "Without --image, builds and boots a small demo guest (Debian cloud kernel + busybox)."})
 public final class BootCommand implements Callable<Integer> {
 
-    static final String DEFAULT_APPEND = "root=/dev/vda rw console=ttyS0 quiet panic=-1";
-
     @Option(names = "--image", paramLabel = "FILE", description = "raw or qcow2 image (default: the demo guest)")
     Path image;
 
@@ -66,7 +64,7 @@ public final class BootCommand implements Callable<Integer> {
     Path initrd;
 
     @Option(names = "--append", description = "kernel command line for --kernel (default: ${DEFAULT-VALUE})")
-    String append = DEFAULT_APPEND;
+    String append = DemoImage.KERNEL_APPEND;
 
     @Option(names = "--memory", paramLabel = "MiB", description = "guest memory (default: ${DEFAULT-VALUE})", defaultValue = "256")
     int memoryMiB;
@@ -106,7 +104,7 @@ public final class BootCommand implements Callable<Integer> {
         if (image == null) {
             DemoImage.Guest demo = DemoImage.ensure(work.resolve("demo"), progress);
             raw = demo.image();
-            boot = new BootSource.DirectKernel(demo.kernel(), demo.initrd(), DEFAULT_APPEND);
+            boot = new BootSource.DirectKernel(demo.kernel(), demo.initrd(), DemoImage.KERNEL_APPEND);
             imageName = name != null ? name : "demo";
         } else {
             raw = ImagePreparer.toRaw(image, work.resolve("images"), progress);

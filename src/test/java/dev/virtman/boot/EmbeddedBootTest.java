@@ -45,7 +45,7 @@ class EmbeddedBootTest {
         String imageHashBefore = Checksums.sha256(demo.image());
         QemuVmDriver driver = new QemuVmDriver(BootDirs.vmDir(work));
         BootRun.Settings settings = new BootRun.Settings(2, "vm", new BootSource.DirectKernel(demo.kernel(),
-                demo.initrd(), "root=/dev/vda rw console=ttyS0 quiet panic=-1"), 256, GuestMarker.UP,
+                demo.initrd(), DemoImage.KERNEL_APPEND), 256, GuestMarker.UP,
                 Duration.ofMinutes(8));
 
         try (EmbeddedCluster cluster = EmbeddedCluster.start(work, demo.image(), "demo", 2, 1, ProgressSink.NONE)) {
