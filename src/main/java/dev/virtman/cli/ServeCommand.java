@@ -53,14 +53,21 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--chap-user", paramLabel = "NAME", description = "require CHAP with this user name")
     String chapUser;
 
-    @Option(names = "--chap-secret", paramLabel = "SECRET", description = "CHAP secret for --chap-user")
+    @Option(names = "--chap-secret", paramLabel = "SECRET",
+            description = "CHAP secret for --chap-user (visible in ps; prefer --chap-secret-file)")
     String chapSecret;
+
+    @Option(names = "--chap-secret-file", paramLabel = "FILE", description = "read the CHAP secret from FILE's first line")
+    Path chapSecretFile;
 
     @Option(names = "--mutual-chap-user", paramLabel = "NAME", description = "name the target answers mutual CHAP with")
     String mutualChapUser;
 
     @Option(names = "--mutual-chap-secret", paramLabel = "SECRET", description = "secret for mutual CHAP")
     String mutualChapSecret;
+
+    @Option(names = "--mutual-chap-secret-file", paramLabel = "FILE", description = "read the mutual CHAP secret from FILE")
+    Path mutualChapSecretFile;
 
     @Option(names = "--allow-initiator", paramLabel = "IQN",
             description = "initiator name allowed to log in (repeatable; default: any)")
@@ -122,7 +129,13 @@ public final class ServeCommand implements Callable<Integer> {
         return line.toString();
     }
 
-    private ChapConfig chap() {
+    private ChapConfig chap() throws IOException {
+        if (chapSecretFile != null) {
+            chapSecret = firstLine(chapSecretFile);
+        }
+        if (mutualChapSecretFile != null) {
+            mutualChapSecret = firstLine(mutualChapSecretFile);
+        }
         if (chapUser == null && chapSecret == null) {
             if (mutualChapUser != null || mutualChapSecret != null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "mutual CHAP needs --chap-user/--chap-secret");
@@ -137,6 +150,11 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    private static String firstLine(final Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file);
+        return lines.isEmpty() ? "" : lines.get(0).strip();
     }
 
     private InetSocketAddress parsePortal(final String value) {
