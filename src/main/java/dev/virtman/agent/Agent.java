@@ -35,8 +35,6 @@ import java.util.function.Function;
  */
 public final class Agent implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
-    /** Largest single transfer either bucket must admit at once: one chunk or one SCSI read. */
-    private static final int LARGEST_TRANSFER = ChunkManifest.MAX_CHUNK_SIZE;
     /** The target server's session gauge (registered in the agent's registry). */
     static final String SESSIONS_GAUGE = "virtman.iscsi.target.sessions";
 
@@ -72,8 +70,8 @@ public final class Agent implements Closeable {
     static Agent start(final AgentConfig config, final ParentConnector connector,
                        final Function<String, ChunkAccessListener> listeners) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        TokenBucket upstream = BandwidthCap.bucket(config.upstreamBytesPerSecond(), LARGEST_TRANSFER);
-        TokenBucket downstream = BandwidthCap.bucket(config.downstreamBytesPerSecond(), LARGEST_TRANSFER);
+        TokenBucket upstream = BandwidthCap.bucket(config.upstreamBytesPerSecond());
+        TokenBucket downstream = BandwidthCap.bucket(config.downstreamBytesPerSecond());
         ChunkCache.Options cacheOptions = ChunkCache.Options.defaults(registry);
         List<ImageExport> images = new ArrayList<>();
         IscsiTargetServer server = null;

@@ -18,9 +18,13 @@ public final class BandwidthCap {
     private static final int BINARY_STEP_SHIFT = 10;
     private static final long DECIMAL_STEP = 1000;
     private static final int BITS_PER_BYTE = 8;
-    /** The bucket holds this fraction of a second of traffic: smooth, yet one chunk always fits. */
+    /**
+     * The bucket holds this fraction of a second of traffic, so a capped link never sees more
+     * than a tenth of a second's worth at once. A request larger than the burst still passes
+     * (the bucket goes into debt and the next callers wait), so the burst need not fit a chunk.
+     */
     private static final int BURST_DIVISOR = 10;
-    private static final long MIN_BURST = 1 << 20;
+    private static final long MIN_BURST = 64 << 10;
 
     private BandwidthCap() {
     }
@@ -56,11 +60,11 @@ public final class BandwidthCap {
     }
 
     /** A bucket for {@code bytesPerSecond}, or null for no cap. */
-    public static TokenBucket bucket(final long bytesPerSecond, final int largestRequest) {
+    public static TokenBucket bucket(final long bytesPerSecond) {
         if (bytesPerSecond <= 0) {
             return null;
         }
-        long burst = Math.max(Math.max(MIN_BURST, largestRequest), bytesPerSecond / BURST_DIVISOR);
+        long burst = Math.max(MIN_BURST, bytesPerSecond / BURST_DIVISOR);
         return new TokenBucket(bytesPerSecond, burst);
     }
 }

@@ -121,6 +121,23 @@ class ImageExportTest {
         }
     }
 
+    @Test
+    void theUpstreamCapPacesFetches() throws IOException {
+        Path image = TestImages.create(dir.resolve("image.raw"), IMAGE_SIZE, 8);
+        ChunkManifest manifest = new ManifestBuilder(CHUNK, 1, ManifestBuilder.ProgressListener.NONE).build(image);
+        long cap = 2L << 20;
+        try (ImageExport export = ImageExport.open(new ImageConfig("capped", List.of(image.toUri().toString()), null),
+                manifest, dir.resolve("cache"), new ParentConnector(InitiatorOptions.defaults()),
+                BandwidthCap.bucket(cap), null, FAST, ChunkCache.Options.defaults(new SimpleMeterRegistry()), null)) {
+            long start = System.nanoTime();
+            readAll(export);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            // 1 MiB at 2 MiB/s; the bucket starts full with a tenth of a second of traffic, so the
+            // fetches can never take less than (1 MiB - cap / 10) / cap.
+            assertThat(seconds).isGreaterThanOrEqualTo((IMAGE_SIZE - cap / 10) / (double) cap * 0.95);
+        }
+    }
+
     private ImageExport open(final ChunkManifest manifest, final List<String> parents) throws IOException {
         return ImageExport.open(new ImageConfig("test", parents, null), manifest, dir.resolve("cache"),
                 new ParentConnector(InitiatorOptions.defaults()), null, null, FAST, ChunkCache.Options.defaults(new SimpleMeterRegistry()), null);
