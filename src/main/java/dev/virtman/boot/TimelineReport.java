@@ -37,7 +37,8 @@ public final class TimelineReport {
         return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>VirtMan boot timeline</title>"
                 + "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em}</style></head><body>\n"
                 + "<h1>VirtMan boot timeline</h1>\n<pre>" + escape(outcome.summary()) + "</pre>\n" + svg
-                + "\n<p>Bars: <span style=\"color:#9bb\">grey</span> overlay created → QEMU started, "
+                + "\n<p>Bars: <span style=\"color:#88c\">blue</span> set-up (image, manifest, manager, source, agents, overlays), "
+                + "<span style=\"color:#9bb\">grey</span> overlay created → QEMU started, "
                 + "<span style=\"color:#e90\">orange</span> QEMU started → guest up, "
                 + "<span style=\"color:#4a4\">green</span> guest up → exit.</p>\n</body></html>\n";
     }
@@ -50,8 +51,8 @@ public final class TimelineReport {
                 end = Math.max(end, seconds(t0, t));
             }
         }
-        double scale = (WIDTH - LABEL - 20) / end;
-        int height = TOP + ROW * outcome.vms().size() + 30;
+        double scale = (WIDTH - LABEL - 70) / end; // room for the "up N s" label after the last bar
+        int height = TOP + ROW * (outcome.vms().size() + 1) + 30;
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT,
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">%n",
@@ -59,6 +60,9 @@ public final class TimelineReport {
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\">seconds since the boot began (0 - %.1f s)</text>%n",
                 LABEL, end));
         int y = TOP;
+        s.append(String.format(Locale.ROOT, "<text x=\"4\" y=\"%d\">set-up</text>%n", y + 14));
+        bar(s, t0, Optional.of(t0), Optional.of(outcome.vmsLaunched()), "#88c", y, scale);
+        y += ROW;
         for (VmBoot v : outcome.vms()) {
             VmTimeline tl = v.vm().timeline();
             s.append(String.format(Locale.ROOT, "<text x=\"4\" y=\"%d\">%s (%s)</text>%n", y + 14,

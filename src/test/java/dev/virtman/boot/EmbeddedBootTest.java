@@ -58,6 +58,9 @@ class EmbeddedBootTest {
             // Fan-out 1 chains host-2 under host-1: one working set crossed the source (the guest
             // reads ~25 MiB), not one per VM or per host, and a few percent of the 1 GiB image.
             assertThat(cold.sourceBytes()).isGreaterThan(10L << 20).isLessThan(cold.imageBytes() / 20);
+            Path report = work.resolve("boot.html");
+            TimelineReport.write(cold, report);
+            assertThat(Files.readString(report)).contains("vm-1 (host-1)", "vm-2 (host-2)", "set-up", "up ");
             // Guest writes went to the overlays: the image is unchanged, the caches hold only image data.
             cold.vms().forEach(v -> driver.destroy(v.vm()));
             assertThat(Checksums.sha256(demo.image())).isEqualTo(imageHashBefore);
