@@ -310,6 +310,9 @@ public final class Manager implements AutoCloseable {
         requireLabel("labels.zone", l.zone());
         Locality locality = new Locality(l.rack(), l.zone());
         return transact(tx -> {
+            // An agent whose registration was lost (OS crash) gets 404 on its next heartbeat and
+            // registers again, so registrations need not wait for a disk sync.
+            tx.change.rebuildable();
             HostRecord old = hosts.get(hostId);
             HostRecord host = old == null
                     ? new HostRecord(hostId, address, locality, false, now(), nextSeq++)
@@ -387,6 +390,7 @@ public final class Manager implements AutoCloseable {
         Set<String> before = membership.getOrDefault(hostId, Set.of());
         if (host.failed() || !before.equals(wanted)) {
             transact(tx -> {
+                tx.change.rebuildable();
                 Set<String> affected = new LinkedHashSet<>(before);
                 affected.addAll(wanted);
                 membership = copy(membership);
@@ -485,6 +489,7 @@ public final class Manager implements AutoCloseable {
 
     private void fail(final String hostId, final String why) {
         transact(tx -> {
+            tx.change.rebuildable();
             HostRecord failed = hosts.get(hostId).withFailed(true);
             hosts = copy(hosts);
             hosts.put(hostId, failed);

@@ -37,6 +37,11 @@ public final class ManagerServer implements AutoCloseable {
     private static final int CHECKS_PER_INTERVAL = 4;
     private static final Duration MIN_CHECK_PERIOD = Duration.ofMillis(20);
     private static final int STOP_GRACE_SECONDS = 1;
+    /**
+     * Pending connections the kernel queues. The JDK default (50) overflows when a boot storm's
+     * agents all connect at once, and a dropped SYN costs the client a one-second retransmit.
+     */
+    private static final int ACCEPT_BACKLOG = 1024;
 
     private final Manager manager;
     private final HttpServer http;
@@ -74,7 +79,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         HttpServer http;
         try {
-            http = HttpServer.create(config.listen(), 0);
+            http = HttpServer.create(config.listen(), ACCEPT_BACKLOG);
         } catch (IOException e) {
             manager.close();
             throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);

@@ -31,6 +31,23 @@ public final class StateChange {
     record PutProfile(BootProfile profile) implements Op { }
 
     private final List<Op> ops = new ArrayList<>();
+    private boolean rebuildable;
+
+    /**
+     * Marks this change as one the manager can rebuild from agents' heartbeats (tree membership,
+     * failure flags). The store then commits it without waiting for fsync: still atomic and still
+     * safe against a killed process, but an OS crash or power loss may drop the latest such
+     * changes, which the next heartbeats redo. This keeps the first heartbeats of a boot storm
+     * from queueing behind one disk sync each.
+     */
+    public StateChange rebuildable() {
+        this.rebuildable = true;
+        return this;
+    }
+
+    public boolean isRebuildable() {
+        return rebuildable;
+    }
 
     public StateChange putImage(final ImageRecord image) {
         ops.add(new PutImage(image));

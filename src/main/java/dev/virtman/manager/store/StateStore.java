@@ -27,7 +27,10 @@ import java.util.Map;
  *
  * <p>Durability: write-ahead log with {@code synchronous=FULL}, so a commit returns only after
  * the log is fsynced; a kill -9 or power loss after {@link #commit} keeps the change, and one
- * before it leaves no trace. Every {@link StateChange} is one transaction. The connection is
+ * before it leaves no trace. Every {@link StateChange} is one transaction. Changes marked
+ * {@link StateChange#rebuildable()} commit with {@code synchronous=NORMAL} (no fsync per commit;
+ * atomic, and kept across kill -9 since the log is already in the OS cache; only an OS crash can
+ * drop them). The connection is
  * used by one thread at a time (methods are synchronized); the manager writes only on state
  * changes, never per heartbeat.
  */
@@ -59,6 +62,7 @@ public final class StateStore implements AutoCloseable {
     };
 
     private final Connection db;
+    private boolean syncFull = true;
 
     private StateStore(final Connection db) {
         this.db = db;
@@ -152,6 +156,7 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         try {
+            setSyncFull(!change.isRebuildable());
             for (StateChange.Op op : change.ops()) {
                 apply(op);
             }
@@ -195,6 +200,20 @@ public final class StateStore implements AutoCloseable {
                     "INSERT OR REPLACE INTO boot_profiles VALUES (?, ?, ?, ?)",
                     p.imageId(), encodeChunks(p.chunks()), p.recordedBy(), p.recordedAt().toEpochMilli());
         }
+    }
+
+    /** The synchronous level can only change outside a transaction. */
+    private void setSyncFull(final boolean full) throws SQLException {
+        if (full == syncFull) {
+            return;
+        }
+        db.setAutoCommit(true);
+        try (Statement st = db.createStatement()) {
+            st.execute("PRAGMA synchronous = " + (full ? "FULL" : "NORMAL"));
+        } finally {
+            db.setAutoCommit(false);
+        }
+        syncFull = full;
     }
 
     private void update(final String sql, final Object... args) throws SQLException {
