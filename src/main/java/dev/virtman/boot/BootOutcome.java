@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * What a boot achieved: per-VM results plus the data-path figures that show VirtMan's point
@@ -45,6 +46,12 @@ public record BootOutcome(Instant started, Instant vmsLaunched, List<VmBoot> vms
         return vms.stream().map(this::upAfterLaunch).flatMap(Optional::stream).max(Duration::compareTo);
     }
 
+    /** The guests' own uptimes at their up markers (boot time as the guest saw it), sorted. */
+    public double[] guestUptimes() {
+        return vms.stream().map(v -> v.vm().timeline().guestUptimeSeconds()).filter(OptionalDouble::isPresent)
+                .mapToDouble(OptionalDouble::getAsDouble).sorted().toArray();
+    }
+
     /** The summary printed at the end of {@code virtman boot}. */
     public String summary() {
         StringBuilder s = new StringBuilder();
@@ -56,6 +63,11 @@ public record BootOutcome(Instant started, Instant vmsLaunched, List<VmBoot> vms
         firstUp().ifPresent(d -> s.append(String.format(Locale.ROOT,
                 "first VM up: %.1f s after launch; last VM up: %.1f s%n",
                 d.toMillis() / 1000.0, lastUp().orElseThrow().toMillis() / 1000.0)));
+        double[] uptimes = guestUptimes();
+        if (uptimes.length > 0) {
+            s.append(String.format(Locale.ROOT, "guest uptime at up marker: min %.2f s, median %.2f s, max %.2f s%n",
+                    uptimes[0], uptimes[uptimes.length / 2], uptimes[uptimes.length - 1]));
+        }
         s.append(String.format(Locale.ROOT, "source served %s of a %s image (%.2f%%); agents fetched %s in all%n",
                 Bytes.human(sourceBytes), Bytes.human(imageBytes), 100.0 * sourceBytes / Math.max(1, imageBytes),
                 Bytes.human(agentFetchedBytes)));

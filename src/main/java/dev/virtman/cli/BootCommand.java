@@ -4,6 +4,7 @@ import dev.virtman.boot.BootDirs;
 import dev.virtman.boot.BootException;
 import dev.virtman.boot.BootOutcome;
 import dev.virtman.boot.BootRun;
+import dev.virtman.boot.CacheAudit;
 import dev.virtman.boot.DemoImage;
 import dev.virtman.boot.EmbeddedCluster;
 import dev.virtman.boot.ImagePreparer;
@@ -85,6 +86,10 @@ public final class BootCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "keep the VMs and agents running until Ctrl-C (default: stop them after the summary)")
     boolean keep;
 
+    @Option(names = "--verify-cache", description = "after the boot, hash every cached chunk against the image's manifest "
+            + "(shows VM writes never reached the agents' caches); exit 1 on a mismatch")
+    boolean verifyCache;
+
     @Option(names = "--report", paramLabel = "FILE", description = "write a boot timeline (.html or .svg)")
     Path report;
 
@@ -133,6 +138,7 @@ public final class BootCommand implements Callable<Integer> {
                     Duration.ofSeconds(timeoutSeconds)), started, booted::set);
             progress.finishStatus();
             spec.commandLine().getOut().print(outcome.summary());
+            boolean cacheClean = !verifyCache || verifyCaches(cluster);
             spec.commandLine().getOut().flush();
             if (report != null) {
                 TimelineReport.write(outcome, report);
@@ -155,10 +161,21 @@ public final class BootCommand implements Callable<Integer> {
             }
             finished.set(true);
             Runtime.getRuntime().removeShutdownHook(cleanup);
-            return outcome.upCount() == outcome.vms().size() ? 0 : 1;
+            return outcome.upCount() == outcome.vms().size() && cacheClean ? 0 : 1;
         } catch (BootException e) {
             throw new CommandLine.ExecutionException(spec.commandLine(), e.getMessage(), e);
         }
+    }
+
+    /** Prints one line per host: its cached chunks and whether all of them still match the manifest. */
+    private boolean verifyCaches(final EmbeddedCluster cluster) throws IOException {
+        boolean clean = true;
+        for (int host = 0; host < cluster.hostCount(); host++) {
+            CacheAudit.Result r = CacheAudit.check(cluster.cache(host));
+            clean &= r.clean();
+            spec.commandLine().getOut().println("cache check " + cluster.hostId(host) + ": " + r.describe());
+        }
+        return clean;
     }
 
     /** The progress display is the interface; log lines would break it up. VIRTMAN_LOG_LEVEL overrides. */
