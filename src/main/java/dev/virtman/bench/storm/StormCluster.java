@@ -1,0 +1,263 @@
+package dev.virtman.bench.storm;
+
+import dev.virtman.agent.AgentStatus;
+import dev.virtman.agent.ManagedAgent;
+import dev.virtman.agent.ManagedAgentConfig;
+import dev.virtman.block.cache.CacheStats;
+import dev.virtman.boot.LoopbackPorts;
+import dev.virtman.boot.SourceTarget;
+import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.StateDir;
+import dev.virtman.manager.TargetNames;
+import dev.virtman.manager.api.ImageView;
+import dev.virtman.manager.api.TreeView;
+import dev.virtman.manager.client.ManagerClient;
+import dev.virtman.manager.http.ManagerServer;
+import dev.virtman.manager.tree.Locality;
+import dev.virtman.manager.tree.TreeLimits;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The machines of one storm run, in one JVM: a manager (on a fixed loopback port so it can be
+ * restarted in place), the source target, and one managed agent per emulated host on its own
+ * loopback address. Agents take their parents from the manager, exactly as in production.
+ *
+ * <p>Faults are injected in-process: {@link #kill} closes an agent's listener, sessions and
+ * upstream connections without a goodbye to the manager or its children (what they observe of
+ * a {@code kill -9}), and {@link #revive} starts it again on the same address and cache
+ * directory, as a supervisor would. Counters of a killed agent are kept so the totals stay whole.
+ */
+public final class StormCluster implements AutoCloseable {
+    /** Storm agents heartbeat fast so the manager notices a dead parent within about a second. */
+    private static final Duration HEARTBEAT_INTERVAL = Duration.ofMillis(300);
+    private static final Duration HEARTBEAT_TIMEOUT = Duration.ofMillis(1200);
+    private static final Duration PLACEMENT_TIMEOUT = Duration.ofSeconds(120);
+
+    private final ManagerConfig managerConfig;
+    private final SparseManifestProvider manifests;
+    private final SourceTarget source;
+    private final ImageView image;
+    private final List<String> hostIds;
+    private final List<ManagedAgentConfig> agentConfigs;
+    private final ManagedAgent[] agents;
+    private final ManagerClient client;
+    private volatile ManagerServer manager;
+    /** Per host: bytes fetched and cache hits/misses of agent processes that were killed. */
+    private final AtomicLongArray deadFetched;
+    private final AtomicLongArray deadHits;
+    private final AtomicLongArray deadMisses;
+
+    private StormCluster(final ManagerConfig managerConfig, final SparseManifestProvider manifests,
+                         final ManagerServer manager, final SourceTarget source, final ImageView image,
+                         final List<String> hostIds, final List<ManagedAgentConfig> agentConfigs,
+                         final ManagedAgent[] agents) {
+        this.managerConfig = managerConfig;
+        this.manifests = manifests;
+        this.manager = manager;
+        this.source = source;
+        this.image = image;
+        this.hostIds = hostIds;
+        this.agentConfigs = agentConfigs;
+        this.agents = agents;
+        this.client = new ManagerClient(manager.url(), manager.token());
+        this.deadFetched = new AtomicLongArray(agents.length);
+        this.deadHits = new AtomicLongArray(agents.length);
+        this.deadMisses = new AtomicLongArray(agents.length);
+    }
+
+    /**
+     * Starts manager, source and {@code hosts} agents (in parallel) under {@code workDir}.
+     *
+     * @param fanOut         children per node, the source included
+     * @param upstreamCap    each agent's upstream bytes per second, 0 = uncapped
+     */
+    public static StormCluster start(final Path workDir, final StormImage stormImage, final int hosts,
+                                     final int fanOut, final int chunkSize, final long upstreamCap)
+            throws IOException {
+        InetSocketAddress sourcePortal = LoopbackPorts.freePortOn("127.0.0.1");
+        InetSocketAddress managerListen = LoopbackPorts.freePortOn("127.0.0.1");
+        StateDir state = new StateDir(workDir.resolve("manager")).create();
+        ManagerConfig config = ManagerConfig.defaults(state)
+                .withListen(managerListen)
+                .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN)
+                .withLimits(new TreeLimits(fanOut, fanOut, TreeLimits.DEFAULT_MAX_DEPTH))
+                .withHeartbeat(HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT)
+                .withChunkSize(chunkSize);
+        SparseManifestProvider manifests = new SparseManifestProvider(stormImage, config.chunkSize());
+        ManagerServer manager = ManagerServer.start(config, manifests);
+        SourceTarget source = null;
+        ManagedAgent[] agents = new ManagedAgent[hosts];
+        try (ExecutorService starter = Executors.newVirtualThreadPerTaskExecutor()) {
+            ManagerClient client = new ManagerClient(manager.url(), manager.token());
+            ImageView image = client.registerImage("storm", stormImage.path().toAbsolutePath().toString());
+            source = SourceTarget.start(sourcePortal, image.id(), stormImage.path());
+            List<String> hostIds = new ArrayList<>();
+            List<ManagedAgentConfig> configs = new ArrayList<>();
+            for (int i = 0; i < hosts; i++) {
+                String hostId = "host-" + (i + 1);
+                String address = LoopbackPorts.hostAddress(i);
+                Path cache = Files.createDirectories(workDir.resolve("cache").resolve(hostId));
+                hostIds.add(hostId);
+                configs.add(new ManagedAgentConfig(manager.url(), manager.token(), hostId, List.of(image.id()),
+                        LoopbackPorts.freePortOn(address), null, cache, upstreamCap, 0, null, PLACEMENT_TIMEOUT,
+                        null));
+            }
+            List<Future<ManagedAgent>> started = new ArrayList<>();
+            for (ManagedAgentConfig c : configs) {
+                started.add(starter.submit(() -> ManagedAgent.start(c)));
+            }
+            for (int i = 0; i < hosts; i++) {
+                agents[i] = started.get(i).get();
+            }
+            return new StormCluster(config, manifests, manager, source, image, hostIds, configs, agents);
+        } catch (IOException | RuntimeException | ExecutionException | InterruptedException e) {
+            for (ManagedAgent a : agents) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+            if (source != null) {
+                source.close();
+            }
+            manager.close();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw e instanceof IOException io ? io : new IOException("storm cluster did not start: " + e, e);
+        }
+    }
+
+    public int hosts() {
+        return agents.length;
+    }
+
+    public String imageId() {
+        return image.id();
+    }
+
+    public String hostId(final int host) {
+        return hostIds.get(host);
+    }
+
+    /** The iSCSI URL of host {@code host}'s export (its VMs' disk); stable across kill and revive. */
+    public String exportUrl(final int host) {
+        InetSocketAddress portal = agentConfigs.get(host).portal();
+        return "iscsi://" + portal.getAddress().getHostAddress() + ":" + portal.getPort() + "/"
+                + TargetNames.agentIqn(hostIds.get(host), image.id()) + "/0";
+    }
+
+    public long sourceBytesServed() {
+        return source.bytesServed();
+    }
+
+    /** The manager's current tree of the image. */
+    public TreeView tree() {
+        return client.tree(image.id());
+    }
+
+    /** Hosts that have children in the current tree, in breadth-first order. */
+    public List<Integer> interiorHosts() {
+        List<Integer> interior = new ArrayList<>();
+        for (TreeView.Node n : tree().nodes()) {
+            if (!n.children().isEmpty()) {
+                interior.add(hostIds.indexOf(n.hostId()));
+            }
+        }
+        return interior;
+    }
+
+    /** Abruptly stops host {@code host}'s agent: no deregistration, sessions just drop. */
+    public synchronized void kill(final int host) {
+        ManagedAgent a = agents[host];
+        if (a == null) {
+            return;
+        }
+        AgentStatus.Image s = a.agent().status().images().getFirst();
+        deadFetched.addAndGet(host, s.parents().stream().mapToLong(AgentStatus.Parent::bytesFetched).sum());
+        deadHits.addAndGet(host, s.hits());
+        deadMisses.addAndGet(host, s.misses());
+        agents[host] = null;
+        a.close();
+    }
+
+    /** Starts host {@code host}'s agent again on its address and cache, as a supervisor would. */
+    public synchronized void revive(final int host) throws IOException {
+        if (agents[host] == null) {
+            agents[host] = ManagedAgent.start(agentConfigs.get(host));
+        }
+    }
+
+    /** Stops the manager and starts it again on the same state directory and port. */
+    public void restartManager(final Duration down) throws IOException, InterruptedException {
+        manager.close();
+        Thread.sleep(down);
+        manager = ManagerServer.start(managerConfig, manifests);
+    }
+
+    /** Bytes each host's agent fetched from its parents, killed incarnations included. */
+    public long[] bytesFetchedPerHost() {
+        long[] fetched = new long[agents.length];
+        for (int i = 0; i < agents.length; i++) {
+            fetched[i] = deadFetched.get(i);
+            ManagedAgent a = agents[i];
+            if (a != null) {
+                fetched[i] += a.agent().status().images().getFirst().parents().stream()
+                        .mapToLong(AgentStatus.Parent::bytesFetched).sum();
+            }
+        }
+        return fetched;
+    }
+
+    /** Depth of each host in the manager's tree now (1 = child of the source), 0 if unplaced. */
+    public Map<String, Integer> depths() {
+        Map<String, Integer> depths = new HashMap<>();
+        for (TreeView.Node n : tree().nodes()) {
+            depths.put(n.hostId(), n.depth());
+        }
+        return depths;
+    }
+
+    /** Chunk reads served from a cache file over all chunk reads, all agents together. */
+    public double cacheHitRatio() {
+        long hits = 0;
+        long misses = 0;
+        for (int i = 0; i < agents.length; i++) {
+            hits += deadHits.get(i);
+            misses += deadMisses.get(i);
+            ManagedAgent a = agents[i];
+            if (a != null) {
+                CacheStats s = a.agent().images().getFirst().stats();
+                hits += s.hits();
+                misses += s.misses();
+            }
+        }
+        return hits + misses == 0 ? 0 : (double) hits / (hits + misses);
+    }
+
+    @Override
+    public void close() {
+        try (ExecutorService closer = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (ManagedAgent a : agents) {
+                if (a != null) {
+                    closer.submit(a::close);
+                }
+            }
+        }
+        source.close();
+        manager.close();
+    }
+}

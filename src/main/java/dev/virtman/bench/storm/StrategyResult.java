@@ -1,0 +1,48 @@
+package dev.virtman.bench.storm;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The figures of one storm strategy run.
+ *
+ * @param strategy        what ran: {@code tree}, {@code flat}, {@code full-copy}, {@code lone}, a fault variant
+ * @param hosts           emulated hosts
+ * @param vmsPerHost      emulated VMs per host
+ * @param bootSeconds     completion time of every VM that completed, from the storm's start, ascending
+ * @param failedVms       VMs that ended with a read error
+ * @param mismatchedBytes bytes read that differed from the image (must be 0)
+ * @param verifiedBytes   bytes read and compared
+ * @param sourceBytes     image bytes the source sent
+ * @param bytesPerLevel   bytes fetched by the agents at each tree depth (1 = children of the source)
+ * @param cacheHitRatio   agent chunk reads served from cache over all chunk reads
+ * @param peakHeapBytes   highest sampled heap use during the run
+ * @param errors          the first few distinct VM errors
+ * @param notes           what was special about this run (faults injected, sampling)
+ */
+public record StrategyResult(String strategy, int hosts, int vmsPerHost, List<Double> bootSeconds, int failedVms,
+                             long mismatchedBytes, long verifiedBytes, long sourceBytes,
+                             Map<Integer, Long> bytesPerLevel, double cacheHitRatio, long peakHeapBytes,
+                             List<String> errors, List<String> notes) {
+
+    public int vms() {
+        return hosts * vmsPerHost;
+    }
+
+    public boolean allVerified() {
+        return failedVms == 0 && mismatchedBytes == 0 && bootSeconds.size() == vms();
+    }
+
+    /** The {@code q}-quantile (0..1) of boot completion, nearest rank; NaN if no VM completed. */
+    public double quantile(final double q) {
+        if (bootSeconds.isEmpty()) {
+            return Double.NaN;
+        }
+        int rank = (int) Math.ceil(q * bootSeconds.size());
+        return bootSeconds.get(Math.max(0, Math.min(bootSeconds.size() - 1, rank - 1)));
+    }
+
+    public double max() {
+        return bootSeconds.isEmpty() ? Double.NaN : bootSeconds.getLast();
+    }
+}
