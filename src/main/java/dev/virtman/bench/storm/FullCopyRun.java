@@ -89,7 +89,7 @@ public final class FullCopyRun {
     }
 
     private Path copy(final String sourceUrl, final Path target, final String initiator) throws IOException {
-        TokenBucket bucket = BandwidthCap.bucket(linkBytesPerSecond, COPY_PIECE);
+        TokenBucket bucket = BandwidthCap.bucket(linkBytesPerSecond);
         InitiatorOptions options = InitiatorOptions.defaults()
                 .withInitiatorName(InitiatorOptions.DEFAULT_NAME_PREFIX + initiator);
         try (BlockDevice remote = capped(IscsiBlockDevice.open(IscsiUrl.parse(sourceUrl), options), bucket);
