@@ -1,5 +1,6 @@
 package dev.virtman.boot;
 
+import dev.virtman.block.CountingBlockDevice;
 import dev.virtman.block.FileBlockDevice;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
@@ -22,31 +23,32 @@ import java.util.Set;
  * Counts the bytes it serves, which is the figure a boot storm is judged by.
  */
 public final class SourceTarget implements AutoCloseable {
-    private static final String READ_BYTES_METER = "virtman.iscsi.target.read.bytes";
-
-    private final FileBlockDevice device;
+    private final CountingBlockDevice device;
     private final IscsiTargetServer server;
-    private final SimpleMeterRegistry registry;
     private final String iqn;
 
-    private SourceTarget(final FileBlockDevice device, final IscsiTargetServer server,
-                         final SimpleMeterRegistry registry, final String iqn) {
+    private SourceTarget(final CountingBlockDevice device, final IscsiTargetServer server, final String iqn) {
         this.device = device;
         this.server = server;
-        this.registry = registry;
         this.iqn = iqn;
     }
 
+    /** Exports a registered image under the manager's source name for it. */
     public static SourceTarget start(final InetSocketAddress portal, final String imageId, final Path image)
             throws IOException {
-        FileBlockDevice device = FileBlockDevice.open(image, false);
-        String iqn = TargetNames.sourceIqn(imageId);
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        return export(portal, TargetNames.sourceIqn(imageId), image);
+    }
+
+    /** Exports {@code image} read-only as LUN 0 of target {@code iqn} (port 0: any free port). */
+    public static SourceTarget export(final InetSocketAddress portal, final String iqn, final Path image)
+            throws IOException {
+        CountingBlockDevice device = new CountingBlockDevice(FileBlockDevice.open(image, false));
         try {
             ScsiDisk disk = new ScsiDisk(device, DiskIdentity.fromName(iqn));
             ExportedTarget target = new ExportedTarget(iqn, new LunTable(List.of(disk)), null, Set.of());
-            IscsiTargetServer server = IscsiTargetServer.start(new TargetServerConfig(portal, List.of(target)), registry);
-            return new SourceTarget(device, server, registry, iqn);
+            IscsiTargetServer server = IscsiTargetServer.start(new TargetServerConfig(portal, List.of(target)),
+                    new SimpleMeterRegistry());
+            return new SourceTarget(device, server, iqn);
         } catch (IOException | RuntimeException e) {
             device.close();
             throw e;
@@ -66,10 +68,9 @@ public final class SourceTarget implements AutoCloseable {
         return "iscsi://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/" + iqn + "/0";
     }
 
-    /** Bytes of image data sent to initiators so far. */
+    /** Bytes of image data read for initiators so far (SCSI metadata such as INQUIRY not included). */
     public long bytesServed() {
-        var counter = registry.find(READ_BYTES_METER).counter();
-        return counter == null ? 0 : (long) counter.count();
+        return device.bytes();
     }
 
     @Override

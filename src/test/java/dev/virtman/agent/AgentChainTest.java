@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.boot.SourceTarget;
 import dev.virtman.block.TestImages;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestBuilder;
@@ -52,7 +53,7 @@ class AgentChainTest {
         ChunkManifest manifest = new ManifestBuilder(CHUNK, 1, ManifestBuilder.ProgressListener.NONE).build(image);
         Path manifestFile = dir.resolve("image.manifest");
         ManifestFormat.write(manifest, manifestFile);
-        try (SourceTarget source = SourceTarget.start(image, "127.0.0.1", IMAGE);
+        try (SourceTarget source = SourceTarget.export(new InetSocketAddress("127.0.0.1", 0), ImageConfig.iqnOf(IMAGE), image);
              Agent a = Agent.start(AgentConfig.of(new ImageConfig(IMAGE, List.of(source.url()), manifestFile),
                      new InetSocketAddress("127.0.0.2", 0), new InetSocketAddress("127.0.0.2", 0), dir.resolve("a")));
              Agent b = Agent.start(AgentConfig.of(

@@ -1,5 +1,7 @@
 package dev.virtman.agent;
 
+import dev.virtman.boot.SourceTarget;
+import java.net.InetSocketAddress;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestBuilder;
 import dev.virtman.block.manifest.ManifestFormat;
@@ -54,7 +56,7 @@ class AgentCrashRecoveryTest {
         ManifestFormat.write(manifest, manifestFile);
         int port = FreePorts.loopbackPort();
         String metrics = "127.0.0.2:" + FreePorts.loopbackPort();
-        try (SourceTarget source = SourceTarget.start(guest.rootfs(), "127.0.0.1", IMAGE)) {
+        try (SourceTarget source = SourceTarget.export(new InetSocketAddress("127.0.0.1", 0), ImageConfig.iqnOf(IMAGE), guest.rootfs())) {
             List<String> args = List.of("--portal", "127.0.0.2:" + port, "--cache-dir", dir.resolve("cache").toString(),
                     "--downstream-cap", "4M", "--image", IMAGE, "--manifest", manifestFile.toString(),
                     "--parent", source.url());

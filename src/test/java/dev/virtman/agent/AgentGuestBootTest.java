@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.boot.SourceTarget;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestBuilder;
 import dev.virtman.block.manifest.ManifestFormat;
@@ -47,7 +48,7 @@ class AgentGuestBootTest {
         Path manifestFile = dir.resolve("guest.manifest");
         ManifestFormat.write(manifest, manifestFile);
         Path traces = dir.resolve("traces");
-        try (SourceTarget source = SourceTarget.start(guest.rootfs(), "127.0.0.1", IMAGE);
+        try (SourceTarget source = SourceTarget.export(new InetSocketAddress("127.0.0.1", 0), ImageConfig.iqnOf(IMAGE), guest.rootfs());
              Agent a = Agent.start(AgentConfig.of(new ImageConfig(IMAGE, List.of(source.url()), manifestFile),
                      new InetSocketAddress("127.0.0.2", 0), null, dir.resolve("cache-a")));
              Agent b = Agent.start(AgentConfig.of(

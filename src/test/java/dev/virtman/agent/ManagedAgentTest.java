@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.boot.SourceTarget;
 import dev.virtman.block.TestImages;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
 import dev.virtman.iscsi.initiator.IscsiBlockDevice;
@@ -60,8 +61,7 @@ class ManagedAgentTest {
             ManagerClient client = new ManagerClient(manager.url(), manager.token());
             ImageView view = client.registerImage("disk", image.toString());
             String id = view.id();
-            try (SourceTarget source = SourceTarget.start(image, new InetSocketAddress("127.0.0.1", sourcePort),
-                    TargetNames.sourceIqn(id));
+            try (SourceTarget source = SourceTarget.start(new InetSocketAddress("127.0.0.1", sourcePort), id, image);
                  ManagedAgent a = ManagedAgent.start(config(manager, "host-a", "127.0.0.2"))) {
                 assertThat(a.agent().image(id).parents()).containsExactly(source.url());
                 String aExport = a.agent().exportUrl(id);

@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Test filter: passes reads through and counts them, so tests can assert upstream traffic. */
+/** Passes reads through and counts them: the source target's bytes-served figure, and upstream traffic in tests. */
 public final class CountingBlockDevice implements BlockDevice {
     private final BlockDevice next;
     private final AtomicInteger reads = new AtomicInteger();
