@@ -1,7 +1,6 @@
 package dev.virtman.boot;
 
 import dev.virtman.block.cache.ChunkCache;
-import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.testing.Checksums;
 import dev.virtman.testing.ProjectPaths;
 import dev.virtman.vm.BootSource;
@@ -14,8 +13,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,22 +90,8 @@ class EmbeddedBootTest {
 
     /** Every chunk the cache has marked present still hashes to the image's manifest. */
     private static void assertCacheHoldsOnlyImageData(final ChunkCache cache) throws IOException {
-        ChunkManifest manifest = cache.manifest();
-        int present = 0;
-        try (FileChannel data = FileChannel.open(cache.directory().resolve("data"))) {
-            for (int i = 0; i < manifest.chunkCount(); i++) {
-                if (!cache.isPresent(i)) {
-                    continue;
-                }
-                ByteBuffer chunk = ByteBuffer.allocate(manifest.chunkLength(i));
-                while (chunk.hasRemaining() && data.read(chunk, manifest.chunkOffset(i) + chunk.position()) >= 0) {
-                    // positional read until full
-                }
-                chunk.flip();
-                assertThat(manifest.matches(i, chunk)).as("cached chunk %d matches the manifest", i).isTrue();
-                present++;
-            }
-        }
-        assertThat(present).isPositive();
+        CacheAudit.Result audit = CacheAudit.check(cache);
+        assertThat(audit.clean()).as(audit.describe()).isTrue();
+        assertThat(audit.present()).isPositive();
     }
 }
