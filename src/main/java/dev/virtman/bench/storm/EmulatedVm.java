@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EmulatedVm {
     /** Largest piece read and compared at once. */
-    static final int COMPARE_BYTES = 256 << 10;
+    static final int COMPARE_BYTES = 64 << 10;
 
     private final String name;
     private final BootTrace trace;
