@@ -1,6 +1,8 @@
 package dev.virtman.agent;
 
 import dev.virtman.block.TokenBucket;
+import dev.virtman.block.cache.CacheDirectory;
+import dev.virtman.block.cache.CacheSpaceManager;
 import dev.virtman.block.cache.CacheStats;
 import dev.virtman.block.cache.ChunkAccessListener;
 import dev.virtman.block.cache.ChunkCache;
@@ -20,8 +22,13 @@ import org.slf4j.LoggerFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -32,22 +39,30 @@ import java.util.function.Function;
  *
  * <p>The upstream and downstream caps are one token bucket each, shared by all images: the caps
  * describe the host's links, not an image.
+ *
+ * <p>All images cache under one {@link CacheDirectory} ({@code cacheDir/<image id>}) holding the
+ * host's cache limit: each export leases its image for as long as it runs, so only images no
+ * agent exports (left by earlier runs) are evicted, least recently used first.
  */
 public final class Agent implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     /** The target server's session gauge (registered in the agent's registry). */
     static final String SESSIONS_GAUGE = "virtman.iscsi.target.sessions";
+    static final String CACHE_USED_GAUGE = "virtman.cache.root.used";
+    static final String CACHE_EVICTIONS_GAUGE = "virtman.cache.root.evictions";
 
     private final AgentConfig config;
     private final PrometheusMeterRegistry registry;
+    private final CacheDirectory cacheRoot;
     private final List<ImageExport> images;
     private final IscsiTargetServer server;
     private final MetricsEndpoint metrics;
 
-    private Agent(final AgentConfig config, final PrometheusMeterRegistry registry, final List<ImageExport> images,
-                  final IscsiTargetServer server, final MetricsEndpoint metrics) {
+    private Agent(final AgentConfig config, final PrometheusMeterRegistry registry, final CacheDirectory cacheRoot,
+                  final List<ImageExport> images, final IscsiTargetServer server, final MetricsEndpoint metrics) {
         this.config = config;
         this.registry = registry;
+        this.cacheRoot = cacheRoot;
         this.images = List.copyOf(images);
         this.server = server;
         this.metrics = metrics;
@@ -73,22 +88,32 @@ public final class Agent implements Closeable {
         TokenBucket upstream = BandwidthCap.bucket(config.upstreamBytesPerSecond());
         TokenBucket downstream = BandwidthCap.bucket(config.downstreamBytesPerSecond());
         ChunkCache.Options cacheOptions = ChunkCache.Options.defaults(registry);
+        Map<ImageConfig, ChunkManifest> manifests = manifests(config);
+        for (Map.Entry<ImageConfig, ChunkManifest> e : manifests.entrySet()) {
+            adoptNamedCache(config.cacheDir(), e.getKey().name(), e.getValue());
+        }
+        CacheDirectory cacheRoot = CacheDirectory.open(config.cacheDir(), config.effectiveCacheLimit());
+        Gauge.builder(CACHE_USED_GAUGE, cacheRoot.space(), CacheSpaceManager::usedBytes).baseUnit("bytes")
+                .description("bytes all image caches of the cache root hold").register(registry);
+        Gauge.builder(CACHE_EVICTIONS_GAUGE, cacheRoot.space(), CacheSpaceManager::evictions)
+                .description("idle images evicted to stay under the cache limit").register(registry);
         List<ImageExport> images = new ArrayList<>();
         IscsiTargetServer server = null;
         MetricsEndpoint metrics = null;
         try {
-            for (ImageConfig image : config.images()) {
-                ChunkManifest manifest = ManifestFormat.read(image.manifest());
-                images.add(ImageExport.open(image, manifest, config.cacheDir(), connector, upstream, downstream,
+            for (Map.Entry<ImageConfig, ChunkManifest> e : manifests.entrySet()) {
+                ImageConfig image = e.getKey();
+                ChunkManifest manifest = e.getValue();
+                images.add(ImageExport.open(image, manifest, cacheRoot, connector, upstream, downstream,
                         config.fetchPolicy(), cacheOptions.withAccessListener(listeners.apply(image.name())), config.readTraceFile(image.name())));
             }
             List<ExportedTarget> targets = images.stream()
                     .map(i -> ExportedTarget.open(i.iqn(), i.luns())).toList();
             server = IscsiTargetServer.start(new TargetServerConfig(config.portal(), targets), registry);
-            Agent agent = new Agent(config, registry, images, server, null);
+            Agent agent = new Agent(config, registry, cacheRoot, images, server, null);
             if (config.metrics() != null) {
                 metrics = MetricsEndpoint.start(config.metrics(), registry, agent::status);
-                agent = new Agent(config, registry, images, server, metrics);
+                agent = new Agent(config, registry, cacheRoot, images, server, metrics);
             }
             LOG.info("agent exporting {} on {}", images.stream().map(ImageExport::iqn).toList(), server.localAddress());
             return agent;
@@ -96,8 +121,52 @@ public final class Agent implements Closeable {
             closeQuietly(metrics);
             closeQuietly(server);
             images.forEach(Agent::closeQuietly);
+            closeQuietly(cacheRoot);
             throw e;
         }
+    }
+
+    /** Reads every image's manifest; one image id may be exported under one name only (one lease). */
+    private static Map<ImageConfig, ChunkManifest> manifests(final AgentConfig config) throws IOException {
+        Map<ImageConfig, ChunkManifest> manifests = new LinkedHashMap<>();
+        Map<String, String> nameById = new HashMap<>();
+        for (ImageConfig image : config.images()) {
+            ChunkManifest manifest = ManifestFormat.read(image.manifest());
+            String other = nameById.putIfAbsent(manifest.imageIdHex(), image.name());
+            if (other != null) {
+                throw new IllegalArgumentException("images " + other + " and " + image.name()
+                        + " are the same image (" + manifest.imageIdHex() + "); export it once");
+            }
+            manifests.put(image, manifest);
+        }
+        return manifests;
+    }
+
+    /**
+     * Before the cache root was keyed by image id, a standalone agent cached image {@code name} in
+     * {@code cacheDir/name}: moves such a cache to {@code cacheDir/<image id>} when it holds this
+     * image, so an upgraded agent keeps what it fetched instead of fetching it again.
+     */
+    private static void adoptNamedCache(final Path cacheDir, final String name, final ChunkManifest manifest)
+            throws IOException {
+        Path old = cacheDir.resolve(name);
+        Path current = cacheDir.resolve(manifest.imageIdHex());
+        if (old.equals(current) || !Files.isDirectory(old) || Files.exists(current)) {
+            return;
+        }
+        Path oldManifest = old.resolve(ChunkCache.MANIFEST_FILE);
+        try {
+            if (!Files.exists(oldManifest)
+                    || !ManifestFormat.read(oldManifest).imageIdHex().equals(manifest.imageIdHex())) {
+                LOG.warn("cache {} does not hold image {} ({}); leaving it alone", old, name, manifest.imageIdHex());
+                return;
+            }
+        } catch (IOException e) {
+            LOG.warn("cache {}: unreadable manifest, leaving it alone ({})", old, e.getMessage());
+            return;
+        }
+        Files.move(old, current);
+        LOG.info("cache of image {} moved from {} to {}", name, old, current);
     }
 
     public AgentConfig config() {
@@ -120,6 +189,11 @@ public final class Agent implements Closeable {
 
     public List<ImageExport> images() {
         return images;
+    }
+
+    /** The cache root all images cache in, with the host's cache limit. */
+    public CacheDirectory cacheRoot() {
+        return cacheRoot;
     }
 
     public ImageExport image(final String name) {
@@ -160,6 +234,7 @@ public final class Agent implements Closeable {
         closeQuietly(metrics);
         closeQuietly(server);
         images.forEach(Agent::closeQuietly);
+        closeQuietly(cacheRoot);
         registry.close();
     }
 

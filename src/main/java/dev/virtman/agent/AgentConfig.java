@@ -18,10 +18,12 @@ import java.util.List;
  * @param downstreamBytesPerSecond cap on all reads served from the exports together, 0 = none
  * @param fetchPolicy       per-chunk timeout, retries and parent cool-down
  * @param readTraceDir      directory for one read trace per image ({@code <name>.csv}), or null
+ * @param cacheLimitBytes   most bytes all image caches in {@code cacheDir} may hold together, 0 = no limit;
+ *                          idle images are evicted, least recently used first, to stay under it
  */
 public record AgentConfig(List<ImageConfig> images, InetSocketAddress portal, InetSocketAddress metrics,
                           Path cacheDir, long upstreamBytesPerSecond, long downstreamBytesPerSecond,
-                          FetchPolicy fetchPolicy, Path readTraceDir) {
+                          FetchPolicy fetchPolicy, Path readTraceDir, long cacheLimitBytes) {
 
     public AgentConfig {
         images = List.copyOf(images);
@@ -34,7 +36,18 @@ public record AgentConfig(List<ImageConfig> images, InetSocketAddress portal, In
         if (upstreamBytesPerSecond < 0 || downstreamBytesPerSecond < 0) {
             throw new IllegalArgumentException("bandwidth caps must be >= 0");
         }
+        if (cacheLimitBytes < 0) {
+            throw new IllegalArgumentException("the cache limit must be >= 0");
+        }
         fetchPolicy = fetchPolicy == null ? FetchPolicy.DEFAULT : fetchPolicy;
+    }
+
+    /** No cache limit. */
+    public AgentConfig(final List<ImageConfig> images, final InetSocketAddress portal, final InetSocketAddress metrics,
+                       final Path cacheDir, final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                       final FetchPolicy fetchPolicy, final Path readTraceDir) {
+        this(images, portal, metrics, cacheDir, upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy,
+                readTraceDir, 0);
     }
 
     /** One image, no caps, default fetch policy. */
@@ -44,17 +57,29 @@ public record AgentConfig(List<ImageConfig> images, InetSocketAddress portal, In
     }
 
     public AgentConfig withCaps(final long upstream, final long downstream) {
-        return new AgentConfig(images, portal, metrics, cacheDir, upstream, downstream, fetchPolicy, readTraceDir);
+        return new AgentConfig(images, portal, metrics, cacheDir, upstream, downstream, fetchPolicy, readTraceDir,
+                cacheLimitBytes);
     }
 
     public AgentConfig withFetchPolicy(final FetchPolicy policy) {
         return new AgentConfig(images, portal, metrics, cacheDir, upstreamBytesPerSecond, downstreamBytesPerSecond,
-                policy, readTraceDir);
+                policy, readTraceDir, cacheLimitBytes);
     }
 
     public AgentConfig withReadTraceDir(final Path dir) {
         return new AgentConfig(images, portal, metrics, cacheDir, upstreamBytesPerSecond, downstreamBytesPerSecond,
-                fetchPolicy, dir);
+                fetchPolicy, dir, cacheLimitBytes);
+    }
+
+    /** @param bytes most bytes the cache root may hold, 0 = no limit */
+    public AgentConfig withCacheLimit(final long bytes) {
+        return new AgentConfig(images, portal, metrics, cacheDir, upstreamBytesPerSecond, downstreamBytesPerSecond,
+                fetchPolicy, readTraceDir, bytes);
+    }
+
+    /** The limit as the cache root enforces it: "no limit" is the largest one. */
+    long effectiveCacheLimit() {
+        return cacheLimitBytes == 0 ? Long.MAX_VALUE : cacheLimitBytes;
     }
 
     /** Where image {@code name}'s read trace goes, or null when tracing is off. */

@@ -3,6 +3,7 @@ package dev.virtman.agent;
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.RateLimitedBlockDevice;
 import dev.virtman.block.TokenBucket;
+import dev.virtman.block.cache.CacheDirectory;
 import dev.virtman.block.cache.CacheStats;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.cache.ChunkFetcher;
@@ -27,7 +28,7 @@ import java.util.List;
  * <pre>
  *   parents (iscsi:// | file://, preference order) -- upstream cap
  *     -> ChunkFetcher (timeout, SHA-256 verify, failover)   [ParentSet]
- *     -> ChunkCache (sparse file + presence bitmap)        [cache dir/name]
+ *     -> ChunkCache (sparse file + presence bitmap)        [lease of cache root/image id]
  *     -> downstream cap -> read trace (optional)
  *     -> ScsiDisk (read-only, identity from the image id) -> LunTable (LUN 0)
  * </pre>
@@ -40,6 +41,9 @@ public final class ImageExport implements Closeable {
     private final ImageConfig config;
     private final ChunkManifest manifest;
     private final ChunkCache cache;
+    private final CacheDirectory.Lease lease;
+    /** The cache root this export opened for itself (the Path overload), closed with it; else null. */
+    private final CacheDirectory ownedRoot;
     private final UpstreamSwitch upstream;
     private final LunTable luns;
     private final ParentConnector connector;
@@ -50,13 +54,15 @@ public final class ImageExport implements Closeable {
     private final int presentAtOpen;
     private volatile List<String> parents;
 
-    private ImageExport(final ImageConfig config, final ChunkManifest manifest, final ChunkCache cache,
-                        final UpstreamSwitch upstream, final LunTable luns, final ParentConnector connector,
+    private ImageExport(final ImageConfig config, final ChunkManifest manifest, final CacheDirectory.Lease lease,
+                        final CacheDirectory ownedRoot, final UpstreamSwitch upstream, final LunTable luns, final ParentConnector connector,
                         final TokenBucket upstreamCap, final FetchPolicy policy, final MeterRegistry registry,
                         final BlockDevice exported) {
         this.config = config;
         this.manifest = manifest;
-        this.cache = cache;
+        this.lease = lease;
+        this.cache = lease.cache();
+        this.ownedRoot = ownedRoot;
         this.upstream = upstream;
         this.luns = luns;
         this.connector = connector;
@@ -69,28 +75,64 @@ public final class ImageExport implements Closeable {
     }
 
     /**
-     * Builds the stack and opens (or reopens) the image's cache in {@code cacheRoot/name}.
-     * Parents connect lazily, so this succeeds while they are down.
-     *
-     * @param upstreamCap   shared bucket of all fetches, or null
-     * @param downstreamCap shared bucket of all exports, or null
-     * @param readTrace     file to record initiators' reads in (boot-trace CSV), or null
+     * Builds the stack over an unlimited cache root of its own ({@code cacheRoot/<image id>}),
+     * closed with the export: for a single image outside an {@link Agent}.
      */
     public static ImageExport open(final ImageConfig config, final ChunkManifest manifest, final Path cacheRoot,
                                    final ParentConnector connector, final TokenBucket upstreamCap,
                                    final TokenBucket downstreamCap, final FetchPolicy policy,
                                    final ChunkCache.Options cacheOptions, final Path readTrace) throws IOException {
+        CacheDirectory root = CacheDirectory.open(cacheRoot, Long.MAX_VALUE);
+        try {
+            return open(config, manifest, root, root, connector, upstreamCap, downstreamCap, policy, cacheOptions,
+                    readTrace);
+        } catch (IOException | RuntimeException e) {
+            root.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Builds the stack on a lease of the image's cache in {@code cacheRoot} (reopening what a
+     * previous run cached). The lease is held until {@link #close}, so the host's cache limit never
+     * evicts an image while it is exported. Parents connect lazily, so this succeeds while they are down.
+     *
+     * @param upstreamCap   shared bucket of all fetches, or null
+     * @param downstreamCap shared bucket of all exports, or null
+     * @param readTrace     file to record initiators' reads in (boot-trace CSV), or null
+     */
+    public static ImageExport open(final ImageConfig config, final ChunkManifest manifest,
+                                   final CacheDirectory cacheRoot, final ParentConnector connector,
+                                   final TokenBucket upstreamCap, final TokenBucket downstreamCap,
+                                   final FetchPolicy policy, final ChunkCache.Options cacheOptions,
+                                   final Path readTrace) throws IOException {
+        return open(config, manifest, cacheRoot, null, connector, upstreamCap, downstreamCap, policy, cacheOptions,
+                readTrace);
+    }
+
+    private static ImageExport open(final ImageConfig config, final ChunkManifest manifest,
+                                    final CacheDirectory cacheRoot, final CacheDirectory ownedRoot,
+                                    final ParentConnector connector, final TokenBucket upstreamCap,
+                                    final TokenBucket downstreamCap, final FetchPolicy policy,
+                                    final ChunkCache.Options cacheOptions, final Path readTrace) throws IOException {
         MeterRegistry registry = cacheOptions.registry();
         ChunkFetcher fetcher = fetcher(config.parents(), manifest, connector, upstreamCap, policy, registry);
         UpstreamSwitch upstream = new UpstreamSwitch(fetcher);
-        ChunkCache cache = ChunkCache.open(cacheRoot.resolve(config.name()), manifest, upstream, cacheOptions);
-        BlockDevice exported = downstreamCap == null ? cache : new RateLimitedBlockDevice(cache, downstreamCap);
-        if (readTrace != null) {
-            exported = ReadTraceRecorder.create(exported, readTrace);
+        CacheDirectory.Lease lease = cacheRoot.open(manifest, upstream, cacheOptions);
+        try {
+            ChunkCache cache = lease.cache();
+            BlockDevice exported = downstreamCap == null ? cache : new RateLimitedBlockDevice(cache, downstreamCap);
+            if (readTrace != null) {
+                exported = ReadTraceRecorder.create(exported, readTrace);
+            }
+            DiskIdentity identity = DiskIdentity.fromName(manifest.imageIdHex()).withForcedReadOnly(true);
+            LunTable luns = new LunTable(List.of(new ScsiDisk(exported, identity)));
+            return new ImageExport(config, manifest, lease, ownedRoot, upstream, luns, connector, upstreamCap, policy,
+                    registry, exported);
+        } catch (IOException | RuntimeException e) {
+            lease.close();
+            throw e;
         }
-        DiskIdentity identity = DiskIdentity.fromName(manifest.imageIdHex()).withForcedReadOnly(true);
-        LunTable luns = new LunTable(List.of(new ScsiDisk(exported, identity)));
-        return new ImageExport(config, manifest, cache, upstream, luns, connector, upstreamCap, policy, registry, exported);
     }
 
     private static ChunkFetcher fetcher(final List<String> urls, final ChunkManifest manifest,
@@ -185,13 +227,17 @@ public final class ImageExport implements Closeable {
     @Override
     public void close() throws IOException {
         try {
-            // Closes the filters above the cache (a trace file) and the cache itself.
+            // Closes the filters above the cache (a trace file) and the cache itself; the lease
+            // then lets the cache limit evict the image. An agent never leases one image twice.
             exported.close();
-            cache.close();
+            lease.close();
         } finally {
             ChunkFetcher f = upstream.current();
             f.close();
             closeAll(f.parents());
+            if (ownedRoot != null) {
+                ownedRoot.close();
+            }
         }
     }
 }

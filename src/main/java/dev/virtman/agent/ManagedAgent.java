@@ -99,7 +99,8 @@ public final class ManagedAgent implements Closeable {
             }
         }
         AgentConfig agentConfig = new AgentConfig(images, config.portal(), config.metrics(), config.cacheDir(),
-                config.upstreamBytesPerSecond(), config.downstreamBytesPerSecond(), config.fetchPolicy(), null);
+                config.upstreamBytesPerSecond(), config.downstreamBytesPerSecond(), config.fetchPolicy(), null,
+                config.cacheLimitBytes());
         ParentConnector connector = new ParentConnector(InitiatorOptions.defaults()
                 .withInitiatorName(ParentConnector.initiatorNameFor(config.hostId())));
         Agent agent = Agent.start(agentConfig, connector,

@@ -24,11 +24,12 @@ import java.util.List;
  * @param fetchPolicy      per-chunk timeout and retries
  * @param placementTimeout how long to wait at start for the manager to place this host in every tree
  * @param profileQuiet     a boot being recorded is over when no new chunk was read for this long
+ * @param cacheLimitBytes  most bytes the cache root may hold, 0 = no limit ({@link AgentConfig#cacheLimitBytes})
  */
 public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
-                                 Duration placementTimeout, Duration profileQuiet) {
+                                 Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -43,6 +44,24 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
         fetchPolicy = fetchPolicy == null ? FetchPolicy.DEFAULT : fetchPolicy;
         placementTimeout = placementTimeout == null ? DEFAULT_PLACEMENT_TIMEOUT : placementTimeout;
         profileQuiet = profileQuiet == null ? DEFAULT_PROFILE_QUIET : profileQuiet;
+        if (cacheLimitBytes < 0) {
+            throw new IllegalArgumentException("the cache limit must be >= 0");
+        }
+    }
+
+    /** No cache limit. */
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, 0);
+    }
+
+    public ManagedAgentConfig withCacheLimit(final long bytes) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes);
     }
 
     /** {@code ip:port} of the portal, as the manager records it. */

@@ -8,6 +8,7 @@ import dev.virtman.agent.ImageExport;
 import dev.virtman.agent.ManagedAgent;
 import dev.virtman.agent.ManagedAgentConfig;
 import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.block.manifest.ByteSize;
 import dev.virtman.manager.client.ManagerClient;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -82,6 +83,11 @@ public final class AgentCommand implements Callable<Integer> {
             description = "cache directory; one subdirectory per image")
     Path cacheDir;
 
+    @Option(names = "--cache-limit", paramLabel = "SIZE", defaultValue = "0",
+            description = "most bytes all image caches may hold, e.g. 20G; idle images are evicted, "
+                    + "least recently used first (default: ${DEFAULT-VALUE} = no limit)")
+    String cacheLimit;
+
     @Option(names = "--metrics", paramLabel = "HOST:PORT",
             description = "serve Prometheus /metrics and JSON /status here")
     String metrics;
@@ -152,18 +158,20 @@ public final class AgentCommand implements Callable<Integer> {
         List<ImageConfig> list = new ArrayList<>();
         long upstream;
         long downstream;
+        long limit;
         try {
             for (ImageOptions i : images) {
                 list.add(new ImageConfig(i.name, i.parents, i.manifest));
             }
             upstream = BandwidthCap.parse(upstreamCap);
             downstream = BandwidthCap.parse(downstreamCap);
+            limit = cacheLimitBytes();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis));
         return new AgentConfig(list, address("--portal", portal), metrics == null ? null : address("--metrics", metrics),
-                cacheDir, upstream, downstream, policy, readTraceDir);
+                cacheDir, upstream, downstream, policy, readTraceDir, limit);
     }
 
     ManagedAgentConfig managedConfig() {
@@ -176,9 +184,18 @@ public final class AgentCommand implements Callable<Integer> {
             return new ManagedAgentConfig(manager, t, hostId, managedImages, address("--portal", portal),
                     metrics == null ? null : address("--metrics", metrics), cacheDir,
                     BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
-                    FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis)), null, null);
+                    FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis)), null, null,
+                    cacheLimitBytes());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private long cacheLimitBytes() {
+        try {
+            return ByteSize.parse(cacheLimit);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--cache-limit: " + e.getMessage(), e);
         }
     }
 

@@ -61,7 +61,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class ChunkCache implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkCache.class);
-    static final String MANIFEST_FILE = "manifest";
+    public static final String MANIFEST_FILE = "manifest";
     static final String DATA_FILE = "data";
     static final String PRESENT_FILE = "present";
     /** Hex digits of the image id used in meter tags and thread names. */
