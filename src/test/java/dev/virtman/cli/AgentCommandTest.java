@@ -16,7 +16,7 @@ class AgentCommandTest {
     void standaloneOptionsBecomeOneConfigWithSeveralImages() {
         AgentCommand cmd = new AgentCommand();
         new CommandLine(cmd).parseArgs("--portal", "127.0.0.2:3261", "--cache-dir", "/tmp/c",
-                "--upstream-cap", "1gbit", "--downstream-cap", "100M",
+                "--upstream-cap", "1gbit", "--downstream-cap", "100M", "--cache-limit", "20G",
                 "--image", "a", "--manifest", "a.manifest", "--parent", "iscsi://127.0.0.3/iqn.x:a/0",
                 "--parent", "iscsi://127.0.0.1/iqn.x:a/0",
                 "--image", "b", "--manifest", "b.manifest", "--parent", "file:///srv/b.raw");
@@ -29,12 +29,15 @@ class AgentCommandTest {
         assertThat(config.portal().getPort()).isEqualTo(3261);
         assertThat(config.upstreamBytesPerSecond()).isEqualTo(125_000_000L);
         assertThat(config.downstreamBytesPerSecond()).isEqualTo(100L << 20);
+        assertThat(config.cacheLimitBytes()).isEqualTo(20L << 30);
     }
 
     @Test
     void badInputIsAUsageErrorNotAStackTrace() {
         assertThat(run("--cache-dir", "/tmp/c")).as("neither standalone nor managed").isEqualTo(2);
         assertThat(run("--cache-dir", "/tmp/c", "--upstream-cap", "fast", "--image", "a", "--manifest", "m",
+                "--parent", "file:///x")).isEqualTo(2);
+        assertThat(run("--cache-dir", "/tmp/c", "--cache-limit", "lots", "--image", "a", "--manifest", "m",
                 "--parent", "file:///x")).isEqualTo(2);
         assertThat(run("--cache-dir", "/tmp/c", "--image", "Bad_Name", "--manifest", "m",
                 "--parent", "file:///x")).isEqualTo(2);
