@@ -122,7 +122,10 @@ public final class ParentSet {
         List<Parent> healthy = new ArrayList<>(parents.size());
         List<Parent> cooling = new ArrayList<>();
         for (Parent p : parents) {
-            if (p.cooldownUntilNanos.get() - now > 0) {
+            // A parent whose last attempt succeeded is healthy whatever its cool-down stamp says:
+            // recordSuccess on another thread stamps a time that can be later than this "now",
+            // which would otherwise demote a healthy parent behind the next one.
+            if (p.consecutiveFailures.get() > 0 && p.cooldownUntilNanos.get() - now > 0) {
                 cooling.add(p);
             } else {
                 healthy.add(p);
