@@ -17,7 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class FreePorts {
     /** tgtd's management socket number: the range the machine's rules allow. */
     private static final int CONTROL_PORT_MIN = 100;
-    private static final int CONTROL_PORT_MAX = 60_000;
+    /** tgtd rejects -C values above 32767 ("out of range"). */
+    private static final int CONTROL_PORT_MAX = 32_767;
     private static final Duration POLL_INTERVAL = Duration.ofMillis(50);
 
     private FreePorts() {

@@ -1,12 +1,12 @@
 package dev.virtman.vm;
 
+import dev.virtman.testing.FreePorts;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -15,9 +15,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class TgtdTarget implements AutoCloseable {
 
-    private static final int MIN_CONTROL_PORT = 100;
-    /** tgtd and tgtadm reject -C values above 32767 ("out of range"). */
-    private static final int MAX_CONTROL_PORT = 32767;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration TGTADM_TIMEOUT = Duration.ofSeconds(20);
 
@@ -34,7 +31,7 @@ final class TgtdTarget implements AutoCloseable {
     }
 
     static TgtdTarget export(final Path image) throws IOException, InterruptedException {
-        int controlPort = ThreadLocalRandom.current().nextInt(MIN_CONTROL_PORT, MAX_CONTROL_PORT);
+        int controlPort = FreePorts.tgtdControlPort();
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();

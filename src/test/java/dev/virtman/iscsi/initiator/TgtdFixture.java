@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.initiator;
 
+import dev.virtman.testing.FreePorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,8 +21,6 @@ final class TgtdFixture implements AutoCloseable {
 
     static final String TGTD = "/usr/sbin/tgtd";
     static final String TGTADM = "/usr/sbin/tgtadm";
-    private static final int MIN_CONTROL_PORT = 100;
-    private static final int MAX_CONTROL_PORT = 60000;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
     private static final int START_ATTEMPTS = 5;
 
@@ -51,7 +49,7 @@ final class TgtdFixture implements AutoCloseable {
         f.port = freePort();
         IOException last = null;
         for (int i = 0; i < START_ATTEMPTS; i++) {
-            f.controlPort = ThreadLocalRandom.current().nextInt(MIN_CONTROL_PORT, MAX_CONTROL_PORT + 1);
+            f.controlPort = FreePorts.tgtdControlPort();
             try {
                 f.launch();
                 f.configure();
@@ -108,7 +106,7 @@ final class TgtdFixture implements AutoCloseable {
             } catch (IOException e) {
                 last = e;
                 kill();
-                controlPort = ThreadLocalRandom.current().nextInt(MIN_CONTROL_PORT, MAX_CONTROL_PORT + 1);
+                controlPort = FreePorts.tgtdControlPort();
                 Thread.sleep(200);
             }
         }
