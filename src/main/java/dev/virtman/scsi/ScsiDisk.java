@@ -349,10 +349,7 @@ public final class ScsiDisk {
         } finally {
             compareAndWriteLock.readLock().unlock();
         }
-        if (cdb.fua()) {
-            flush();
-        }
-        return ScsiResponses.good();
+        return written(cdb);
     }
 
     /**
@@ -502,10 +499,7 @@ public final class ScsiDisk {
         } finally {
             compareAndWriteLock.writeLock().unlock();
         }
-        if (cdb.fua()) {
-            flush();
-        }
-        return ScsiResponses.good();
+        return written(cdb);
     }
 
     /**
@@ -534,10 +528,7 @@ public final class ScsiDisk {
         } finally {
             compareAndWriteLock.writeLock().unlock();
         }
-        if (cdb.fua()) {
-            flush();
-        }
-        return ScsiResponses.good();
+        return written(cdb);
     }
 
     // ---- checks and device access -----------------------------------------------------------------
@@ -584,6 +575,14 @@ public final class ScsiDisk {
         }
         ByteBuffer d = dataOut.duplicate();
         return d.limit(d.position() + (int) needed).slice();
+    }
+
+    /** A write completed: FUA makes it durable before GOOD (SBC-3 §5.38). */
+    private ScsiResponse written(final BlockCdb cdb) {
+        if (cdb.fua()) {
+            flush();
+        }
+        return ScsiResponses.good();
     }
 
     private void readBlocks(final long lba, final ByteBuffer dst) {
