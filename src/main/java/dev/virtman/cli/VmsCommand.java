@@ -51,6 +51,19 @@ public final class VmsCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Which VMs a lifecycle command acts on: names, or --all. */
+    static final class Selection {
+        @CommandLine.Parameters(paramLabel = "NAME", arity = "0..*")
+        List<String> names;
+
+        @Option(names = "--all")
+        boolean all;
+
+        List<VmInventory.Entry> resolve(final CommandLine cl, final VmInventory inventory) throws IOException {
+            return select(cl, inventory, names, all);
+        }
+    }
+
     /** Resolves VM names (or --all) to inventory entries, with a clear error for unknown names. */
     static List<VmInventory.Entry> select(final CommandLine cl, final VmInventory inventory, final List<String> names,
                                           final boolean all) throws IOException {
@@ -70,11 +83,8 @@ public final class VmsCommand implements Callable<Integer> {
 
     @Command(name = "stop", mixinStandardHelpOptions = true, description = "Power VMs down (ACPI, then forced after the grace period).")
     public static final class Stop implements Callable<Integer> {
-        @CommandLine.Parameters(paramLabel = "NAME", arity = "0..*")
-        List<String> names;
-
-        @Option(names = "--all")
-        boolean all;
+        @CommandLine.Mixin
+        Selection selection;
 
         @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "30", description = "default: ${DEFAULT-VALUE}")
         int graceSeconds;
@@ -88,7 +98,7 @@ public final class VmsCommand implements Callable<Integer> {
         @Override
         public Integer call() throws IOException {
             VmInventory inventory = where.inventory();
-            for (VmInventory.Entry vm : select(spec.commandLine(), inventory, names, all)) {
+            for (VmInventory.Entry vm : selection.resolve(spec.commandLine(), inventory)) {
                 inventory.stop(vm, Duration.ofSeconds(graceSeconds));
                 spec.commandLine().getOut().println("stopped " + vm.name());
             }
@@ -99,11 +109,8 @@ public final class VmsCommand implements Callable<Integer> {
     @Command(name = "destroy", mixinStandardHelpOptions = true,
             description = "Kill VMs and delete their overlays (the agents' shared cache stays).")
     public static final class Destroy implements Callable<Integer> {
-        @CommandLine.Parameters(paramLabel = "NAME", arity = "0..*")
-        List<String> names;
-
-        @Option(names = "--all")
-        boolean all;
+        @CommandLine.Mixin
+        Selection selection;
 
         @CommandLine.Mixin
         Where where;
@@ -114,7 +121,7 @@ public final class VmsCommand implements Callable<Integer> {
         @Override
         public Integer call() throws IOException {
             VmInventory inventory = where.inventory();
-            for (VmInventory.Entry vm : select(spec.commandLine(), inventory, names, all)) {
+            for (VmInventory.Entry vm : selection.resolve(spec.commandLine(), inventory)) {
                 inventory.destroy(vm);
                 spec.commandLine().getOut().println("destroyed " + vm.name());
             }
