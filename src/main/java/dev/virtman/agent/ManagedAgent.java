@@ -26,9 +26,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,20 +60,19 @@ public final class ManagedAgent implements Closeable {
     private final Map<String, Boolean> profileUploaded = new ConcurrentHashMap<>();
 
     private ManagedAgent(final ManagedAgentConfig config, final ManagerClient client, final Agent agent,
-                         final Map<String, BootProfileRecorder> recorders, final long intervalMillis) {
+                         final Map<String, BootProfileRecorder> recorders, final long intervalMillis,
+                         final ScheduledExecutorService heartbeats) {
         this.config = config;
         this.client = client;
         this.agent = agent;
         this.recorders = recorders;
         this.intervalMillis = intervalMillis;
-        this.heartbeats = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("agent-heartbeat").factory());
+        this.heartbeats = heartbeats;
     }
 
     /** Registers, waits for placement, opens the caches and exports, starts heartbeats and prefetch. */
     public static ManagedAgent start(final ManagedAgentConfig config) throws IOException {
         ManagerClient client = new ManagerClient(config.manager(), config.token());
-        client.registerHost(config.hostId(), config.portalString(), Labels.NONE);
         Map<String, ChunkManifest> manifests = new LinkedHashMap<>();
         Path manifestDir = Files.createDirectories(config.cacheDir().resolve(MANIFESTS_DIR));
         Map<String, Path> manifestFiles = new LinkedHashMap<>();
@@ -83,6 +84,10 @@ public final class ManagedAgent implements Closeable {
             manifests.put(view.id(), manifest);
             manifestFiles.put(view.id(), file);
         }
+        // Registering starts the manager's liveness clock, so it comes after the manifest downloads
+        // (2 MiB each for a 4 GiB image; 100 agents fetching theirs at once took over the 5 s
+        // heartbeat timeout) and right before the first heartbeat.
+        client.registerHost(config.hostId(), config.portalString(), Labels.NONE);
         HeartbeatReply placed = awaitPlacement(config, client, manifests);
         List<ImageConfig> images = new ArrayList<>();
         Map<String, BootProfileRecorder> recorders = new LinkedHashMap<>();
@@ -103,11 +108,27 @@ public final class ManagedAgent implements Closeable {
                 config.cacheLimitBytes());
         ParentConnector connector = new ParentConnector(InitiatorOptions.defaults()
                 .withInitiatorName(ParentConnector.initiatorNameFor(config.hostId())));
-        Agent agent = Agent.start(agentConfig, connector,
-                id -> recorders.containsKey(id) ? recorders.get(id) : ChunkAccessListener.NONE);
-        ManagedAgent managed = new ManagedAgent(config, client, agent, recorders, placed.heartbeatIntervalMillis());
-        managed.heartbeats.scheduleWithFixedDelay(managed::heartbeat, managed.intervalMillis, managed.intervalMillis,
+        long interval = placed.heartbeatIntervalMillis();
+        ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("agent-heartbeat").factory());
+        // The manager's liveness clock runs from the placement heartbeat. Opening caches and
+        // exports can take longer than its timeout when many agents start at once on a busy
+        // machine (a 100-host storm: 118 hosts failed before any VM started), so the agent keeps
+        // heartbeating with the placement report until it can report its caches.
+        ScheduledFuture<?> placedHeartbeats = heartbeats.scheduleWithFixedDelay(
+                () -> placementHeartbeat(config, client, manifests.keySet()), interval, interval,
                 TimeUnit.MILLISECONDS);
+        Agent agent;
+        try {
+            agent = Agent.start(agentConfig, connector,
+                    id -> recorders.containsKey(id) ? recorders.get(id) : ChunkAccessListener.NONE);
+        } catch (IOException | RuntimeException e) {
+            heartbeats.shutdownNow();
+            throw e;
+        }
+        placedHeartbeats.cancel(false);
+        ManagedAgent managed = new ManagedAgent(config, client, agent, recorders, interval, heartbeats);
+        heartbeats.scheduleWithFixedDelay(managed::heartbeat, 0, interval, TimeUnit.MILLISECONDS);
         for (String id : withProfile) {
             Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY).name("profile-prefetch-" + id)
                     .start(() -> managed.prefetchProfile(id));
@@ -138,6 +159,18 @@ public final class ManagedAgent implements Closeable {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted waiting for placement", e);
             }
+        }
+    }
+
+    /** A heartbeat sent while the agent starts: the images it is joining, no chunks yet. Never throws. */
+    private static void placementHeartbeat(final ManagedAgentConfig config, final ManagerClient client,
+                                           final Set<String> images) {
+        Map<String, HeartbeatRequest.ImageReport> reports = new LinkedHashMap<>();
+        images.forEach(id -> reports.put(id, new HeartbeatRequest.ImageReport(0)));
+        try {
+            client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports));
+        } catch (RuntimeException e) {
+            LOG.warn("heartbeat to {} failed while starting: {}", config.manager(), e.toString());
         }
     }
 

@@ -22,8 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -95,7 +94,8 @@ public final class IscsiSession implements AutoCloseable {
     /** Orders CmdSN assignment with sending: CmdSNs must reach the wire in increasing order. */
     private final ReentrantLock commandLock = new ReentrantLock();
     private final Object stateLock = new Object();
-    private final ScheduledExecutorService timer;
+    /** This session's tick on the shared {@link LivenessTimer}; set once logged in. */
+    private volatile ScheduledFuture<?> ticker;
     private final AtomicInteger recoveries = new AtomicInteger();
 
     private volatile State state = State.FAILED;
@@ -118,11 +118,6 @@ public final class IscsiSession implements AutoCloseable {
         this.isid = ISID_TYPE_RANDOM
                 | (long) RANDOM.nextInt(1 << ISID_RANDOM_BITS) << ISID_QUALIFIER_BITS
                 | RANDOM.nextInt(1 << ISID_QUALIFIER_BITS);
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "iscsi-timer-" + targetName);
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /**
@@ -138,12 +133,11 @@ public final class IscsiSession implements AutoCloseable {
             session.install(c, p);
         } catch (IOException | RuntimeException e) {
             c.close();
-            session.timer.shutdownNow();
             throw e;
         }
         long tick = Math.clamp(Math.min(options.keepAliveInterval().toMillis(), options.commandTimeout().toMillis()) / 4,
                 MIN_TICK_MILLIS, MAX_TICK_MILLIS);
-        session.timer.scheduleWithFixedDelay(session::tick, tick, tick, TimeUnit.MILLISECONDS);
+        session.ticker = LivenessTimer.every(tick, session::tick);
         LOG.info("logged in to {} at {}:{} (TSIH {}, {})", targetName, host, port, session.parameters.tsih(),
                 session.parameters);
         return session;
@@ -771,7 +765,10 @@ public final class IscsiSession implements AutoCloseable {
             c = connection;
             recovery = recoveryThread;
         }
-        timer.shutdownNow();
+        ScheduledFuture<?> t = ticker;
+        if (t != null) {
+            t.cancel(false);
+        }
         if (recovery != null) {
             recovery.interrupt();
         }

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running manager: state directory, token, store, {@link Manager}, the REST server (JDK
- * {@link HttpServer}, one virtual thread per request) and the failure detector that fails hosts
+ * {@link HttpServer}, a small pool of platform threads) and the failure detector that fails hosts
  * whose heartbeats stopped.
  */
 public final class ManagerServer implements AutoCloseable {
@@ -42,6 +42,15 @@ public final class ManagerServer implements AutoCloseable {
      * agents all connect at once, and a dropped SYN costs the client a one-second retransmit.
      */
     private static final int ACCEPT_BACKLOG = 1024;
+    /**
+     * Platform threads answering requests. Requests are short (the state is in memory behind one
+     * lock) except image registration, which hashes the image; a few threads keep one slow
+     * registration from holding up heartbeats. Platform rather than virtual threads: a manager
+     * embedded in a busy JVM (`virtman boot`, the boot storm) would otherwise queue heartbeats
+     * behind every other virtual thread on the shared carrier pool, and hosts would be failed
+     * for heartbeats that had arrived (the 100-host storm failed hundreds of live hosts).
+     */
+    private static final int REQUEST_THREADS = 8;
 
     private final Manager manager;
     private final HttpServer http;
@@ -84,7 +93,8 @@ public final class ManagerServer implements AutoCloseable {
             manager.close();
             throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
         }
-        ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
+        ExecutorService requests = Executors.newFixedThreadPool(REQUEST_THREADS,
+                Thread.ofPlatform().daemon().name("manager-request-", 0).factory());
         http.setExecutor(requests);
         http.createContext("/", new ApiHandler(manager, token, metrics));
         http.start();

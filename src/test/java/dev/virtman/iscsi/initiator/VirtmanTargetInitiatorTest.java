@@ -105,6 +105,34 @@ class VirtmanTargetInitiatorTest {
         }
     }
 
+    /**
+     * A boot storm opens 1,100 sessions in one JVM: each may cost its reader thread (and the
+     * target its reader), not a timer thread of its own as well. Keep-alive still works on the
+     * shared timer (the NOP-In and stall tests below, TgtdInitiatorTest's SIGSTOP).
+     */
+    @Test
+    void sessionsShareOneLivenessTimer() throws Exception {
+        int port = serve(null);
+        int sessions = 24;
+        List<IscsiSession> open = new java.util.ArrayList<>();
+        int before = Thread.activeCount();
+        try {
+            for (int i = 0; i < sessions; i++) {
+                open.add(IscsiSession.open("127.0.0.1", port, IQN, TgtdInitiatorTest.fastOptions()));
+            }
+            for (IscsiSession s : open) {
+                assertThat(s.readCapacity(0).bytes()).isEqualTo(IMAGE_BYTES);
+            }
+            // Initiator reader + target reader per session, plus the one shared timer and slack
+            // for unrelated JDK threads; a timer per session would add `sessions` more.
+            assertThat(Thread.activeCount() - before).isLessThanOrEqualTo(2 * sessions + sessions / 2);
+        } finally {
+            for (IscsiSession s : open) {
+                s.close();
+            }
+        }
+    }
+
     @Test
     void discoveryFindsTheTarget() throws Exception {
         int port = serve(null);
