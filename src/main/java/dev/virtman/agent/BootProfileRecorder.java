@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * by the image's chunk count, since a chunk enters the order once. The boot is taken to be over
  * when no new chunk has been read for a quiet period (see {@link #quietFor}).
  */
-final class BootProfileRecorder implements ChunkAccessListener {
+public final class BootProfileRecorder implements ChunkAccessListener {
     private static final int BITS_PER_WORD = Long.SIZE;
 
     private final AtomicLongArray seen;
@@ -25,7 +25,7 @@ final class BootProfileRecorder implements ChunkAccessListener {
     private final AtomicLong lastNewNanos = new AtomicLong();
     private final int chunkCount;
 
-    BootProfileRecorder(final int chunkCount) {
+    public BootProfileRecorder(final int chunkCount) {
         this.chunkCount = chunkCount;
         this.seen = new AtomicLongArray((chunkCount + BITS_PER_WORD - 1) / BITS_PER_WORD);
     }
@@ -47,7 +47,7 @@ final class BootProfileRecorder implements ChunkAccessListener {
     }
 
     /** Chunks in first-read order so far. */
-    List<Integer> chunks() {
+    public List<Integer> chunks() {
         return new ArrayList<>(order);
     }
 

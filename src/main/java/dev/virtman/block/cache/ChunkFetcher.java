@@ -58,11 +58,9 @@ public final class ChunkFetcher implements VerifiedChunkSource, AutoCloseable {
         int length = manifest.chunkLength(index);
         long offset = manifest.chunkOffset(index);
         StringBuilder failures = new StringBuilder();
-        long pauseNanos = policy.backoff().toNanos();
         for (int round = 0; round < policy.rounds(); round++) {
             if (round > 0) {
-                sleep(pauseNanos);
-                pauseNanos = Math.min(pauseNanos * 2, policy.maxBackoff().toNanos());
+                sleep(policy.pauseBeforeRoundNanos(round));
             }
             for (ParentSet.Parent parent : parents.attemptOrder()) {
                 ByteBuffer data = attempt(parent, index, offset, length, failures);

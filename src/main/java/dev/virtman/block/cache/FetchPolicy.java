@@ -37,6 +37,22 @@ public record FetchPolicy(Duration attemptTimeout, int rounds, Duration backoff,
         }
     }
 
+    /**
+     * Pause before round {@code round} (0-based) of trying the whole parent list: none before the
+     * first, {@code backoff} before the second, doubling each round up to {@code maxBackoff}.
+     * {@link ChunkFetcher} sleeps it; the boot-storm simulation schedules it.
+     */
+    public long pauseBeforeRoundNanos(final int round) {
+        if (round <= 0) {
+            return 0;
+        }
+        long pause = backoff.toNanos();
+        for (int r = 1; r < round && pause < maxBackoff.toNanos(); r++) {
+            pause *= 2;
+        }
+        return Math.min(pause, maxBackoff.toNanos());
+    }
+
     public FetchPolicy withAttemptTimeout(final Duration timeout) {
         return new FetchPolicy(timeout, rounds, backoff, maxBackoff, parentCooldown, maxOutstandingPerParent);
     }

@@ -11,7 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The upstreams an agent may fetch an image's chunks from, in the manager's preference order
@@ -19,11 +18,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>A parent that failed goes to the back of the order for a cool-down that doubles with each
  * consecutive failure, so one bad parent costs one timeout, not one per chunk; it is still tried
- * when every healthier parent has failed. Nothing here is persisted: health is per process.
+ * when every healthier parent has failed ({@link ParentHealth} decides the order; this class adds
+ * the devices and meters). Nothing here is persisted: health is per process.
  */
 public final class ParentSet {
-    /** Longest cool-down as a multiple of the policy's base cool-down. */
-    private static final int MAX_COOLDOWN_DOUBLINGS = 6;
 
     /** Why an attempt failed; the {@code reason} tag of the failure counter. */
     public enum FailureReason {
@@ -38,17 +36,18 @@ public final class ParentSet {
     public static final class Parent {
         private final String name;
         private final BlockDevice device;
-        private final AtomicInteger consecutiveFailures = new AtomicInteger();
-        private final AtomicLong cooldownUntilNanos = new AtomicLong(System.nanoTime());
+        /** This parent's number in {@link ParentSet#health}. */
+        private final int index;
         /** Reads given up on after a timeout that have not returned yet. */
         final AtomicInteger abandoned = new AtomicInteger();
         private final Counter bytesFetched;
         private final Timer latency;
         private final Counter[] failures;
 
-        private Parent(final String name, final BlockDevice device, final MeterRegistry registry) {
+        private Parent(final String name, final BlockDevice device, final int index, final MeterRegistry registry) {
             this.name = name;
             this.device = device;
+            this.index = index;
             this.bytesFetched = Counter.builder("virtman.parent.fetch.bytes")
                     .description("verified chunk bytes fetched from a parent").baseUnit("bytes")
                     .tag("parent", name).register(registry);
@@ -87,7 +86,8 @@ public final class ParentSet {
     }
 
     private final List<Parent> parents;
-    private final Duration cooldown;
+    /** The order decision, shared with the boot-storm simulation; fed with System.nanoTime here. */
+    private final ParentHealth health;
 
     /**
      * @param named    parents in preference order, as (name, device) pairs with unique names
@@ -103,10 +103,10 @@ public final class ParentSet {
             if (!seen.add(n.name())) {
                 throw new IllegalArgumentException("duplicate parent name " + n.name());
             }
-            list.add(new Parent(n.name(), n.device(), registry));
+            list.add(new Parent(n.name(), n.device(), list.size(), registry));
         }
         this.parents = List.copyOf(list);
-        this.cooldown = cooldown;
+        this.health = new ParentHealth(list.size(), cooldown.toNanos(), System.nanoTime());
     }
 
     /** A parent as the caller names it. */
@@ -118,35 +118,22 @@ public final class ParentSet {
 
     /** Healthy parents in preference order, then cooling-down ones, soonest-recovered first. */
     List<Parent> attemptOrder() {
-        long now = System.nanoTime();
-        List<Parent> healthy = new ArrayList<>(parents.size());
-        List<Parent> cooling = new ArrayList<>();
-        for (Parent p : parents) {
-            // A parent whose last attempt succeeded is healthy whatever its cool-down stamp says:
-            // recordSuccess on another thread stamps a time that can be later than this "now",
-            // which would otherwise demote a healthy parent behind the next one.
-            if (p.consecutiveFailures.get() > 0 && p.cooldownUntilNanos.get() - now > 0) {
-                cooling.add(p);
-            } else {
-                healthy.add(p);
-            }
+        int[] order = health.attemptOrder(System.nanoTime());
+        List<Parent> out = new ArrayList<>(order.length);
+        for (int i : order) {
+            out.add(parents.get(i));
         }
-        cooling.sort((a, b) -> Long.compare(a.cooldownUntilNanos.get() - now, b.cooldownUntilNanos.get() - now));
-        healthy.addAll(cooling);
-        return healthy;
+        return out;
     }
 
     void recordSuccess(final Parent parent, final int bytes, final long nanos) {
-        parent.consecutiveFailures.set(0);
-        parent.cooldownUntilNanos.set(System.nanoTime());
+        health.recordSuccess(parent.index, System.nanoTime());
         parent.bytesFetched.increment(bytes);
         parent.latency.record(Duration.ofNanos(nanos));
     }
 
     void recordFailure(final Parent parent, final FailureReason reason) {
         parent.failures[reason.ordinal()].increment();
-        int n = Math.min(parent.consecutiveFailures.incrementAndGet(), MAX_COOLDOWN_DOUBLINGS + 1);
-        long pause = cooldown.toNanos() << (n - 1);
-        parent.cooldownUntilNanos.set(System.nanoTime() + pause);
+        health.recordFailure(parent.index, System.nanoTime());
     }
 }

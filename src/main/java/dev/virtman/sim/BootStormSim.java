@@ -1,0 +1,768 @@
+package dev.virtman.sim;
+
+import dev.virtman.agent.BootProfileRecorder;
+import dev.virtman.block.cache.ChunkCache;
+import dev.virtman.block.cache.ParentHealth;
+import dev.virtman.manager.tree.DistributionTree;
+import dev.virtman.manager.tree.Locality;
+import dev.virtman.manager.tree.PlanResult;
+import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.manager.tree.TreeMember;
+import dev.virtman.manager.tree.TreePlanner;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * A discrete-event model of one boot storm, driven by the production policies:
+ * <ul>
+ *   <li>the tree is planned by {@link TreePlanner} (and re-planned by it when hosts fail), and
+ *       each host's parent list is {@link DistributionTree#ancestorsOf}, as the manager hands out;</li>
+ *   <li>which parent a host asks, and how it fails over, is {@link ParentHealth} with the agents'
+ *       {@link dev.virtman.block.cache.FetchPolicy} (attempt timeout, rounds, back-off, cool-down);</li>
+ *   <li>a host's VMs share its cache with single flight per chunk, as {@link ChunkCache} does, and
+ *       prefetch follows a boot profile recorded by {@link BootProfileRecorder} during a lone boot,
+ *       with the cache's default prefetch threads and queue length.</li>
+ * </ul>
+ * Hardware is {@link NetworkModel}: per-host in/out links, the source's link, latency and a fixed
+ * per-chunk overhead. A VM replays its {@link Workload} read by read: a read is issued at its trace
+ * time or when the previous one returned, whichever is later, and touches its chunks in order; a
+ * missing chunk blocks the VM until it is fetched.
+ *
+ * <p>One instance runs one storm ({@link #run}); it is not reusable.
+ */
+public final class BootStormSim {
+    static final int SOURCE = -1;
+    private static final byte ABSENT = 0;
+    private static final byte IN_FLIGHT = 1;
+    private static final byte READY = 2;
+    private static final double NANOS = 1e9;
+    /** Full copy moves the image in pieces, one outstanding per host, as FullCopyRun does (1 MiB). */
+    private static final long MIN_COPY_PIECE = 1 << 20;
+    /** ... but at most this many pieces per host, so 10,000 hosts × 15 GB stays tractable. */
+    private static final long MAX_COPY_PIECES = 1024;
+    /** Multi-parent asks the less busy of this many random holders of a chunk. */
+    private static final int PEER_CHOICES = 2;
+
+    private final Scenario sc;
+    private final Workload w;
+    private final NetworkModel net;
+    private final EventLoop loop = new EventLoop();
+    private final int hostCount;
+    private final int vmsPerHost;
+    private final int chunkBytes;
+    private final byte[][] state;
+    private final Link[] in;
+    private final Link[] out;
+    private final Link source;
+    private final Link testbed;
+    private final boolean[] dead;
+    private final List<Map<Integer, List<Attempt>>> waiting;
+    private final int[] vmRead;
+    private final int[] vmPos;
+    private final int[] vmWaiting;
+    private final double[] vmStart;
+    private final double[] vmDone;
+    private final boolean[] vmFailed;
+    private final SplittableRandom random;
+    private final BootProfileRecorder recorder;
+
+    // Tree state (TREE and FLAT).
+    private DistributionTree tree = DistributionTree.empty();
+    private TreePlanner planner;
+    private final String[] hostIds;
+    private final Map<String, Integer> hostIndex = new HashMap<>();
+    private int[][] parents;
+    private ParentHealth[] health;
+    private int[] depth;
+
+    // Multi-parent state.
+    private int[][] holders;
+    private int[] holderCount;
+    private int[] fetchingFromSource;
+
+    // Prefetch state.
+    private int[] profile;
+    private int prefetchLimit;
+    private int prefetchThreads;
+    private int[] prefetchNext;
+    private int[][] prefetchSlots;
+
+    // Counters.
+    private long sourceBytes;
+    private final long[] levelBytes = new long[TreeLimits.MAX_DEPTH_LIMIT + 2];
+    private long fetches;
+    private long failedAttempts;
+    private long giveUps;
+    private double maxFetch;
+    private final StringBuilder notes = new StringBuilder();
+
+    /** One fetch of one chunk by one host: its current parent and where it is in the retry schedule. */
+    private static final class Attempt {
+        final int host;
+        final int chunk;
+        final boolean prefetch;
+        int[] parentList;
+        ParentHealth parentHealth;
+        int[] order;
+        int next;
+        int round;
+        int slot;
+        int peer;
+        double start;
+        /** Bumped per try: a timer or a delivery of an earlier try finds it changed and is ignored. */
+        int serial;
+
+        Attempt(final int host, final int chunk, final boolean prefetch) {
+            this.host = host;
+            this.chunk = chunk;
+            this.prefetch = prefetch;
+        }
+    }
+
+    public BootStormSim(final Scenario scenario) {
+        this(scenario, null);
+    }
+
+    private BootStormSim(final Scenario scenario, final BootProfileRecorder recorder) {
+        this.sc = scenario;
+        this.w = scenario.workload();
+        this.net = scenario.network();
+        this.hostCount = scenario.hosts();
+        this.vmsPerHost = scenario.vmsPerHost();
+        this.chunkBytes = w.chunkSize();
+        this.recorder = recorder;
+        this.state = new byte[hostCount][w.chunks()];
+        this.in = new Link[hostCount];
+        this.out = new Link[hostCount];
+        for (int h = 0; h < hostCount; h++) {
+            in[h] = new Link(net.hostIn());
+            out[h] = new Link(net.hostOut());
+        }
+        this.source = new Link(net.sourceRate());
+        this.testbed = Double.isInfinite(net.testbedRead()) ? null : new Link(net.testbedRead());
+        this.dead = new boolean[hostCount];
+        this.waiting = new ArrayList<>(hostCount);
+        for (int h = 0; h < hostCount; h++) {
+            waiting.add(null);
+        }
+        int vms = hostCount * vmsPerHost;
+        this.vmRead = new int[vms];
+        this.vmPos = new int[vms];
+        this.vmWaiting = new int[vms];
+        Arrays.fill(vmWaiting, -1);
+        this.vmStart = new double[vms];
+        this.vmDone = new double[vms];
+        Arrays.fill(vmDone, Double.NaN);
+        this.vmFailed = new boolean[vms];
+        this.random = new SplittableRandom(scenario.seed());
+        this.hostIds = new String[hostCount];
+        for (int h = 0; h < hostCount; h++) {
+            hostIds[h] = "host-" + (h + 1);
+            hostIndex.put(hostIds[h], h);
+        }
+    }
+
+    /**
+     * The boot profile the first host of an image records: one VM booting alone on one host, its
+     * chunk accesses fed to the agent's {@link BootProfileRecorder}. Dense chunk ids of {@code w}.
+     */
+    public static int[] recordProfile(final Scenario scenario) {
+        Scenario lone = scenario.withHosts(1).withPrefetch(false).withFailures(0, 0).withStrategy(Strategy.FLAT);
+        lone = new Scenario(1, 1, lone.workload(), lone.imageBytes(), lone.network(), Strategy.FLAT, false, 0, 0,
+                lone.seed(), lone.fetch(), lone.heartbeatInterval(), lone.heartbeatTimeout());
+        BootProfileRecorder recorder = new BootProfileRecorder(scenario.workload().chunks());
+        new BootStormSim(lone, recorder).run();
+        return recorder.chunks().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Runs the storm to the end and summarises it. */
+    public SimResult run() {
+        long wallStart = System.nanoTime();
+        switch (sc.strategy().kind()) {
+            case FULL_COPY -> startFullCopy();
+            case FLAT, TREE -> {
+                planTree();
+                startVms();
+            }
+            case MULTI_PARENT -> {
+                holders = new int[w.chunks()][];
+                holderCount = new int[w.chunks()];
+                fetchingFromSource = new int[w.chunks()];
+                Arrays.fill(fetchingFromSource, -1);
+                startVms();
+            }
+        }
+        if (sc.prefetch() && sc.strategy().kind() != Strategy.Kind.FULL_COPY) {
+            startPrefetch();
+        }
+        if (sc.failFraction() > 0) {
+            loop.at(sc.failAt(), this::failHosts);
+        }
+        loop.run();
+        return summarize((System.nanoTime() - wallStart) / NANOS);
+    }
+
+    // ---------------------------------------------------------------- tree
+
+    private void planTree() {
+        if (sc.strategy().kind() == Strategy.Kind.FLAT) {
+            // Every host a child of the source, as the storm's flat run (fan-out = hosts) plans it.
+            parents = new int[hostCount][];
+            health = new ParentHealth[hostCount];
+            depth = new int[hostCount];
+            for (int h = 0; h < hostCount; h++) {
+                setParents(h, new int[] {SOURCE}, 1);
+            }
+            if (hostCount <= TreeLimits.MAX_FAN_OUT) {
+                planner = new TreePlanner(new TreeLimits(hostCount, hostCount, 1), Locality.UNKNOWN);
+                tree = planner.plan(DistributionTree.empty(), members()).tree();
+            }
+            return;
+        }
+        int fanOut = sc.strategy().fanOut();
+        int maxDepth = TreeLimits.DEFAULT_MAX_DEPTH;
+        while (new TreeLimits(fanOut, fanOut, maxDepth).capacity() < hostCount && maxDepth < TreeLimits.MAX_DEPTH_LIMIT) {
+            maxDepth++;
+        }
+        if (maxDepth != TreeLimits.DEFAULT_MAX_DEPTH) {
+            notes.append("max depth raised from ").append(TreeLimits.DEFAULT_MAX_DEPTH).append(" to ")
+                    .append(maxDepth).append(" to hold ").append(hostCount).append(" hosts; ");
+        }
+        planner = new TreePlanner(new TreeLimits(fanOut, fanOut, maxDepth), Locality.UNKNOWN);
+        PlanResult plan = planner.plan(DistributionTree.empty(), members());
+        if (!plan.unplaced().isEmpty()) {
+            throw new IllegalStateException(plan.unplaced().size() + " hosts found no place in the tree");
+        }
+        parents = new int[hostCount][];
+        health = new ParentHealth[hostCount];
+        depth = new int[hostCount];
+        applyTree(plan.tree(), null);
+    }
+
+    private List<TreeMember> members() {
+        List<TreeMember> live = new ArrayList<>(hostCount);
+        for (int h = 0; h < hostCount; h++) {
+            if (!dead[h]) {
+                long held = 0;
+                for (byte b : state[h]) {
+                    held += b == READY ? 1 : 0;
+                }
+                live.add(new TreeMember(hostIds[h], Locality.UNKNOWN, held));
+            }
+        }
+        return live;
+    }
+
+    /** Gives every host of {@code next} (or only {@code changed} ones) its parent list, as heartbeats do. */
+    private void applyTree(final DistributionTree next, final List<String> changed) {
+        tree = next;
+        for (String id : changed == null ? next.hosts() : changed) {
+            if (!next.contains(id)) {
+                continue;
+            }
+            List<String> ancestors = next.ancestorsOf(id);
+            int[] list = new int[ancestors.size()];
+            for (int i = 0; i < list.length; i++) {
+                String a = ancestors.get(i);
+                list[i] = DistributionTree.SOURCE.equals(a) ? SOURCE : hostIndex.get(a);
+            }
+            setParents(hostIndex.get(id), list, next.depthOf(id));
+        }
+    }
+
+    private void setParents(final int h, final int[] list, final int d) {
+        parents[h] = list;
+        // A new parent list is a new ParentSet in the agent: fresh health.
+        health[h] = new ParentHealth(list.length, sc.fetch().parentCooldown().toNanos(), nanos());
+        depth[h] = d;
+    }
+
+    // ---------------------------------------------------------------- VMs
+
+    private void startVms() {
+        for (int v = 0; v < hostCount * vmsPerHost; v++) {
+            int vm = v;
+            loop.at(0, () -> process(vm));
+        }
+    }
+
+    /** Advances VM {@code v} until it blocks on a chunk or a trace time, or finishes. */
+    private void process(final int v) {
+        int h = v / vmsPerHost;
+        if (dead[h]) {
+            return;
+        }
+        while (true) {
+            int r = vmRead[v];
+            if (r == w.reads()) {
+                vmDone[v] = loop.now();
+                return;
+            }
+            int pos = vmPos[v];
+            if (pos < 0) {
+                pos = 0; // woken at the read's issue time
+            } else if (pos == 0) {
+                double due = vmStart[v] + w.readTime(r);
+                if (due > loop.now()) {
+                    vmPos[v] = -1;
+                    loop.at(due, () -> process(v));
+                    return;
+                }
+            }
+            int[] chunks = w.readChunks(r);
+            while (pos < chunks.length) {
+                int c = chunks[pos];
+                byte s = state[h][c];
+                if (recorder != null) {
+                    recorder.onAccess(c, nanos());
+                }
+                if (s != READY) {
+                    vmPos[v] = pos;
+                    vmWaiting[v] = c;
+                    if (s == ABSENT) {
+                        startFetch(h, c, false);
+                    }
+                    return;
+                }
+                pos++;
+            }
+            vmRead[v] = r + 1;
+            vmPos[v] = 0;
+            if (testbed != null) {
+                long n = w.readBytes(r);
+                double done = testbed.reserve(loop.now(), n) + n / testbed.bytesPerSecond();
+                if (done > loop.now()) {
+                    loop.at(done, () -> process(v));
+                    return;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- fetching
+
+    private void startFetch(final int h, final int c, final boolean prefetch) {
+        state[h][c] = IN_FLIGHT;
+        Attempt a = new Attempt(h, c, prefetch);
+        if (sc.strategy().kind() != Strategy.Kind.MULTI_PARENT) {
+            a.parentList = parents[h];
+            a.parentHealth = health[h];
+            a.order = a.parentHealth.attemptOrder(nanos());
+        }
+        tryNext(a);
+    }
+
+    /** Sends {@code a} to the next parent in its order, or starts the next round after the back-off. */
+    private void tryNext(final Attempt a) {
+        if (dead[a.host]) {
+            return;
+        }
+        int peer;
+        if (sc.strategy().kind() == Strategy.Kind.MULTI_PARENT) {
+            peer = choosePeer(a.host, a.chunk);
+        } else {
+            if (a.next >= a.order.length) {
+                // ChunkFetcher: the whole list failed; pause, then try it again (a VM whose read
+                // fails after the last round reissues it, so the model keeps going).
+                a.round++;
+                if (a.round >= sc.fetch().rounds()) {
+                    giveUp(a);
+                    return;
+                }
+                long pause = sc.fetch().pauseBeforeRoundNanos(a.round);
+                loop.after(pause / NANOS, () -> {
+                    a.parentList = parents[a.host];
+                    a.parentHealth = health[a.host];
+                    a.order = a.parentHealth.attemptOrder(nanos());
+                    a.next = 0;
+                    tryNext(a);
+                });
+                return;
+            }
+            a.slot = a.order[a.next++];
+            peer = a.parentList[a.slot];
+        }
+        a.peer = peer;
+        a.start = loop.now();
+        int serial = ++a.serial;
+        loop.after(net.latency(), () -> arrive(a));
+        // ChunkFetcher waits attemptTimeout for one parent, then abandons the read (its late bytes
+        // still cross the links) and asks the next: a dead parent and a slow one look the same.
+        loop.after(sc.fetch().attemptTimeout().toNanos() / NANOS, () -> {
+            if (a.serial == serial && !dead[a.host]) {
+                a.serial++;
+                attemptFailed(a);
+            }
+        });
+    }
+
+    private void attemptFailed(final Attempt a) {
+        failedAttempts++;
+        if (a.parentHealth != null && a.parentHealth == health[a.host]) {
+            a.parentHealth.recordFailure(a.slot, nanos());
+        }
+        tryNext(a);
+    }
+
+    /** The request reaches the parent. */
+    private void arrive(final Attempt a) {
+        int p = a.peer;
+        if (p == SOURCE) {
+            send(a);
+            return;
+        }
+        if (dead[p]) {
+            return; // never answers: the attempt's timer fails it
+        }
+        byte s = state[p][a.chunk];
+        if (s == READY) {
+            send(a);
+            return;
+        }
+        // The parent's own cache misses: its single flight fetches, this request waits on it.
+        Map<Integer, List<Attempt>> m = waiting.get(p);
+        if (m == null) {
+            m = new HashMap<>();
+            waiting.set(p, m);
+        }
+        m.computeIfAbsent(a.chunk, k -> new ArrayList<>(2)).add(a);
+        if (s == ABSENT) {
+            startFetch(p, a.chunk, false);
+        }
+    }
+
+    /** The parent holds the chunk: it goes out on the parent's link as soon as that is free. */
+    private void send(final Attempt a) {
+        Link o = a.peer == SOURCE ? source : out[a.peer];
+        double outStart = o.reserve(loop.now(), chunkBytes);
+        int serial = a.serial;
+        if (a.peer == SOURCE) {
+            sourceBytes += chunkBytes; // served, even if the requester has given up on it by then
+        }
+        if (outStart <= loop.now()) {
+            receive(a, o, outStart, serial);
+        } else {
+            loop.at(outStart, () -> receive(a, o, outStart, serial));
+        }
+    }
+
+    private void receive(final Attempt a, final Link o, final double outStart, final int serial) {
+        if (a.peer != SOURCE && dead[a.peer]) {
+            return;
+        }
+        double end = Link.receive(outStart, chunkBytes, o, in[a.host]);
+        loop.at(end + net.latency() + net.requestOverhead(), () -> delivered(a, serial));
+    }
+
+    private void delivered(final Attempt a, final int serial) {
+        int h = a.host;
+        if (dead[h] || serial != a.serial || (a.peer != SOURCE && dead[a.peer])) {
+            return; // abandoned after a timeout, or the parent died with the chunk on its way
+        }
+        a.serial++;
+        fetches++;
+        maxFetch = Math.max(maxFetch, loop.now() - a.start);
+        if (a.parentHealth != null && a.parentHealth == health[h]) {
+            a.parentHealth.recordSuccess(a.slot, nanos());
+        }
+        levelBytes[depth == null ? 1 : depth[h]] += chunkBytes;
+        if (a.peer == SOURCE && fetchingFromSource != null) {
+            fetchingFromSource[a.chunk] = -1;
+        }
+        complete(h, a.chunk);
+    }
+
+    /**
+     * Every round failed: ChunkFetcher throws, the cache's single flight fails every reader of
+     * the chunk. A VM's read fails (the emulated VM ends with an error); a child's request gets
+     * an error and the child asks its next parent; a prefetch thread moves on.
+     */
+    private void giveUp(final Attempt a) {
+        giveUps++;
+        int h = a.host;
+        int c = a.chunk;
+        state[h][c] = ABSENT;
+        if (fetchingFromSource != null && fetchingFromSource[c] == h) {
+            fetchingFromSource[c] = -1;
+        }
+        Map<Integer, List<Attempt>> m = waiting.get(h);
+        List<Attempt> children = m == null ? null : m.remove(c);
+        if (children != null) {
+            for (Attempt child : children) {
+                child.serial++;
+                attemptFailed(child);
+            }
+        }
+        if (prefetchSlots != null) {
+            int[] slots = prefetchSlots[h];
+            for (int i = 0; i < slots.length; i++) {
+                if (slots[i] == c) {
+                    slots[i] = -1;
+                }
+            }
+            pumpPrefetch(h);
+        }
+        int first = h * vmsPerHost;
+        for (int v = first; v < first + vmsPerHost; v++) {
+            if (vmWaiting[v] == c) {
+                vmWaiting[v] = -1;
+                vmFailed[v] = true;
+            }
+        }
+    }
+
+    /** Chunk {@code c} is verified and cached at {@code h}: wake its readers. */
+    private void complete(final int h, final int c) {
+        state[h][c] = READY;
+        if (holders != null) {
+            int n = holderCount[c];
+            if (holders[c] == null || n == holders[c].length) {
+                holders[c] = Arrays.copyOf(holders[c] == null ? new int[0] : holders[c], Math.max(4, n * 2));
+            }
+            holders[c][n] = h;
+            holderCount[c] = n + 1;
+        }
+        Map<Integer, List<Attempt>> m = waiting.get(h);
+        if (m != null) {
+            List<Attempt> children = m.remove(c);
+            if (children != null) {
+                for (Attempt child : children) {
+                    send(child);
+                }
+            }
+        }
+        if (prefetchSlots != null) {
+            int[] slots = prefetchSlots[h];
+            for (int i = 0; i < slots.length; i++) {
+                if (slots[i] == c) {
+                    slots[i] = -1;
+                }
+            }
+            pumpPrefetch(h);
+        }
+        int first = h * vmsPerHost;
+        for (int v = first; v < first + vmsPerHost; v++) {
+            if (vmWaiting[v] == c) {
+                vmWaiting[v] = -1;
+                process(v);
+            }
+        }
+    }
+
+    /**
+     * Multi-parent: the less busy of two random live hosts holding the chunk; with no holder, the
+     * host already fetching it from the source (join its flight), else the source.
+     */
+    private int choosePeer(final int h, final int c) {
+        int n = holderCount[c];
+        int best = -2;
+        for (int i = 0; i < PEER_CHOICES && n > 0; i++) {
+            int p = holders[c][random.nextInt(n)];
+            if (p != h && !dead[p] && (best < 0 || out[p].freeAt() < out[best].freeAt())) {
+                best = p;
+            }
+        }
+        if (best >= 0) {
+            return best;
+        }
+        int fetching = fetchingFromSource[c];
+        if (fetching >= 0 && fetching != h && !dead[fetching]) {
+            return fetching;
+        }
+        fetchingFromSource[c] = h;
+        return SOURCE;
+    }
+
+    // ---------------------------------------------------------------- prefetch
+
+    /**
+     * Every host queues the boot profile on its cache's prefetcher at the start, as ManagedAgent
+     * does: the queue takes the first (threads + queue length) chunks, the rest are dropped.
+     */
+    private void startPrefetch() {
+        profile = recordProfile(sc);
+        ChunkCache.Options defaults = ChunkCache.Options.defaults(new SimpleMeterRegistry());
+        prefetchThreads = defaults.prefetchThreads();
+        prefetchLimit = Math.min(profile.length, defaults.prefetchThreads() + defaults.prefetchQueueLength());
+        prefetchNext = new int[hostCount];
+        prefetchSlots = new int[hostCount][prefetchThreads];
+        for (int[] s : prefetchSlots) {
+            Arrays.fill(s, -1);
+        }
+        if (prefetchLimit < profile.length) {
+            notes.append("prefetch queue took ").append(prefetchLimit).append(" of ").append(profile.length)
+                    .append(" profile chunks; ");
+        }
+        for (int h = 0; h < hostCount; h++) {
+            int host = h;
+            loop.at(0, () -> pumpPrefetch(host));
+        }
+    }
+
+    /** Fills free prefetch threads with the next profile chunks not yet cached. */
+    private void pumpPrefetch(final int h) {
+        if (dead[h]) {
+            return;
+        }
+        int[] slots = prefetchSlots[h];
+        for (int i = 0; i < slots.length; i++) {
+            while (slots[i] < 0 && prefetchNext[h] < prefetchLimit) {
+                int c = profile[prefetchNext[h]++];
+                byte s = state[h][c];
+                if (s == READY) {
+                    continue;
+                }
+                // A prefetch thread joins a chunk already in flight and waits for it, like load().
+                slots[i] = c;
+                if (s == ABSENT) {
+                    startFetch(h, c, true);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- full copy
+
+    private void startFullCopy() {
+        long piece = Math.max(MIN_COPY_PIECE, (sc.imageBytes() + MAX_COPY_PIECES - 1) / MAX_COPY_PIECES);
+        for (int h = 0; h < hostCount; h++) {
+            int host = h;
+            loop.at(0, () -> copyPiece(host, 0, piece));
+        }
+    }
+
+    private void copyPiece(final int h, final long offset, final long piece) {
+        if (offset >= sc.imageBytes()) {
+            Arrays.fill(state[h], READY);
+            int first = h * vmsPerHost;
+            for (int v = first; v < first + vmsPerHost; v++) {
+                vmStart[v] = loop.now();
+                process(v);
+            }
+            return;
+        }
+        long n = Math.min(piece, sc.imageBytes() - offset);
+        loop.after(net.latency(), () -> {
+            double outStart = source.reserve(loop.now(), n);
+            EventLoop.Action finish = () -> {
+                double end = Link.receive(outStart, n, source, in[h]);
+                loop.at(end + net.latency(), () -> {
+                    sourceBytes += n;
+                    levelBytes[1] += n;
+                    copyPiece(h, offset + n, piece);
+                });
+            };
+            if (outStart <= loop.now()) {
+                finish.run();
+            } else {
+                loop.at(outStart, finish);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- failures
+
+    /** Kills the scenario's fraction of hosts at once; the manager re-plans after its timeout. */
+    private void failHosts() {
+        int count = Math.max(1, (int) Math.round(sc.failFraction() * hostCount));
+        int[] order = new int[hostCount];
+        for (int i = 0; i < hostCount; i++) {
+            order[i] = i;
+        }
+        for (int i = 0; i < count; i++) {
+            int j = i + random.nextInt(hostCount - i);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+            dead[order[i]] = true;
+        }
+        notes.append(count).append(" hosts failed at ").append(String.format(java.util.Locale.ROOT, "%.1f", loop.now()))
+                .append(" s; ");
+        // Requests waiting at a dead host never get an answer: their timers fail them.
+        for (int i = 0; i < count; i++) {
+            Map<Integer, List<Attempt>> m = waiting.get(order[i]);
+            if (m != null) {
+                m.clear();
+            }
+        }
+        if (planner != null && sc.strategy().kind() == Strategy.Kind.TREE) {
+            // Missed heartbeats for the timeout, then children learn their new parents at their
+            // next heartbeat: on average half an interval later.
+            double replanAt = loop.now() + sc.heartbeatTimeout().toNanos() / NANOS
+                    + sc.heartbeatInterval().toNanos() / NANOS / 2;
+            loop.at(replanAt, this::replan);
+        }
+    }
+
+    private void replan() {
+        PlanResult plan = planner.plan(tree, members());
+        List<String> changed = new ArrayList<>();
+        plan.changes().forEach(ch -> {
+            if (ch.newParent() != null) {
+                changed.add(ch.hostId());
+            }
+        });
+        // Descendants of a moved host keep their parent but get a new ancestor list too.
+        List<String> refresh = new ArrayList<>();
+        for (String id : changed) {
+            refresh.addAll(plan.tree().subtreeOf(id));
+        }
+        applyTree(plan.tree(), refresh);
+        notes.append("manager re-planned at ").append(String.format(java.util.Locale.ROOT, "%.1f", loop.now()))
+                .append(" s (").append(plan.moves()).append(" moves); ");
+    }
+
+    // ---------------------------------------------------------------- results
+
+    /** The distribution tree in use at the end (empty unless a tree or flat storm). */
+    DistributionTree tree() {
+        return tree;
+    }
+
+    private long nanos() {
+        return (long) (loop.now() * NANOS);
+    }
+
+    private SimResult summarize(final double wallSeconds) {
+        List<Double> done = new ArrayList<>();
+        int lost = 0;
+        int unfinished = 0;
+        int failed = 0;
+        for (int v = 0; v < vmDone.length; v++) {
+            if (dead[v / vmsPerHost]) {
+                lost++;
+            } else if (vmFailed[v]) {
+                failed++;
+            } else if (Double.isNaN(vmDone[v])) {
+                unfinished++;
+            } else {
+                done.add(vmDone[v]);
+            }
+        }
+        double[] sorted = done.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        Map<Integer, Long> perLevel = new TreeMap<>();
+        for (int d = 0; d < levelBytes.length; d++) {
+            if (levelBytes[d] > 0) {
+                perLevel.put(d, levelBytes[d]);
+            }
+        }
+        int treeDepth = switch (sc.strategy().kind()) {
+            case TREE -> tree.depth();
+            case FLAT, FULL_COPY -> 1;
+            case MULTI_PARENT -> 0;
+        };
+        if (giveUps > 0) {
+            notes.append(giveUps).append(" chunk fetches exhausted every round; ");
+        }
+        return new SimResult(sc.strategy().label(), hostCount, vmsPerHost, sorted, lost, failed, unfinished, sourceBytes,
+                perLevel, treeDepth, fetches, failedAttempts, maxFetch, source.busySeconds(), loop.fired(), wallSeconds,
+                notes.toString());
+    }
+}

@@ -1,0 +1,136 @@
+package dev.virtman.sim;
+
+import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.tree.DistributionTree;
+import dev.virtman.manager.tree.Locality;
+import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.manager.tree.TreeMember;
+import dev.virtman.manager.tree.TreePlanner;
+import dev.virtman.vm.BootTrace;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class BootStormSimTest {
+    private static final int CHUNK = 64 << 10;
+    /** One chunk per second into each host. */
+    private static final double ONE_CHUNK_PER_SECOND = CHUNK;
+    private static final double LATENCY = 0.01;
+
+    /** Two one-chunk reads: chunk 0 at t=0, chunk 1 at t=1. */
+    private static Workload twoReads() {
+        BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK), new BootTrace.Read(1.0, CHUNK, CHUNK)));
+        return Workload.of("two-reads", trace, CHUNK, 1.0);
+    }
+
+    private static NetworkModel slowHosts() {
+        return new NetworkModel(ONE_CHUNK_PER_SECOND, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
+                Link.UNLIMITED);
+    }
+
+    @Test
+    void loneVmTimelineByHand() {
+        SimResult r = new BootStormSim(Scenario.of(1, 1, twoReads(), 4L * CHUNK, slowHosts(), Strategy.FLAT)).run();
+        // Read 0: request 0 -> source 0.01, 1 s on the host's link -> 1.01, back 0.01 -> 1.02.
+        // Read 1 was due at 1.0, issued at 1.02: 1.03, 2.03, done 2.04.
+        assertThat(r.bootSeconds()).hasSize(1);
+        assertThat(r.max()).isCloseTo(2.04, within(1e-9));
+        assertThat(r.sourceBytes()).isEqualTo(2L * CHUNK);
+        assertThat(r.fetches()).isEqualTo(2);
+    }
+
+    @Test
+    void vmsOnOneHostShareItsCacheWithOneFetchPerChunk() {
+        SimResult r = new BootStormSim(Scenario.of(1, 5, twoReads(), 4L * CHUNK, slowHosts(), Strategy.FLAT)).run();
+        assertThat(r.completed()).isEqualTo(5);
+        assertThat(r.p50()).isCloseTo(2.04, within(1e-9));
+        assertThat(r.max()).isCloseTo(2.04, within(1e-9));
+        assertThat(r.sourceBytes()).isEqualTo(2L * CHUNK);
+    }
+
+    @Test
+    void fullCopyMovesTheWholeImageBeforeVmsStart() {
+        SimResult r = new BootStormSim(Scenario.of(2, 1, twoReads(), 4L * CHUNK, slowHosts(), Strategy.FULL_COPY)).run();
+        // Copy: request 0.01, 4 chunks at 1 chunk/s -> 4.01, back 0.01 -> 4.02. VMs then read
+        // locally: read 1 is due at 4.02 + 1.0.
+        assertThat(r.max()).isCloseTo(5.02, within(1e-9));
+        assertThat(r.p50()).isCloseTo(5.02, within(1e-9));
+        assertThat(r.sourceBytes()).isEqualTo(2 * 4L * CHUNK);
+    }
+
+    @Test
+    void treeStormUsesTheProductionPlannersTree() {
+        Workload w = twoReads();
+        NetworkModel net = NetworkModel.ethernet(1, Link.UNLIMITED, 0);
+        BootStormSim sim = new BootStormSim(Scenario.of(10, 2, w, 4L * CHUNK, net, Strategy.tree(2)));
+        SimResult r = sim.run();
+        List<TreeMember> members = new ArrayList<>();
+        for (int h = 1; h <= 10; h++) {
+            members.add(new TreeMember("host-" + h, Locality.UNKNOWN, 0));
+        }
+        DistributionTree expected = new TreePlanner(new TreeLimits(2, 2, TreeLimits.DEFAULT_MAX_DEPTH), Locality.UNKNOWN)
+                .plan(DistributionTree.empty(), members).tree();
+        assertThat(sim.tree()).isEqualTo(expected);
+        assertThat(r.treeDepth()).isEqualTo(expected.depth()).isEqualTo(3);
+        long ws = w.chunkWorkingSetBytes();
+        // Levels of the planner's tree hold 2, 4 and 4 hosts; each host fetches the working set once.
+        assertThat(r.bytesPerLevel()).isEqualTo(Map.of(1, 2 * ws, 2, 4 * ws, 3, 4 * ws));
+        assertThat(r.sourceBytes()).isEqualTo(2 * ws);
+        assertThat(r.completed()).isEqualTo(20);
+    }
+
+    @Test
+    void flatStormCostsTheSourceOneWorkingSetPerHostAndMultiParentOneInAll() {
+        Workload w = twoReads();
+        NetworkModel net = NetworkModel.ethernet(1, Link.UNLIMITED, 0);
+        SimResult flat = new BootStormSim(Scenario.of(8, 2, w, 4L * CHUNK, net, Strategy.FLAT)).run();
+        SimResult multi = new BootStormSim(Scenario.of(8, 2, w, 4L * CHUNK, net, Strategy.MULTI_PARENT)).run();
+        assertThat(flat.sourceBytes()).isEqualTo(8 * w.chunkWorkingSetBytes());
+        assertThat(multi.sourceBytes()).isEqualTo(w.chunkWorkingSetBytes());
+        assertThat(multi.completed()).isEqualTo(16);
+    }
+
+    @Test
+    void aParentTooSlowForTheAttemptTimeoutFailsTheVmAfterEveryRound() {
+        // 64 KiB at 10 kB/s takes 6.6 s, longer than the default 5 s attempt timeout: each of the
+        // policy's rounds times out and the VM's read fails, as ChunkFetcher would make it.
+        NetworkModel crawl = new NetworkModel(10_000, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
+                Link.UNLIMITED);
+        SimResult r = new BootStormSim(Scenario.of(1, 1, twoReads(), 4L * CHUNK, crawl, Strategy.FLAT)).run();
+        assertThat(r.failedVms()).isEqualTo(1);
+        assertThat(r.completed()).isZero();
+        assertThat(r.failedAttempts()).isEqualTo(FetchPolicy.DEFAULT.rounds());
+    }
+
+    @Test
+    void hostFailuresLoseOnlyTheirOwnVmsAndChildrenFailOver() {
+        Workload w = twoReads();
+        Scenario s = new Scenario(30, 2, w, 4L * CHUNK, slowHosts(), Strategy.tree(2), false, 0.1, 0.5, 3,
+                FetchPolicy.DEFAULT, ManagerConfig.DEFAULT_HEARTBEAT_INTERVAL, ManagerConfig.DEFAULT_HEARTBEAT_TIMEOUT);
+        SimResult r = new BootStormSim(s).run();
+        assertThat(r.lostVms()).isEqualTo(3 * 2);
+        assertThat(r.completed()).isEqualTo(60 - 6);
+        assertThat(r.failedVms()).isZero();
+        assertThat(r.unfinishedVms()).isZero();
+        assertThat(r.notes()).contains("3 hosts failed").contains("re-planned");
+    }
+
+    @Test
+    void prefetchFollowsTheRecordedProfile() {
+        BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK), new BootTrace.Read(10.0, CHUNK, CHUNK),
+                new BootTrace.Read(20.0, 2L * CHUNK, CHUNK)));
+        Workload w = Workload.of("three", trace, CHUNK, 1.0);
+        Scenario base = Scenario.of(1, 1, w, 4L * CHUNK, slowHosts(), Strategy.FLAT);
+        assertThat(BootStormSim.recordProfile(base)).containsExactly(0, 1, 2);
+        // Without prefetch read 2 (due at 20) waits 1.02 s for its chunk; with it, the chunk is
+        // already there and the VM finishes at its trace time.
+        assertThat(new BootStormSim(base).run().max()).isCloseTo(21.02, within(1e-9));
+        assertThat(new BootStormSim(base.withPrefetch(true)).run().max()).isCloseTo(20.0, within(1e-9));
+    }
+}
