@@ -8,8 +8,6 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -75,10 +73,8 @@ public final class IscsiTargetServer implements AutoCloseable {
             throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
         }
         InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
-        Map<String, ExportedTarget> byName = new LinkedHashMap<>();
-        config.targets().forEach(t -> byName.put(t.iqn(), t));
         ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("iscsi-cmd-", 0).factory());
-        TargetContext context = new TargetContext(bound, config.targets(), Map.copyOf(byName), config.tuning(),
+        TargetContext context = new TargetContext(bound, new TargetCatalog(config.targets()), config.tuning(),
                 new InFlightBudget(config.tuning().inFlightBudgetBytes()), new TargetMetrics(registry),
                 new SessionRegistry(), workers, new SecureRandom());
         IscsiTargetServer server = new IscsiTargetServer(listener, context);
@@ -86,6 +82,30 @@ public final class IscsiTargetServer implements AutoCloseable {
         server.timer.scheduleAtFixedRate(server::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.info("iSCSI target listening on {} with {} target(s)", bound, config.targets().size());
         return server;
+    }
+
+    /** Exports {@code target} from now on; its name must not be exported already. */
+    public void addTarget(final ExportedTarget target) {
+        context.targets().add(target);
+        LOG.info("now exporting {}", target.iqn());
+    }
+
+    /**
+     * Stops exporting {@code iqn} and closes the connections of its sessions (their initiators
+     * see the connection drop, as when a LUN is unmapped), so the caller may then close the
+     * target's device. Returns whether it was exported.
+     */
+    public boolean removeTarget(final String iqn) {
+        boolean removed = context.targets().remove(iqn);
+        for (TargetConnection c : connections) {
+            if (c.servesTarget(iqn)) {
+                c.close();
+            }
+        }
+        if (removed) {
+            LOG.info("no longer exporting {}", iqn);
+        }
+        return removed;
     }
 
     /** The address the server listens on (the real port when port 0 was configured). */

@@ -100,7 +100,8 @@ final class TargetConnection implements Runnable {
     private CommandWindow window;
     private LoginResult session;
     private SessionParameters parameters;
-    private ExportedTarget target;
+    /** Written by the reader thread at login; read by {@link #servesTarget} from the server. */
+    private volatile ExportedTarget target;
     private SessionRegistry.SessionKey sessionKey;
     private int nextTransferTag = 1;
     private ByteBuffer pendingTextOut;
@@ -112,7 +113,7 @@ final class TargetConnection implements Runnable {
         this.writer = new ResponseWriter(channel, encoder, context.tuning().maxQueuedOutputBytes(),
                 n -> { }, this::onWriterClosed);
         this.login = new LoginNegotiator(name -> {
-            ExportedTarget t = context.targetsByName().get(name);
+            ExportedTarget t = context.targets().get(name);
             return t == null ? null : t.loginTarget();
         }, context.tuning().login(), context.sessions()::allocateTsih, context.random());
     }
@@ -219,7 +220,13 @@ final class TargetConnection implements Runnable {
     private void completeLogin(final LoginNegotiator.Step.Complete c) {
         session = c.result();
         parameters = session.parameters();
-        target = session.discovery() ? null : context.targetsByName().get(session.target().iqn());
+        target = session.discovery() ? null : context.targets().get(session.target().iqn());
+        if (!session.discovery() && target == null) {
+            // The target was removed (a volume deleted) while this login was negotiating.
+            LOG.info("{}: target {} went away during login; closing", remote(), session.target().iqn());
+            close();
+            return;
+        }
         decoder.maxDataSegmentLength(parameters.targetMaxRecvDataSegmentLength());
         decoder.headerDigest(parameters.headerDigest());
         decoder.dataDigest(parameters.dataDigest());
@@ -666,7 +673,7 @@ final class TargetConnection implements Runnable {
         List<TextParameter> answer = new ArrayList<>();
         for (TextParameter kv : p.parameters()) {
             if (kv.key().equals("SendTargets")) {
-                answer.addAll(SendTargetsResponder.answer(kv.value(), session.discovery(), context.targets(),
+                answer.addAll(SendTargetsResponder.answer(kv.value(), session.discovery(), context.targets().all(),
                         target == null ? null : target.iqn(), advertisedPortal(),
                         context.tuning().login().targetPortalGroupTag()));
             } else {
@@ -804,6 +811,12 @@ final class TargetConnection implements Runnable {
     }
 
     /** Closes the connection now; running commands finish but their responses are dropped. */
+    /** Whether this connection's session is a normal session to {@code iqn}. */
+    boolean servesTarget(final String iqn) {
+        ExportedTarget t = target;
+        return t != null && t.iqn().equals(iqn);
+    }
+
     void close() {
         phase = Phase.CLOSED;
         writer.close();

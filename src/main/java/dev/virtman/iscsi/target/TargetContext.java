@@ -2,15 +2,12 @@ package dev.virtman.iscsi.target;
 
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 
 /** What every connection of one server shares. */
 record TargetContext(
         InetSocketAddress boundPortal,
-        List<ExportedTarget> targets,
-        Map<String, ExportedTarget> targetsByName,
+        TargetCatalog targets,
         TargetTuning tuning,
         InFlightBudget budget,
         TargetMetrics metrics,
