@@ -207,6 +207,16 @@ public final class Agent implements Closeable {
         return "iscsi://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/" + image(image).iqn() + "/0";
     }
 
+    /** Exports one more target on the agent's portal (a volume, or an image opened for volumes). */
+    public void addTarget(final ExportedTarget target) {
+        server.addTarget(target);
+    }
+
+    /** Stops exporting {@code iqn} and drops its sessions; returns whether it was exported. */
+    public boolean removeTarget(final String iqn) {
+        return server.removeTarget(iqn);
+    }
+
     public AgentStatus status() {
         List<AgentStatus.Image> list = new ArrayList<>();
         for (ImageExport i : images) {

@@ -26,10 +26,9 @@ public record AgentConfig(List<ImageConfig> images, InetSocketAddress portal, In
                           FetchPolicy fetchPolicy, Path readTraceDir, long cacheLimitBytes) {
 
     public AgentConfig {
+        // No images is allowed for a managed agent that serves volumes only (the CLI requires
+        // images in standalone mode).
         images = List.copyOf(images);
-        if (images.isEmpty()) {
-            throw new IllegalArgumentException("an agent exports at least one image");
-        }
         if (images.stream().map(ImageConfig::name).distinct().count() != images.size()) {
             throw new IllegalArgumentException("image names must be distinct");
         }

@@ -49,6 +49,7 @@ public final class ManagedAgent implements Closeable {
     private static final String MANIFESTS_DIR = "manifests";
     private static final Duration PLACEMENT_RETRY = Duration.ofMillis(500);
     private static final int LUN = 0;
+    private static final long STOP_WAIT_SECONDS = 10;
 
     private final ManagedAgentConfig config;
     private final ManagerClient client;
@@ -58,13 +59,15 @@ public final class ManagedAgent implements Closeable {
     private final ScheduledExecutorService heartbeats;
     private final long intervalMillis;
     private final Map<String, Boolean> profileUploaded = new ConcurrentHashMap<>();
+    private final VolumeHost volumes;
 
     private ManagedAgent(final ManagedAgentConfig config, final ManagerClient client, final Agent agent,
                          final Map<String, BootProfileRecorder> recorders, final long intervalMillis,
-                         final ScheduledExecutorService heartbeats) {
+                         final ScheduledExecutorService heartbeats, final VolumeHost volumes) {
         this.config = config;
         this.client = client;
         this.agent = agent;
+        this.volumes = volumes;
         this.recorders = recorders;
         this.intervalMillis = intervalMillis;
         this.heartbeats = heartbeats;
@@ -126,8 +129,17 @@ public final class ManagedAgent implements Closeable {
             heartbeats.shutdownNow();
             throw e;
         }
+        VolumeHost volumes;
+        try {
+            volumes = new VolumeHost(agent, config.hostId(), client, connector,
+                    config.cacheDir().resolve(VolumeHost.VOLUMES_DIR), manifestDir);
+        } catch (IOException | RuntimeException e) {
+            heartbeats.shutdownNow();
+            agent.close();
+            throw e;
+        }
         placedHeartbeats.cancel(false);
-        ManagedAgent managed = new ManagedAgent(config, client, agent, recorders, interval, heartbeats);
+        ManagedAgent managed = new ManagedAgent(config, client, agent, recorders, interval, heartbeats, volumes);
         heartbeats.scheduleWithFixedDelay(managed::heartbeat, 0, interval, TimeUnit.MILLISECONDS);
         for (String id : withProfile) {
             Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY).name("profile-prefetch-" + id)
@@ -183,6 +195,16 @@ public final class ManagedAgent implements Closeable {
         return agent;
     }
 
+    /** The volumes this agent exports, by volume id. */
+    public Map<String, VolumeExport> volumes() {
+        return volumes.volumes();
+    }
+
+    /** Images opened for volumes (not among the configured images), by image id. */
+    public Map<String, ImageExport> volumeImages() {
+        return volumes.baseImages();
+    }
+
     /** One heartbeat: report, apply parent changes, upload a settled boot profile. Never throws. */
     void heartbeat() {
         try {
@@ -190,7 +212,10 @@ public final class ManagedAgent implements Closeable {
             for (ImageExport image : agent.images()) {
                 reports.put(image.name(), new HeartbeatRequest.ImageReport(image.stats().presentChunks()));
             }
-            HeartbeatReply reply = client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports));
+            reports.putAll(volumes.imageReports());
+            HeartbeatReply reply = client.heartbeat(config.hostId(),
+                    new HeartbeatRequest(config.hostId(), reports, volumes.exportedVolumes()));
+            volumes.apply(reply);
             for (ImageExport image : agent.images()) {
                 HeartbeatReply.Placement p = reply.images().get(image.name());
                 if (p != null && PLACED.equals(p.status()) && !p.parents().isEmpty()) {
@@ -242,6 +267,13 @@ public final class ManagedAgent implements Closeable {
     @Override
     public void close() {
         heartbeats.shutdownNow();
+        try {
+            // A heartbeat in progress may be creating a volume: let it finish before the files close.
+            heartbeats.awaitTermination(STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        volumes.close();
         agent.close();
     }
 }

@@ -34,10 +34,9 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
     public ManagedAgentConfig {
+        // No images is allowed: a compute node's agent may serve only volumes, whose images it
+        // joins on demand.
         images = List.copyOf(images);
-        if (images.isEmpty()) {
-            throw new IllegalArgumentException("a managed agent serves at least one image");
-        }
         if (portal.getPort() == 0) {
             throw new IllegalArgumentException("a managed agent needs a fixed --portal port: the manager gives it to children");
         }

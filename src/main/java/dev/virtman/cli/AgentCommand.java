@@ -116,9 +116,10 @@ public final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         boolean managed = manager != null;
-        if (managed == !images.isEmpty() || managed == managedImages.isEmpty()) {
+        // Managed mode may name no image: a compute node's agent can serve volumes only.
+        if (managed == !images.isEmpty() || (!managed && !managedImages.isEmpty())) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give either --image/--manifest/--parent "
-                    + "groups (standalone) or --manager with --host-id and --managed-image (managed)");
+                    + "groups (standalone) or --manager with --host-id and optional --managed-image (managed)");
         }
         Agent agent;
         AutoCloseable running;

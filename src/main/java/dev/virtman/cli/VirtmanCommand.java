@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 ManifestCommand.class,
-                ManagerCommand.class, ImageCommand.class, HostsCommand.class, TreeCommand.class,
+                ManagerCommand.class, ImageCommand.class, HostsCommand.class, TreeCommand.class, VolumeCommand.class,
                 ServeCommand.class,
                 AgentCommand.class,
                 IscsiReadCommand.class,

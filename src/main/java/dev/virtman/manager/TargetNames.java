@@ -27,4 +27,9 @@ public final class TargetNames {
     public static String agentIqn(final String hostId, final String imageId) {
         return PREFIX + ":agent." + hostId + "." + imageId;
     }
+
+    /** A writable copy-on-write volume, exported by the agent of the host it lives on. */
+    public static String volumeIqn(final String volumeId) {
+        return PREFIX + ":volume." + volumeId;
+    }
 }

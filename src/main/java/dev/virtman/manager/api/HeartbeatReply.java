@@ -8,8 +8,27 @@ import java.util.Map;
  *
  * @param heartbeatIntervalMillis how often the manager expects heartbeats
  * @param images                  per image id
+ * @param volumes                 every volume the host's agent must export (the whole set, each time)
+ * @param deletedVolumes          volumes whose files the agent must remove; the manager forgets a
+ *                                deleted volume once the agent no longer reports it
  */
-public record HeartbeatReply(String hostId, long heartbeatIntervalMillis, Map<String, Placement> images) {
+public record HeartbeatReply(String hostId, long heartbeatIntervalMillis, Map<String, Placement> images,
+                             List<VolumeAssignment> volumes, List<String> deletedVolumes) {
+
+    public HeartbeatReply {
+        volumes = volumes == null ? List.of() : List.copyOf(volumes);
+        deletedVolumes = deletedVolumes == null ? List.of() : List.copyOf(deletedVolumes);
+    }
+
+    /** A reply without volumes (hosts that export none). */
+    public HeartbeatReply(final String hostId, final long heartbeatIntervalMillis, final Map<String, Placement> images) {
+        this(hostId, heartbeatIntervalMillis, images, List.of(), List.of());
+    }
+
+    /** This reply with the host's volumes. */
+    public HeartbeatReply withVolumes(final List<VolumeAssignment> assigned, final List<String> deleted) {
+        return new HeartbeatReply(hostId, heartbeatIntervalMillis, images, assigned, deleted);
+    }
 
     /**
      * Where the host sits in one image's tree.

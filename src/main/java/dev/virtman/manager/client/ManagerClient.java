@@ -16,6 +16,10 @@ import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.api.RegisterHostRequest;
 import dev.virtman.manager.api.RegisterImageRequest;
 import dev.virtman.manager.api.TreeView;
+import dev.virtman.manager.api.CreateVolumeRequest;
+import dev.virtman.manager.api.VolumeConnection;
+import dev.virtman.manager.api.VolumeConnector;
+import dev.virtman.manager.api.VolumeView;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -170,6 +174,28 @@ public final class ManagerClient {
     public FailureReportReply reportFailure(final String reporter, final String failedHostId) {
         return call("POST", "/v1/failure-reports", new FailureReport(reporter, failedHostId),
                 type(FailureReportReply.class));
+    }
+
+    // ---------------------------------------------------------------- volumes
+
+    public VolumeView createVolume(final CreateVolumeRequest request) {
+        return call("POST", "/v1/volumes", request, type(VolumeView.class));
+    }
+
+    public List<VolumeView> volumes() {
+        return call("GET", "/v1/volumes", null, listOf(VolumeView.class));
+    }
+
+    public VolumeView volume(final String id) {
+        return call("GET", "/v1/volumes/" + enc(id), null, type(VolumeView.class));
+    }
+
+    public void deleteVolume(final String id) {
+        call("DELETE", "/v1/volumes/" + enc(id), null, null);
+    }
+
+    public VolumeConnection connectVolume(final String id, final VolumeConnector connector) {
+        return call("POST", "/v1/volumes/" + enc(id) + "/connection", connector, type(VolumeConnection.class));
     }
 
     // ---------------------------------------------------------------- transport

@@ -13,6 +13,10 @@ import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.Json;
 import dev.virtman.manager.api.RegisterHostRequest;
 import dev.virtman.manager.api.RegisterImageRequest;
+import dev.virtman.manager.api.CreateVolumeRequest;
+import dev.virtman.manager.api.HeartbeatReply;
+import dev.virtman.manager.api.VolumeConnector;
+import dev.virtman.manager.volume.VolumeService;
 import dev.virtman.manager.store.StoreException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -44,6 +48,9 @@ import org.slf4j.LoggerFactory;
  *   GET|DELETE      /v1/hosts/{id}
  *   POST            /v1/hosts/{id}/heartbeat
  *   POST            /v1/failure-reports
+ *   GET|POST        /v1/volumes
+ *   GET|DELETE      /v1/volumes/{id}
+ *   POST            /v1/volumes/{id}/connection   connector in, iSCSI properties out
  * </pre>
  */
 final class ApiHandler implements HttpHandler {
@@ -60,11 +67,14 @@ final class ApiHandler implements HttpHandler {
     private final Manager manager;
     private final ApiToken token;
     private final PrometheusMeterRegistry metrics;
+    private final VolumeService volumes;
 
-    ApiHandler(final Manager manager, final ApiToken token, final PrometheusMeterRegistry metrics) {
+    ApiHandler(final Manager manager, final ApiToken token, final PrometheusMeterRegistry metrics,
+               final VolumeService volumes) {
         this.manager = manager;
         this.token = token;
         this.metrics = metrics;
+        this.volumes = volumes;
     }
 
     /** A body sent as {@code application/octet-stream} instead of JSON. */
@@ -141,6 +151,9 @@ final class ApiHandler implements HttpHandler {
             case "hosts" -> {
                 return hosts(ex, method, seg);
             }
+            case "volumes" -> {
+                return volumes(ex, method, seg);
+            }
             case "failure-reports" -> {
                 if (seg.size() == 2) {
                     requireMethod(method, "POST");
@@ -216,7 +229,36 @@ final class ApiHandler implements HttpHandler {
         }
         if (seg.size() == 4 && seg.get(3).equals("heartbeat")) {
             requireMethod(method, "POST");
-            return Reply.ok(manager.heartbeat(id, body(ex, HeartbeatRequest.class)));
+            HeartbeatRequest request = body(ex, HeartbeatRequest.class);
+            HeartbeatReply reply = manager.heartbeat(id, request);
+            return Reply.ok(volumes == null ? reply : volumes.onHeartbeat(id, request, reply));
+        }
+        throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
+    }
+
+    private Reply volumes(final HttpExchange ex, final String method, final List<String> seg) throws IOException {
+        if (volumes == null) {
+            throw ManagerException.notFound("this manager has no volume service");
+        }
+        if (seg.size() == 2) {
+            requireMethod(method, "GET", "POST");
+            if (method.equals("GET")) {
+                return Reply.ok(volumes.volumes());
+            }
+            return new Reply(CREATED, volumes.create(body(ex, CreateVolumeRequest.class)));
+        }
+        String id = seg.get(2);
+        if (seg.size() == 3) {
+            requireMethod(method, "GET", "DELETE");
+            if (method.equals("GET")) {
+                return Reply.ok(volumes.volume(id));
+            }
+            volumes.delete(id);
+            return new Reply(NO_CONTENT, null);
+        }
+        if (seg.size() == 4 && seg.get(3).equals("connection")) {
+            requireMethod(method, "POST");
+            return Reply.ok(volumes.connect(id, body(ex, VolumeConnector.class)));
         }
         throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
     }

@@ -8,6 +8,8 @@ import dev.virtman.manager.ManifestProvider;
 import dev.virtman.manager.ChunkManifestProvider;
 import dev.virtman.manager.StateDir;
 import dev.virtman.manager.store.StateStore;
+import dev.virtman.manager.volume.VolumeService;
+import dev.virtman.manager.volume.VolumeStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -53,15 +55,18 @@ public final class ManagerServer implements AutoCloseable {
     private static final int REQUEST_THREADS = 8;
 
     private final Manager manager;
+    private final VolumeService volumes;
     private final HttpServer http;
     private final ExecutorService requests;
     private final ScheduledExecutorService detector;
     private final ApiToken token;
     private final StateDir stateDir;
 
-    private ManagerServer(final Manager manager, final HttpServer http, final ExecutorService requests,
-                          final ScheduledExecutorService detector, final ApiToken token, final StateDir stateDir) {
+    private ManagerServer(final Manager manager, final VolumeService volumes, final HttpServer http,
+                          final ExecutorService requests, final ScheduledExecutorService detector, final ApiToken token,
+                          final StateDir stateDir) {
         this.manager = manager;
+        this.volumes = volumes;
         this.http = http;
         this.requests = requests;
         this.detector = detector;
@@ -86,17 +91,19 @@ public final class ManagerServer implements AutoCloseable {
             store.close();
             throw e;
         }
+        VolumeService volumes = new VolumeService(manager, VolumeStore.open(dir.path().resolve(VolumeStore.FILE)));
         HttpServer http;
         try {
             http = HttpServer.create(config.listen(), ACCEPT_BACKLOG);
         } catch (IOException e) {
+            volumes.close();
             manager.close();
             throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
         }
         ExecutorService requests = Executors.newFixedThreadPool(REQUEST_THREADS,
                 Thread.ofPlatform().daemon().name("manager-request-", 0).factory());
         http.setExecutor(requests);
-        http.createContext("/", new ApiHandler(manager, token, metrics));
+        http.createContext("/", new ApiHandler(manager, token, metrics, volumes));
         http.start();
         ScheduledExecutorService detector = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "virtman-failure-detector");
@@ -111,7 +118,7 @@ public final class ManagerServer implements AutoCloseable {
                 LOG.error("failure detector pass failed; retrying next period", e);
             }
         }, period, period, TimeUnit.MILLISECONDS);
-        ManagerServer server = new ManagerServer(manager, http, requests, detector, token, dir);
+        ManagerServer server = new ManagerServer(manager, volumes, http, requests, detector, token, dir);
         server.publishUrl();
         LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
                 server.url(), dir.path(), config.limits().fanOut(), config.limits().sourceFanOut(),
@@ -139,6 +146,10 @@ public final class ManagerServer implements AutoCloseable {
         return token.value();
     }
 
+    public VolumeService volumes() {
+        return volumes;
+    }
+
     public Manager manager() {
         return manager;
     }
@@ -153,6 +164,7 @@ public final class ManagerServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        volumes.close();
         manager.close();
         LOG.info("manager stopped");
     }
