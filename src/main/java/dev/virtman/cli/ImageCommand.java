@@ -11,9 +11,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code virtman image register|list|rm}: manage the images the manager distributes. */
+/** {@code virtman image register|import|list|rm}: manage the images the manager distributes. */
 @Command(name = "image", mixinStandardHelpOptions = true, description = "Register, list and remove images.",
-        subcommands = {ImageCommand.Register.class, ImageCommand.ListImages.class, ImageCommand.Remove.class})
+        subcommands = {ImageCommand.Register.class, ImageImportCommand.class, ImageCommand.ListImages.class,
+            ImageCommand.Remove.class})
 public final class ImageCommand implements Runnable {
 
     /** Id digits shown in listings; every command also accepts such a prefix. */

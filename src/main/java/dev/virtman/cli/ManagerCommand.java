@@ -3,6 +3,7 @@ package dev.virtman.cli;
 import dev.virtman.block.manifest.ByteSize;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.manager.Addresses;
+import dev.virtman.manager.GlanceSettings;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.StateDir;
 import dev.virtman.manager.http.ManagerServer;
@@ -11,12 +12,14 @@ import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -72,6 +75,14 @@ public final class ManagerCommand implements Callable<Integer> {
             description = "Manifest chunk size for new images, a power of two from 4K to 16M. Default: ${DEFAULT-VALUE}.")
     String chunkSize;
 
+    @Option(names = "--glance-url", paramLabel = "URL",
+            description = "Glance endpoint to import images from on demand (POST /v1/images with a glanceImageId;"
+                    + " the Cinder driver's 'create volume from image'). Keystone credentials: the --os-* options.")
+    URI glanceUrl;
+
+    @Mixin
+    OpenStackAuthOptions glanceAuth;
+
     @Override
     public Integer call() throws Exception {
         ManagerConfig config;
@@ -84,7 +95,8 @@ public final class ManagerCommand implements Callable<Integer> {
                     .withLimits(new TreeLimits(fanOut, sourceFanOut == null ? fanOut : sourceFanOut, maxDepth))
                     .withHeartbeat(heartbeatInterval, heartbeatTimeout)
                     .withSource(sourcePortal, new Locality(sourceRack, sourceZone))
-                    .withChunkSize((int) chunk);
+                    .withChunkSize((int) chunk)
+                    .withGlance(glanceUrl == null ? null : new GlanceSettings(glanceUrl, glanceAuth.tokens()));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

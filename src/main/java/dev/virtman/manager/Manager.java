@@ -2,6 +2,7 @@ package dev.virtman.manager;
 
 import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.FailureReportReply;
+import dev.virtman.manager.api.GlanceOrigin;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.HostView;
@@ -33,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -59,6 +61,8 @@ public final class Manager implements AutoCloseable {
     private static final Pattern IMAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     /** Shortest id prefix accepted in place of a full image id (32 bits: collisions are unlikely). */
     public static final int MIN_ID_PREFIX = 8;
+    /** Versions a Glance series name must leave room for in {@link #IMAGE_NAME}'s length. */
+    private static final int MAX_VERSION = 99_999;
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{0,64}");
     /** A heartbeat older than this many intervals counts as missed when a child reports its parent. */
     private static final double STALE_INTERVALS = 2;
@@ -151,28 +155,11 @@ public final class Manager implements AutoCloseable {
         if (name == null || !IMAGE_NAME.matcher(name).matches()) {
             throw ManagerException.invalid("image name must match " + IMAGE_NAME.pattern() + ", got '" + name + "'");
         }
-        if (path == null || path.isBlank()) {
-            throw ManagerException.invalid("path is required");
-        }
-        Path file = Path.of(path);
-        if (!file.isAbsolute()) {
-            throw ManagerException.invalid("path must be absolute (it is read by the manager): " + path);
-        }
-        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            throw ManagerException.invalid("not a readable regular file: " + path);
-        }
+        Path file = requireImageFile(path);
         synchronized (this) {
             requireNameFree(name);
         }
-        ManifestSummary manifest;
-        try {
-            manifest = manifests.build(file, config.stateDir().manifests());
-        } catch (IOException e) {
-            throw ManagerException.invalid("cannot read image " + path + ": " + e.getMessage());
-        }
-        if (manifest.sizeBytes() == 0) {
-            throw ManagerException.invalid("image is empty: " + path);
-        }
+        ManifestSummary manifest = buildManifest(file);
         synchronized (this) {
             ImageRecord image = new ImageRecord(ImageRecord.idFor(manifest), name, file.toString(), manifest,
                     now());
@@ -183,19 +170,114 @@ public final class Manager implements AutoCloseable {
                     throw ManagerException.conflict("identical content is already registered as image '"
                             + same.name() + "' (id " + same.id() + ")");
                 }
-                images = copy(images);
-                images.put(image.id(), image);
-                trees = copy(trees);
-                trees.put(image.id(), DistributionTree.empty());
-                tx.change.putImage(image);
-                tx.afterCommit(() -> {
-                    registerDepthGauge(image.id());
-                    LOG.info("registered image {} ({}): {} bytes, {} chunks of {}", image.id(), name,
-                            manifest.sizeBytes(), manifest.chunkCount(), manifest.chunkSize());
-                });
-                return view(image);
+                return add(image, tx);
             });
         }
+    }
+
+    /** The outcome of registering a Glance import: the image, and whether this call added it. */
+    public record Registration(ImageView image, boolean created) { }
+
+    /**
+     * Registers a raw file imported and verified from Glance as the next version of its series
+     * ({@link GlanceOrigin}). A no-op returning the existing image when the same Glance image
+     * with the same data is already registered, or when identical content is (under any name).
+     */
+    public Registration registerGlanceImage(final String path, final GlanceOrigin origin) {
+        if (origin == null || origin.imageId() == null || origin.glanceUrl() == null || origin.diskFormat() == null
+                || (origin.osHashValue() == null && origin.checksum() == null)) {
+            throw ManagerException.invalid("glance origin needs glanceUrl, imageId, diskFormat and a hash");
+        }
+        String series = origin.series();
+        if (series == null || !IMAGE_NAME.matcher(GlanceOrigin.versionName(series, MAX_VERSION)).matches()) {
+            throw ManagerException.invalid("series name must match " + IMAGE_NAME.pattern()
+                    + " with room for a version suffix, got '" + series + "'");
+        }
+        Path file = requireImageFile(path);
+        synchronized (this) {
+            ImageRecord known = glanceImport(origin.imageId(), origin.osHashValue());
+            if (known != null) {
+                return new Registration(view(known), false);
+            }
+        }
+        ManifestSummary manifest = buildManifest(file);
+        synchronized (this) {
+            return transact(tx -> {
+                ImageRecord known = glanceImport(origin.imageId(), origin.osHashValue());
+                if (known == null) {
+                    known = images.get(ImageRecord.idFor(manifest));
+                }
+                if (known != null) {
+                    return new Registration(view(known), false);
+                }
+                int version = 1 + images.values().stream()
+                        .filter(i -> i.glance() != null && i.glance().series().equals(series))
+                        .mapToInt(i -> i.glance().version()).max().orElse(0);
+                String name = GlanceOrigin.versionName(series, version);
+                requireNameFree(name);
+                ImageRecord image = new ImageRecord(ImageRecord.idFor(manifest), name, file.toString(), manifest,
+                        now(), origin.withVersion(series, version));
+                return new Registration(add(image, tx), true);
+            });
+        }
+    }
+
+    /** The image imported from this Glance image with this data, if any. */
+    private ImageRecord glanceImport(final String glanceImageId, final String osHashValue) {
+        for (ImageRecord i : images.values()) {
+            if (i.glance() != null && i.glance().sameData(glanceImageId, osHashValue)) {
+                return i;
+            }
+        }
+        return null;
+    }
+
+    /** {@link #registerGlanceImage}'s no-op check, before anything is downloaded. */
+    public synchronized Optional<ImageView> findGlanceImport(final String glanceImageId, final String osHashValue) {
+        return Optional.ofNullable(glanceImport(glanceImageId, osHashValue)).map(this::view);
+    }
+
+    private ImageView add(final ImageRecord image, final Transaction tx) {
+        images = copy(images);
+        images.put(image.id(), image);
+        trees = copy(trees);
+        trees.put(image.id(), DistributionTree.empty());
+        tx.change.putImage(image);
+        tx.afterCommit(() -> {
+            registerDepthGauge(image.id());
+            LOG.info("registered image {} ({}): {} bytes, {} chunks of {}{}", image.id(), image.name(),
+                    image.manifest().sizeBytes(), image.manifest().chunkCount(), image.manifest().chunkSize(),
+                    image.glance() == null ? "" : ", from Glance image " + image.glance().imageId() + " version "
+                            + image.glance().version());
+        });
+        return view(image);
+    }
+
+    private static Path requireImageFile(final String path) {
+        if (path == null || path.isBlank()) {
+            throw ManagerException.invalid("path is required");
+        }
+        Path file = Path.of(path);
+        if (!file.isAbsolute()) {
+            throw ManagerException.invalid("path must be absolute (it is read by the manager): " + path);
+        }
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw ManagerException.invalid("not a readable regular file: " + path);
+        }
+        return file;
+    }
+
+    private ManifestSummary buildManifest(final Path file) {
+        ManifestSummary manifest;
+        try {
+            manifest = manifests.build(file, config.stateDir().manifests());
+        } catch (IOException e) {
+            throw ManagerException.invalid("cannot read image " + file + ": " + e.getMessage());
+        }
+        if (manifest.sizeBytes() == 0) {
+            throw ManagerException.invalid("image is empty: " + file);
+        }
+        return manifest;
     }
 
     private void requireNameFree(final String name) {
@@ -240,6 +322,7 @@ public final class Manager implements AutoCloseable {
                     if (gauge != null) {
                         metrics.remove(gauge);
                     }
+                    deleteImportedFile(image);
                     try {
                         manifests.delete(image.manifest().manifestRef());
                     } catch (IOException e) {
@@ -250,6 +333,19 @@ public final class Manager implements AutoCloseable {
                 });
                 return null;
             });
+        }
+    }
+
+    /** An image file the manager downloaded itself (into its images directory) goes with its image. */
+    private void deleteImportedFile(final ImageRecord image) {
+        Path file = Path.of(image.path());
+        if (image.glance() != null && file.getParent() != null
+                && file.getParent().equals(config.stateDir().images())) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.warn("image {} removed, but its file {} was not deleted: {}", image.id(), file, e.getMessage());
+            }
         }
     }
 
@@ -675,7 +771,7 @@ public final class Manager implements AutoCloseable {
         ManifestSummary m = i.manifest();
         return new ImageView(i.id(), i.name(), i.path(), m.sizeBytes(), m.chunkSize(), m.chunkCount(), m.digest(),
                 m.manifestRef(), TargetNames.sourceIqn(i.id()), i.registeredAt().toString(),
-                trees.getOrDefault(i.id(), DistributionTree.empty()).size(), profiles.containsKey(i.id()));
+                trees.getOrDefault(i.id(), DistributionTree.empty()).size(), profiles.containsKey(i.id()), i.glance());
     }
 
     private HostView view(final HostRecord h) {

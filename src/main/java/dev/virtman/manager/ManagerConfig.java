@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param sourcePortal      {@code ip:port} of the iSCSI portal exporting the source images
  * @param sourceLocality    rack/zone of the source, for parent preference at depth 1
  * @param chunkSize         manifest chunk size for newly registered images
+ * @param glance            Glance to import from on demand ({@code POST /v1/images} with a
+ *                          {@code glanceImageId}), or null when the manager has none
  */
 public record ManagerConfig(InetSocketAddress listen, StateDir stateDir, TreeLimits limits,
                             Duration heartbeatInterval, Duration heartbeatTimeout, String sourcePortal,
-                            Locality sourceLocality, int chunkSize) {
+                            Locality sourceLocality, int chunkSize, GlanceSettings glance) {
 
     /** Agents heartbeat every 2 s: 50 requests/s for 100 hosts, negligible for the manager. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(2);
@@ -53,30 +55,36 @@ public record ManagerConfig(InetSocketAddress listen, StateDir stateDir, TreeLim
     public static ManagerConfig defaults(final StateDir stateDir) {
         return new ManagerConfig(new InetSocketAddress("127.0.0.1", DEFAULT_PORT), stateDir, TreeLimits.DEFAULT,
                 DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_SOURCE_PORTAL, Locality.UNKNOWN,
-                ChunkManifest.DEFAULT_CHUNK_SIZE);
+                ChunkManifest.DEFAULT_CHUNK_SIZE, null);
     }
 
     public ManagerConfig withListen(final InetSocketAddress address) {
         return new ManagerConfig(address, stateDir, limits, heartbeatInterval, heartbeatTimeout, sourcePortal,
-                sourceLocality, chunkSize);
+                sourceLocality, chunkSize, glance);
     }
 
     public ManagerConfig withLimits(final TreeLimits newLimits) {
         return new ManagerConfig(listen, stateDir, newLimits, heartbeatInterval, heartbeatTimeout, sourcePortal,
-                sourceLocality, chunkSize);
+                sourceLocality, chunkSize, glance);
     }
 
     public ManagerConfig withHeartbeat(final Duration interval, final Duration timeout) {
-        return new ManagerConfig(listen, stateDir, limits, interval, timeout, sourcePortal, sourceLocality, chunkSize);
+        return new ManagerConfig(listen, stateDir, limits, interval, timeout, sourcePortal, sourceLocality, chunkSize, glance);
     }
 
     public ManagerConfig withSource(final String portal, final Locality locality) {
         return new ManagerConfig(listen, stateDir, limits, heartbeatInterval, heartbeatTimeout, portal, locality,
-                chunkSize);
+                chunkSize, glance);
     }
 
     public ManagerConfig withChunkSize(final int bytes) {
         return new ManagerConfig(listen, stateDir, limits, heartbeatInterval, heartbeatTimeout, sourcePortal,
-                sourceLocality, bytes);
+                sourceLocality, bytes, glance);
+    }
+
+    /** On-demand imports from {@code settings}' Glance; null disables them. */
+    public ManagerConfig withGlance(final GlanceSettings settings) {
+        return new ManagerConfig(listen, stateDir, limits, heartbeatInterval, heartbeatTimeout, sourcePortal,
+                sourceLocality, chunkSize, settings);
     }
 }

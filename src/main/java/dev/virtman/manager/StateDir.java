@@ -17,6 +17,7 @@ public final class StateDir {
     public static final String MANIFESTS = "manifests";
     public static final String TOKEN = "token";
     public static final String URL = "manager.url";
+    public static final String IMAGES = "images";
 
     private final Path dir;
 
@@ -43,6 +44,11 @@ public final class StateDir {
 
     public Path manifests() {
         return dir.resolve(MANIFESTS);
+    }
+
+    /** Raw images the manager imported itself (from Glance); removed with their image. */
+    public Path images() {
+        return dir.resolve(IMAGES);
     }
 
     public Path token() {

@@ -48,6 +48,7 @@ public final class GlanceProcess implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static Path syncedDatabase;
+    private static GlanceProcess shared;
 
     private final Process process;
     private final Path dir;
@@ -58,6 +59,19 @@ public final class GlanceProcess implements AutoCloseable {
         this.process = process;
         this.dir = dir;
         this.port = port;
+    }
+
+    /**
+     * One Glance for every test class in this JVM that only uploads and reads images (starting one
+     * costs 10-60 s on a loaded machine). Stopped when the JVM exits; do not close it.
+     */
+    public static synchronized GlanceProcess shared() {
+        if (shared == null || !shared.process.isAlive()) {
+            GlanceProcess glance = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(glance::close, "glance-api-stop"));
+            shared = glance;
+        }
+        return shared;
     }
 
     /** Starts glance-api and waits until it answers {@code GET /versions}. */

@@ -7,6 +7,7 @@ import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.ErrorBody;
 import dev.virtman.manager.api.FailureReport;
 import dev.virtman.manager.api.FailureReportReply;
+import dev.virtman.manager.api.GlanceOrigin;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.HostView;
@@ -118,6 +119,25 @@ public final class ManagerClient {
         return call("POST", "/v1/images", new RegisterImageRequest(name, path), type(ImageView.class));
     }
 
+    /**
+     * Registers a raw file downloaded and verified from Glance ({@code virtman image import}); the
+     * manager returns the existing image if the same Glance image and data is already registered.
+     */
+    public ImageView registerGlanceImage(final String path, final GlanceOrigin origin) {
+        return call("POST", "/v1/images", new RegisterImageRequest(null, path, origin, null), type(ImageView.class));
+    }
+
+    /**
+     * Asks the manager to import a Glance image from its own Glance ({@code --glance-url}), or to
+     * return it if already imported. The download may take minutes: {@code timeout} bounds the wait.
+     *
+     * @param series name of the image's versions, or null to derive it from the Glance name
+     */
+    public ImageView importFromGlance(final String glanceImageId, final String series, final Duration timeout) {
+        return call("POST", "/v1/images", new RegisterImageRequest(series, null, null, glanceImageId),
+                type(ImageView.class), false, timeout);
+    }
+
     public List<ImageView> images() {
         return call("GET", "/v1/images", null, listOf(ImageView.class));
     }
@@ -204,12 +224,17 @@ public final class ManagerClient {
         return call(method, path, body, replyType, false);
     }
 
-    @SuppressWarnings("unchecked")
     private <T> T call(final String method, final String path, final Object body, final JavaType replyType,
                        final boolean binary) {
+        return call(method, path, body, replyType, binary, requestTimeout);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T call(final String method, final String path, final Object body, final JavaType replyType,
+                       final boolean binary, final Duration timeout) {
         URI uri = URI.create(base + path);
         HttpRequest.Builder req = HttpRequest.newBuilder(uri)
-                .timeout(requestTimeout)
+                .timeout(timeout)
                 .header("Authorization", "Bearer " + token)
                 .header("Accept", "application/json");
         if (body != null) {
@@ -225,7 +250,7 @@ public final class ManagerClient {
             throw unreachable("connection timed out", e);
         } catch (HttpTimeoutException e) {
             throw new ManagerClientException(ManagerClientException.NO_REPLY, "manager at " + base
-                    + " did not answer " + method + " " + path + " within " + requestTimeout, e);
+                    + " did not answer " + method + " " + path + " within " + timeout, e);
         } catch (ConnectException e) {
             throw unreachable("connection refused", e);
         } catch (IOException e) {

@@ -3,12 +3,14 @@ package dev.virtman.manager.http;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.virtman.manager.ApiToken;
+import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.ManagerException;
 import dev.virtman.manager.ManagerException.Reason;
 import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.ErrorBody;
 import dev.virtman.manager.api.FailureReport;
+import dev.virtman.manager.api.GlanceOrigin;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.Json;
 import dev.virtman.manager.api.RegisterHostRequest;
@@ -27,6 +29,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   GET  /healthz                         (no auth)
  *   GET  /metrics                         Prometheus text
- *   GET|POST        /v1/images
+ *   GET|POST        /v1/images               POST: {name, path} | {path, glance} | {glanceImageId[, name]}
  *   GET|DELETE      /v1/images/{id}
  *   GET             /v1/images/{id}/manifest   chunk manifest (binary, ManifestFormat)
  *   GET             /v1/images/{id}/tree
@@ -68,13 +71,19 @@ final class ApiHandler implements HttpHandler {
     private final ApiToken token;
     private final PrometheusMeterRegistry metrics;
     private final VolumeService volumes;
+    /** Null when the manager has no Glance to import from. */
+    private final GlanceImports glanceImports;
+    /** Runs requests that take minutes (Glance imports) off the few request threads. */
+    private final Executor longRequests;
 
     ApiHandler(final Manager manager, final ApiToken token, final PrometheusMeterRegistry metrics,
-               final VolumeService volumes) {
+               final VolumeService volumes, final GlanceImports glanceImports, final Executor longRequests) {
         this.manager = manager;
+        this.glanceImports = glanceImports;
         this.token = token;
         this.metrics = metrics;
         this.volumes = volumes;
+        this.longRequests = longRequests;
     }
 
     /** A body sent as {@code application/octet-stream} instead of JSON. */
@@ -111,33 +120,76 @@ final class ApiHandler implements HttpHandler {
     }
 
     private void dispatch(final HttpExchange exchange) throws IOException {
-        try (exchange) {
+        boolean handedOff = false;
+        try {
             String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getRawPath();
-            try {
+            handedOff = answer(exchange, method, path, () -> {
                 if (path.equals("/healthz")) {
                     requireMethod(method, "GET");
-                    send(exchange, Reply.ok(Map.of("status", "ok")));
-                    return;
+                    return Reply.ok(Map.of("status", "ok"));
                 }
                 authenticate(exchange);
                 if (path.equals("/metrics")) {
                     requireMethod(method, "GET");
-                    sendText(exchange, metrics.scrape());
-                    return;
+                    return new Reply(OK, new Text(metrics.scrape()));
                 }
-                send(exchange, route(exchange, method, segments(path)));
-            } catch (ManagerException e) {
-                sendError(exchange, e.reason().httpStatus(), e.getMessage());
-            } catch (StoreException e) {
-                LOG.error("{} {}: state store failed", method, path, e);
-                sendError(exchange, Reason.INTERNAL.httpStatus(), "state store failed, nothing changed: " + e.getMessage());
-            } catch (RuntimeException e) {
-                LOG.error("{} {}: unexpected failure", method, path, e);
-                sendError(exchange, Reason.INTERNAL.httpStatus(), "internal error: " + e);
+                return route(exchange, method, segments(path));
+            });
+        } finally {
+            if (!handedOff) {
+                exchange.close();
             }
         }
     }
+
+    /**
+     * Computes and sends a reply, mapping failures to error replies. A {@link Deferred} reply is
+     * computed on {@link #longRequests} instead, which then answers and closes the exchange.
+     *
+     * @return true if the exchange was handed off (the caller must not close it)
+     */
+    private boolean answer(final HttpExchange exchange, final String method, final String path,
+                           final ReplySource source) throws IOException {
+        try {
+            Reply reply = source.get();
+            if (reply.body() instanceof Deferred deferred) {
+                longRequests.execute(() -> {
+                    try (exchange) {
+                        answer(exchange, method, path, deferred.work());
+                    } catch (IOException e) {
+                        LOG.debug("{} {}: client went away: {}", method, path, e.getMessage());
+                    }
+                });
+                return true;
+            }
+            if (reply.body() instanceof Text text) {
+                sendText(exchange, text.text());
+            } else {
+                send(exchange, reply);
+            }
+        } catch (ManagerException e) {
+            sendError(exchange, e.reason().httpStatus(), e.getMessage());
+        } catch (StoreException e) {
+            LOG.error("{} {}: state store failed", method, path, e);
+            sendError(exchange, Reason.INTERNAL.httpStatus(), "state store failed, nothing changed: " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("{} {}: unexpected failure", method, path, e);
+            sendError(exchange, Reason.INTERNAL.httpStatus(), "internal error: " + e);
+        }
+        return false;
+    }
+
+    /** Work that computes a reply; may throw like a handler. */
+    private interface ReplySource {
+        Reply get() throws IOException;
+    }
+
+    /** A reply computed later, off the request threads (it may take minutes). */
+    private record Deferred(ReplySource work) { }
+
+    /** A plain-text body (the Prometheus scrape). */
+    private record Text(String text) { }
 
     private Reply route(final HttpExchange ex, final String method, final List<String> seg) throws IOException {
         if (seg.size() < 2 || !seg.get(0).equals("v1")) {
@@ -173,6 +225,25 @@ final class ApiHandler implements HttpHandler {
                 return Reply.ok(manager.images());
             }
             RegisterImageRequest r = body(ex, RegisterImageRequest.class);
+            if (r.glanceImageId() != null) {
+                if (r.path() != null || r.glance() != null) {
+                    throw ManagerException.invalid("glanceImageId asks the manager to import from its Glance;"
+                            + " it excludes path and glance");
+                }
+                if (glanceImports == null) {
+                    throw ManagerException.invalid("this manager imports from no Glance (start it with --glance-url)");
+                }
+                return new Reply(OK, new Deferred(() -> {
+                    Manager.Registration reg = glanceImports.importImage(r.glanceImageId(), r.name());
+                    return new Reply(reg.created() ? CREATED : OK, reg.image());
+                }));
+            }
+            if (r.glance() != null) {
+                GlanceOrigin o = r.glance();
+                Manager.Registration reg = manager.registerGlanceImage(r.path(),
+                        o.withVersion(o.series() != null ? o.series() : r.name(), 0));
+                return new Reply(reg.created() ? CREATED : OK, reg.image());
+            }
             return new Reply(CREATED, manager.registerImage(r.name(), r.path()));
         }
         String id = seg.get(2);

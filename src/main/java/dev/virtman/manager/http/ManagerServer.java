@@ -2,6 +2,7 @@ package dev.virtman.manager.http;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.virtman.manager.ApiToken;
+import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.ManifestProvider;
@@ -58,17 +59,19 @@ public final class ManagerServer implements AutoCloseable {
     private final VolumeService volumes;
     private final HttpServer http;
     private final ExecutorService requests;
+    private final ExecutorService longRequests;
     private final ScheduledExecutorService detector;
     private final ApiToken token;
     private final StateDir stateDir;
 
     private ManagerServer(final Manager manager, final VolumeService volumes, final HttpServer http,
-                          final ExecutorService requests, final ScheduledExecutorService detector, final ApiToken token,
-                          final StateDir stateDir) {
+                          final ExecutorService requests, final ExecutorService longRequests,
+                          final ScheduledExecutorService detector, final ApiToken token, final StateDir stateDir) {
         this.manager = manager;
         this.volumes = volumes;
         this.http = http;
         this.requests = requests;
+        this.longRequests = longRequests;
         this.detector = detector;
         this.token = token;
         this.stateDir = stateDir;
@@ -103,7 +106,10 @@ public final class ManagerServer implements AutoCloseable {
         ExecutorService requests = Executors.newFixedThreadPool(REQUEST_THREADS,
                 Thread.ofPlatform().daemon().name("manager-request-", 0).factory());
         http.setExecutor(requests);
-        http.createContext("/", new ApiHandler(manager, token, metrics, volumes));
+        GlanceImports glance = config.glance() == null ? null
+                : new GlanceImports(manager, config.glance(), dir.images());
+        ExecutorService longRequests = Executors.newVirtualThreadPerTaskExecutor();
+        http.createContext("/", new ApiHandler(manager, token, metrics, volumes, glance, longRequests));
         http.start();
         ScheduledExecutorService detector = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "virtman-failure-detector");
@@ -118,11 +124,14 @@ public final class ManagerServer implements AutoCloseable {
                 LOG.error("failure detector pass failed; retrying next period", e);
             }
         }, period, period, TimeUnit.MILLISECONDS);
-        ManagerServer server = new ManagerServer(manager, volumes, http, requests, detector, token, dir);
+        ManagerServer server = new ManagerServer(manager, volumes, http, requests, longRequests, detector, token, dir);
         server.publishUrl();
         LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
                 server.url(), dir.path(), config.limits().fanOut(), config.limits().sourceFanOut(),
                 config.limits().maxDepth(), config.heartbeatInterval(), config.heartbeatTimeout());
+        if (glance != null) {
+            LOG.info("imports Glance images on demand from {} into {}", config.glance().endpoint(), dir.images());
+        }
         return server;
     }
 
@@ -159,8 +168,11 @@ public final class ManagerServer implements AutoCloseable {
         detector.shutdownNow();
         http.stop(0);
         requests.shutdown();
+        // A Glance import still downloading is abandoned; its partial file is deleted on the way out.
+        longRequests.shutdownNow();
         try {
             requests.awaitTermination(STOP_GRACE_SECONDS, TimeUnit.SECONDS);
+            longRequests.awaitTermination(STOP_GRACE_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -4,6 +4,7 @@ import dev.virtman.manager.BootProfile;
 import dev.virtman.manager.HostRecord;
 import dev.virtman.manager.ImageRecord;
 import dev.virtman.manager.ManifestSummary;
+import dev.virtman.manager.api.GlanceOrigin;
 import dev.virtman.manager.tree.DistributionTree;
 import dev.virtman.manager.tree.Locality;
 import java.nio.ByteBuffer;
@@ -59,6 +60,13 @@ public final class StateStore implements AutoCloseable {
         CREATE TABLE IF NOT EXISTS boot_profiles (
           image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
           chunks BLOB NOT NULL, recorded_by TEXT, recorded_at INTEGER NOT NULL)""",
+        // Added with Glance imports; older databases gain it on open (no existing row changes).
+        """
+        CREATE TABLE IF NOT EXISTS glance_origins (
+          image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+          glance_url TEXT NOT NULL, glance_id TEXT NOT NULL, glance_name TEXT, disk_format TEXT NOT NULL,
+          hash_algo TEXT, hash_value TEXT, checksum TEXT, series TEXT NOT NULL, version INTEGER NOT NULL,
+          UNIQUE (series, version))""",
     };
 
     private final Connection db;
@@ -105,12 +113,18 @@ public final class StateStore implements AutoCloseable {
             List<ImageRecord> images = new ArrayList<>();
             try (Statement st = db.createStatement();
                  ResultSet rs = st.executeQuery("SELECT id, name, path, digest, size_bytes, chunk_size, chunk_count,"
-                         + " manifest_ref, registered_at FROM images ORDER BY registered_at, id")) {
+                         + " manifest_ref, registered_at, g.glance_url, g.glance_id, g.glance_name, g.disk_format,"
+                         + " g.hash_algo, g.hash_value, g.checksum, g.series, g.version"
+                         + " FROM images LEFT JOIN glance_origins g ON g.image_id = images.id"
+                         + " ORDER BY registered_at, id")) {
                 while (rs.next()) {
                     ManifestSummary m = new ManifestSummary(rs.getString(4), rs.getLong(5), rs.getInt(6),
                             rs.getLong(7), rs.getString(8));
+                    GlanceOrigin glance = rs.getString(10) == null ? null : new GlanceOrigin(rs.getString(10),
+                            rs.getString(11), rs.getString(12), rs.getString(13), rs.getString(14), rs.getString(15),
+                            rs.getString(16), rs.getString(17), rs.getInt(18));
                     images.add(new ImageRecord(rs.getString(1), rs.getString(2), rs.getString(3), m,
-                            Instant.ofEpochMilli(rs.getLong(9))));
+                            Instant.ofEpochMilli(rs.getLong(9)), glance));
                 }
             }
             List<HostRecord> hosts = new ArrayList<>();
@@ -171,11 +185,18 @@ public final class StateStore implements AutoCloseable {
         switch (op) {
             // Images are immutable once registered: a plain INSERT, so a duplicate fails loudly
             // (REPLACE would delete the row and cascade to its tree and profile).
-            case StateChange.PutImage(ImageRecord i) -> update(
-                    "INSERT INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    i.id(), i.name(), i.path(), i.manifest().digest(), i.manifest().sizeBytes(),
-                    i.manifest().chunkSize(), i.manifest().chunkCount(), i.manifest().manifestRef(),
-                    i.registeredAt().toEpochMilli());
+            case StateChange.PutImage(ImageRecord i) -> {
+                update("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        i.id(), i.name(), i.path(), i.manifest().digest(), i.manifest().sizeBytes(),
+                        i.manifest().chunkSize(), i.manifest().chunkCount(), i.manifest().manifestRef(),
+                        i.registeredAt().toEpochMilli());
+                GlanceOrigin g = i.glance();
+                if (g != null) {
+                    update("INSERT INTO glance_origins VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", i.id(), g.glanceUrl(),
+                            g.imageId(), g.imageName(), g.diskFormat(), g.osHashAlgo(), g.osHashValue(), g.checksum(),
+                            g.series(), g.version());
+                }
+            }
             case StateChange.DeleteImage(String id) -> update("DELETE FROM images WHERE id = ?", id);
             case StateChange.PutHost(HostRecord h) -> update(
                     "INSERT OR REPLACE INTO hosts VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -18,7 +18,6 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -27,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link GlanceClient} and {@link GlanceImporter} against a real Glance ({@link GlanceProcess}:
- * Debian's glance-api, noauth, SQLite, file store), one instance for the class.
+ * Debian's glance-api, noauth, SQLite, file store), shared with the other Glance tests.
  */
 @Tag("interop")
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -44,15 +43,8 @@ class GlanceApiInteropTest {
 
     @BeforeAll
     static void startGlance() {
-        glance = GlanceProcess.start();
+        glance = GlanceProcess.shared();
         client = new GlanceClient(glance.url(), TokenSource.NONE);
-    }
-
-    @AfterAll
-    static void stopGlance() {
-        if (glance != null) {
-            glance.close();
-        }
     }
 
     @Test
