@@ -20,7 +20,7 @@ import java.util.Set;
  * <ol>
  *   <li>{@link #describe}: the image record; only active, bare raw or qcow2 images are taken.</li>
  *   <li>{@link #fetch}: streams the data through a {@link DownloadVerifier} into a hidden
- *       {@code .partial} file in the destination directory, 1 MiB at a time (memory does not
+ *       {@code .download} file in the destination directory, 1 MiB at a time (memory does not
  *       grow with the image); all-zero pieces are skipped, so the file stays sparse like the
  *       image. Only when size, {@code os_hash_value} and {@code checksum} match is it converted
  *       (qcow2, {@link Qcow2Converter}) and renamed to its final name.</li>
@@ -111,11 +111,14 @@ public final class GlanceImporter {
      */
     public Path fetch(final GlanceImage image, final Path dir, final Progress progress) {
         String name = fileName(image);
-        Path download = dir.resolve("." + name + ".download");
-        Path converted = dir.resolve("." + name + ".partial");
         Path target = dir.resolve(name);
+        Path download = null;
+        Path converted = null;
         try {
             Files.createDirectories(dir);
+            // Unique hidden names: two imports of the same image into one directory never share a file.
+            download = Files.createTempFile(dir, "." + name + ".", ".download");
+            converted = Files.createTempFile(dir, "." + name + ".", ".partial");
             DownloadVerifier verifier = DownloadVerifier.expecting(image);
             progress.note("downloading Glance image " + image.id() + " (" + image.size() + " bytes, "
                     + image.diskFormat() + "), verifying " + verifier.describe());
@@ -123,6 +126,7 @@ public final class GlanceImporter {
             verifier.finish();
             if (GlanceImage.QCOW2.equalsIgnoreCase(image.diskFormat())) {
                 progress.note("converting qcow2 to raw with qemu-img");
+                Files.delete(converted); // qemu-img creates its output itself
                 converter.toRaw(download, converted);
                 Files.delete(download);
             } else {
@@ -181,10 +185,13 @@ public final class GlanceImporter {
     }
 
     private static void deleteQuietly(final Path file) {
+        if (file == null) {
+            return;
+        }
         try {
             Files.deleteIfExists(file);
         } catch (IOException ignored) {
-            // a leftover hidden partial file is overwritten by the next attempt
+            // a leftover hidden file is harmless: later imports use fresh names
         }
     }
 }
