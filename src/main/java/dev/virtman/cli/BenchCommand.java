@@ -53,7 +53,8 @@ public final class BenchCommand implements Runnable {
         Integer fanOut;
 
         @Option(names = "--chunk-size", paramLabel = "BYTES",
-                description = "the image's manifest chunk size (default: the manager's, 64 KiB)")
+                description = "the image's manifest chunk size (default: 32 KiB, see StormSettings.DEFAULT_CHUNK_SIZE;"
+                        + " the manager's default is 64 KiB)")
         Integer chunkSize;
 
         @Option(names = "--link", paramLabel = "RATE", description = "cap each host's upstream, e.g. 1gbit, 100mbit, 50MB")
@@ -77,6 +78,10 @@ public final class BenchCommand implements Runnable {
                 description = "hosts in the full-copy baseline (default: all; 0 skips it)")
         int fullCopyHosts;
 
+        @Option(names = "--boot-profile", description = "start the manager with the image's boot profile, as after an"
+                + " earlier boot of it: every agent prefetches the profile while its VMs read")
+        boolean bootProfile;
+
         @Option(names = "--no-flat", description = "skip the flat-lazy baseline")
         boolean noFlat;
 
@@ -99,7 +104,7 @@ public final class BenchCommand implements Runnable {
             }
             BootTrace bootTrace = BootTrace.readCsv(trace);
             int f = fanOut == null ? TreeLimits.DEFAULT_FAN_OUT : fanOut;
-            int chunk = chunkSize == null ? ChunkManifest.DEFAULT_CHUNK_SIZE : chunkSize;
+            int chunk = chunkSize == null ? StormSettings.DEFAULT_CHUNK_SIZE : chunkSize;
             if (f < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--fan-out must be >= 1");
             }
@@ -116,7 +121,7 @@ public final class BenchCommand implements Runnable {
             StormSettings settings = new StormSettings(hosts, vmsPerHost, f, trace.toString(), bootTrace.reads().size(),
                     bootTrace.durationSeconds(), bootTrace.distinctBytes(), chunk, bootTrace.bytesFetched(chunk),
                     StormImage.sizeFor(bootTrace, imageSize), timeScale, cap, killInterior,
-                    restartManager, fullCopyHosts < 0 ? hosts : fullCopyHosts, !noFlat);
+                    restartManager, fullCopyHosts < 0 ? hosts : fullCopyHosts, !noFlat, bootProfile);
             boolean temporary = workDir == null;
             Path work = temporary ? Files.createTempDirectory("virtman-storm") : Files.createDirectories(workDir);
             PrintStream err = System.err;

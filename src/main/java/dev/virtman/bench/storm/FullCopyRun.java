@@ -83,7 +83,7 @@ public final class FullCopyRun {
                             r.error()))
                     .toList();
             return replay.summarize("full-copy", hosts, vmsPerHost, fromStormStart, source.bytesServed(),
-                    Map.of(1, source.bytesServed()), 0, heap.peakBytes(),
+                    Map.of(1, source.bytesServed()), 0, heap.peakBytes(), heap.peakRssBytes(),
                     List.of("each host copied all " + image.size() + " bytes before its VMs started"));
         }
     }

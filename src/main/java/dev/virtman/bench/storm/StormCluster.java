@@ -19,6 +19,9 @@ import dev.virtman.manager.tree.TreeLimits;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +54,9 @@ public final class StormCluster implements AutoCloseable {
     private static final Duration HEARTBEAT_INTERVAL = Duration.ofMillis(1000);
     private static final Duration HEARTBEAT_TIMEOUT = Duration.ofMillis(5000);
     private static final Duration PLACEMENT_TIMEOUT = Duration.ofSeconds(120);
+    private static final String PROFILE_RECORDER = "storm-first-boot";
+    private static final String FAILURES_METRIC = "virtman_host_failures_total";
+    private static final Duration METRICS_TIMEOUT = Duration.ofSeconds(30);
     /**
      * Agents' chunk fetching in a storm: a parent gets 30 s per chunk instead of 5 s, and the
      * parent list is tried 6 times instead of 3. On 2 cores running 1,000 VM sessions a healthy
@@ -71,6 +77,7 @@ public final class StormCluster implements AutoCloseable {
     private final ManagedAgent[] agents;
     private final ManagerClient client;
     private volatile ManagerServer manager;
+    private volatile long failuresBeforeRestart;
     /** Per host: bytes fetched and cache hits/misses of agent processes that were killed. */
     private final AtomicLongArray deadFetched;
     private final AtomicLongArray deadHits;
@@ -99,9 +106,11 @@ public final class StormCluster implements AutoCloseable {
      *
      * @param fanOut         children per node, the source included
      * @param upstreamCap    each agent's upstream bytes per second, 0 = uncapped
+     * @param bootProfile    chunks the manager holds as the image's boot profile before agents start, or null
      */
     public static StormCluster start(final Path workDir, final StormImage stormImage, final int hosts,
-                                     final int fanOut, final int chunkSize, final long upstreamCap)
+                                     final int fanOut, final int chunkSize, final long upstreamCap,
+                                     final List<Integer> bootProfile)
             throws IOException {
         InetSocketAddress sourcePortal = LoopbackPorts.freePortOn("127.0.0.1");
         InetSocketAddress managerListen = LoopbackPorts.freePortOn("127.0.0.1");
@@ -119,6 +128,9 @@ public final class StormCluster implements AutoCloseable {
         try (ExecutorService starter = Executors.newVirtualThreadPerTaskExecutor()) {
             ManagerClient client = new ManagerClient(manager.url(), manager.token());
             ImageView image = client.registerImage("storm", stormImage.path().toAbsolutePath().toString());
+            if (bootProfile != null) {
+                client.putProfile(image.id(), bootProfile, PROFILE_RECORDER, false);
+            }
             source = SourceTarget.start(sourcePortal, image.id(), stormImage.path());
             List<String> hostIds = new ArrayList<>();
             List<ManagedAgentConfig> configs = new ArrayList<>();
@@ -218,9 +230,35 @@ public final class StormCluster implements AutoCloseable {
 
     /** Stops the manager and starts it again on the same state directory and port. */
     public void restartManager(final Duration down) throws IOException, InterruptedException {
+        failuresBeforeRestart += hostFailures();
         manager.close();
         Thread.sleep(down);
         manager = ManagerServer.start(managerConfig, manifests);
+    }
+
+    /**
+     * Times the manager declared a host failed (missed heartbeats or children's reports) so far,
+     * from its {@code virtman_host_failures_total} metric; counts of managers that were restarted
+     * are kept. In a fault-free storm every one of these is a false failure.
+     */
+    public long hostFailures() {
+        HttpRequest req = HttpRequest.newBuilder(manager.url().resolve("/metrics"))
+                .header("Authorization", "Bearer " + manager.token()).timeout(METRICS_TIMEOUT).build();
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            String text = http.send(req, HttpResponse.BodyHandlers.ofString()).body();
+            long total = failuresBeforeRestart;
+            for (String line : text.split("\n")) {
+                if (line.startsWith(FAILURES_METRIC)) {
+                    total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            return total;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     /** Bytes each host's agent fetched from its parents, killed incarnations included. */

@@ -81,6 +81,7 @@ public final class StormRun {
         }
         List<EmulatedVm.Result> results;
         long peak;
+        long peakRss;
         try (HeapSampler heap = new HeapSampler()) {
             results = replayAll(strategy, cluster.hosts(), vmsPerHost,
                     (host, vm) -> IscsiBlockDevice.open(IscsiUrl.parse(cluster.exportUrl(host)), vmInitiator(vm)),
@@ -89,7 +90,10 @@ public final class StormRun {
                 faults.join();
             }
             peak = heap.peakBytes();
+            peakRss = heap.peakRssBytes();
         }
+        long failures = cluster.hostFailures();
+        notes.add("hosts the manager declared failed during the run: " + (failures < 0 ? "unknown" : failures));
         long[] fetched = cluster.bytesFetchedPerHost();
         Map<String, Integer> depths = cluster.depths();
         Map<Integer, Long> perLevel = new TreeMap<>();
@@ -97,7 +101,7 @@ public final class StormRun {
             perLevel.merge(depths.getOrDefault(cluster.hostId(h), 0), fetched[h], Long::sum);
         }
         return summarize(strategy, cluster.hosts(), vmsPerHost, results, cluster.sourceBytesServed(), perLevel,
-                cluster.cacheHitRatio(), peak, notes);
+                cluster.cacheHitRatio(), peak, peakRss, notes);
     }
 
     /** Opens one VM's disk. */
@@ -160,6 +164,7 @@ public final class StormRun {
     StrategyResult summarize(final String strategy, final int hosts, final int vmsPerHost,
                              final List<EmulatedVm.Result> results, final long sourceBytes,
                              final Map<Integer, Long> perLevel, final double hitRatio, final long peakHeap,
+                             final long peakRss,
                              final List<String> notes) {
         List<Double> seconds = new ArrayList<>();
         int failed = 0;
@@ -180,6 +185,6 @@ public final class StormRun {
         }
         Collections.sort(seconds);
         return new StrategyResult(strategy, hosts, vmsPerHost, seconds, failed, mismatched, verified, sourceBytes,
-                perLevel, hitRatio, peakHeap, List.copyOf(errors), List.copyOf(notes));
+                perLevel, hitRatio, peakHeap, peakRss, List.copyOf(errors), List.copyOf(notes));
     }
 }

@@ -16,13 +16,14 @@ import java.util.Map;
  * @param sourceBytes     image bytes the source sent
  * @param bytesPerLevel   bytes fetched by the agents at each tree depth (1 = children of the source)
  * @param cacheHitRatio   agent chunk reads served from cache over all chunk reads
- * @param peakHeapBytes   highest sampled heap use during the run
+ * @param peakHeapBytes   highest sampled heap use during the run (garbage not yet collected included)
+ * @param peakRssBytes    highest sampled resident set size of this JVM during the run, -1 if unknown
  * @param errors          the first few distinct VM errors
  * @param notes           what was special about this run (faults injected, sampling)
  */
 public record StrategyResult(String strategy, int hosts, int vmsPerHost, List<Double> bootSeconds, int failedVms,
                              long mismatchedBytes, long verifiedBytes, long sourceBytes,
-                             Map<Integer, Long> bytesPerLevel, double cacheHitRatio, long peakHeapBytes,
+                             Map<Integer, Long> bytesPerLevel, double cacheHitRatio, long peakHeapBytes, long peakRssBytes,
                              List<String> errors, List<String> notes) {
 
     public int vms() {

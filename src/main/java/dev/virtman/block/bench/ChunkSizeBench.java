@@ -40,7 +40,7 @@ public final class ChunkSizeBench {
     private static final int KIB = 1024;
     private static final int MIB = KIB * KIB;
     private static final int REGION = 4 * MIB;
-    private static final int[] CHUNK_SIZES = {4 * KIB, 16 * KIB, 64 * KIB, 256 * KIB, MIB, 4 * MIB};
+    private static final int[] CHUNK_SIZES = {4 * KIB, 16 * KIB, 32 * KIB, 64 * KIB, 256 * KIB, MIB, 4 * MIB};
     private static final int BASELINE = 64 * KIB;
 
     private ChunkSizeBench() {

@@ -46,14 +46,16 @@ public final class ManagerServer implements AutoCloseable {
      */
     private static final int ACCEPT_BACKLOG = 1024;
     /**
-     * Platform threads answering requests. Requests are short (the state is in memory behind one
-     * lock) except image registration, which hashes the image; a few threads keep one slow
-     * registration from holding up heartbeats. Platform rather than virtual threads: a manager
+     * Platform threads answering requests. Most requests are short (the state is in memory behind
+     * one lock), but image registration hashes the image and a manifest download sends megabytes
+     * (2 MiB for a 4 GiB image at 64 KiB chunks) to a client that may be slow to read; with 8
+     * threads, 100 agents downloading manifests at once held heartbeats back past the timeout.
+     * Idle platform threads cost an unused stack reservation. Platform rather than virtual threads: a manager
      * embedded in a busy JVM (`virtman boot`, the boot storm) would otherwise queue heartbeats
      * behind every other virtual thread on the shared carrier pool, and hosts would be failed
      * for heartbeats that had arrived (the 100-host storm failed hundreds of live hosts).
      */
-    private static final int REQUEST_THREADS = 8;
+    private static final int REQUEST_THREADS = 64;
 
     private final Manager manager;
     private final VolumeService volumes;

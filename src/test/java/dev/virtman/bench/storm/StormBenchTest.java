@@ -47,6 +47,16 @@ class StormBenchTest {
     }
 
     @Test
+    void bootProfileListsEachChunkOnceInFirstReadOrder() {
+        BootTrace trace = new BootTrace(List.of(
+                new BootTrace.Read(0.0, 0, 512),
+                new BootTrace.Read(0.1, 2L * CHUNK + 100, CHUNK),   // chunks 2 and 3
+                new BootTrace.Read(0.2, 10, 4096),                  // chunk 0 again
+                new BootTrace.Read(0.3, CHUNK, 1)));                // chunk 1
+        assertThat(StormBench.firstReadOrder(trace, CHUNK)).containsExactly(0, 2, 3, 1);
+    }
+
+    @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
     void smallStormCompletesVerifiedWithTreeBoundedSourceBytes() throws Exception {
         BootTrace trace = syntheticTrace();
