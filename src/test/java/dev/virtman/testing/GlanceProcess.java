@@ -53,12 +53,15 @@ public final class GlanceProcess implements AutoCloseable {
     private final Process process;
     private final Path dir;
     private final int port;
+    /** Null in noauth mode. */
+    private final KeystoneProcess keystone;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-    private GlanceProcess(final Process process, final Path dir, final int port) {
+    private GlanceProcess(final Process process, final Path dir, final int port, final KeystoneProcess keystone) {
         this.process = process;
         this.dir = dir;
         this.port = port;
+        this.keystone = keystone;
     }
 
     /**
@@ -74,11 +77,20 @@ public final class GlanceProcess implements AutoCloseable {
         return shared;
     }
 
-    /** Starts glance-api and waits until it answers {@code GET /versions}. */
+    /** Starts glance-api in noauth mode and waits until it answers {@code GET /versions}. */
     public static GlanceProcess start() {
+        return start(null);
+    }
+
+    /**
+     * Starts glance-api behind {@code keystone} (paste flavor {@code keystone}: every API request
+     * needs a valid token), or in noauth mode when it is null. The fixture's own requests
+     * ({@link #upload}) log in as Keystone's admin.
+     */
+    public static GlanceProcess start(final KeystoneProcess keystone) {
         IllegalStateException last = null;
         for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-            GlanceProcess glance = launch(FreePorts.loopbackPort());
+            GlanceProcess glance = launch(FreePorts.loopbackPort(), keystone);
             try {
                 glance.awaitReady();
                 return glance;
@@ -90,7 +102,7 @@ public final class GlanceProcess implements AutoCloseable {
         throw last;
     }
 
-    private static GlanceProcess launch(final int port) {
+    private static GlanceProcess launch(final int port, final KeystoneProcess keystone) {
         try {
             Path dir = Files.createTempDirectory("virtman-glance-");
             for (String sub : List.of("store", "staging", "tasks", "lock")) {
@@ -98,19 +110,20 @@ public final class GlanceProcess implements AutoCloseable {
             }
             Files.copy(database(), dir.resolve("glance.sqlite"));
             Path config = dir.resolve("glance-api.conf");
-            Files.writeString(config, config(dir, port));
+            Files.writeString(config, config(dir, port)
+                    + (keystone == null ? "" : "flavor = keystone\n" + keystone.authtokenConfig()));
             Process process = new ProcessBuilder("glance-api", "--config-file", config.toString())
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("stdout.log").toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .start();
-            return new GlanceProcess(process, dir, port);
+            return new GlanceProcess(process, dir, port, keystone);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start glance-api (Debian package glance-api; scripts/install-deps)", e);
         }
     }
 
-    /** glance-api.conf for an instance in {@code dir} on {@code port}. */
+    /** glance-api.conf for an instance in {@code dir} on {@code port}; ends in [paste_deploy]. */
     private static String config(final Path dir, final int port) {
         return """
                 [DEFAULT]
@@ -233,6 +246,9 @@ public final class GlanceProcess implements AutoCloseable {
     }
 
     private HttpResponse<String> send(final HttpRequest.Builder request, final int expectedStatus) {
+        if (keystone != null) {
+            request.header("X-Auth-Token", keystone.issueAdminToken());
+        }
         try {
             HttpResponse<String> r = http.send(request.timeout(REQUEST_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString());
