@@ -200,7 +200,6 @@ public final class ImageExport implements Closeable {
         ChunkFetcher old = upstream.swap(next);
         parents = List.copyOf(urls);
         LOG.info("image {}: parents now {}", config.name(), urls);
-        old.close();
         Thread.ofVirtual().name("close-parents-" + config.name()).start(() -> closeParents(old, policy));
     }
 
@@ -211,6 +210,10 @@ public final class ImageExport implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // Closed only now: a fetch still running on the old fetcher moves on to its next parent
+        // or round through the fetcher's executor, and closing that at the swap made every such
+        // attempt fail with RejectedExecutionException.
+        old.close();
         closeAll(old.parents());
     }
 

@@ -29,8 +29,23 @@ final class UpstreamSwitch implements VerifiedChunkSource {
         return old;
     }
 
+    /**
+     * Fetches through the current fetcher. A fetch that fails after the parents were replaced
+     * under it gets one more go on the new parents: the manager moves an agent precisely when
+     * its old parents failed, and a VM read must not fail for asking a moment too early (a
+     * 100-host storm's interior kill failed VM reads this way).
+     */
     @Override
     public ByteBuffer fetch(final int index) throws IOException {
-        return current.fetch(index);
+        ChunkFetcher used = current;
+        try {
+            return used.fetch(index);
+        } catch (IOException e) {
+            ChunkFetcher now = current;
+            if (now == used) {
+                throw e;
+            }
+            return now.fetch(index);
+        }
     }
 }

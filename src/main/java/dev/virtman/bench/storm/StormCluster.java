@@ -143,12 +143,22 @@ public final class StormCluster implements AutoCloseable {
                         LoopbackPorts.freePortOn(address), null, cache, upstreamCap, 0, STORM_FETCH_POLICY, PLACEMENT_TIMEOUT,
                         null));
             }
-            List<Future<ManagedAgent>> started = new ArrayList<>();
-            for (ManagedAgentConfig c : configs) {
-                started.add(starter.submit(() -> ManagedAgent.start(c)));
-            }
-            for (int i = 0; i < hosts; i++) {
-                agents[i] = started.get(i).get();
+            // Level by level, as a rolling deployment brings hosts up: the first fan-out agents
+            // become the source's children, the next fan-out² theirs, and so on, and each wave
+            // starts once its parents serve. All at once, children prefetched from parents that
+            // were not listening yet, and 100 simultaneous starts (manifest downloads, cache
+            // opens) starved heartbeats into false failures.
+            int from = 0;
+            for (int wave = fanOut; from < hosts; wave = (int) Math.min((long) wave * fanOut, hosts)) {
+                int to = Math.min(hosts, from + wave);
+                List<Future<ManagedAgent>> started = new ArrayList<>();
+                for (ManagedAgentConfig c : configs.subList(from, to)) {
+                    started.add(starter.submit(() -> ManagedAgent.start(c)));
+                }
+                for (int i = from; i < to; i++) {
+                    agents[i] = started.get(i - from).get();
+                }
+                from = to;
             }
             return new StormCluster(config, manifests, manager, source, image, hostIds, configs, agents);
         } catch (IOException | RuntimeException | ExecutionException | InterruptedException e) {
