@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -108,7 +109,7 @@ public final class Agent implements Closeable {
                         config.fetchPolicy(), cacheOptions.withAccessListener(listeners.apply(image.name())), config.readTraceFile(image.name())));
             }
             List<ExportedTarget> targets = images.stream()
-                    .map(i -> ExportedTarget.open(i.iqn(), i.luns())).toList();
+                    .map(i -> new ExportedTarget(i.iqn(), i.luns(), null, Set.of(), i.firstReads())).toList();
             server = IscsiTargetServer.start(new TargetServerConfig(config.portal(), targets), registry);
             Agent agent = new Agent(config, registry, cacheRoot, images, server, null);
             if (config.metrics() != null) {

@@ -52,6 +52,7 @@ public final class ImageExport implements Closeable {
     private final MeterRegistry registry;
     private final BlockDevice exported;
     private final int presentAtOpen;
+    private final FirstReads firstReads = new FirstReads();
     private volatile List<String> parents;
 
     private ImageExport(final ImageConfig config, final ChunkManifest manifest, final CacheDirectory.Lease lease,
@@ -148,6 +149,11 @@ public final class ImageExport implements Closeable {
 
     public ImageConfig config() {
         return config;
+    }
+
+    /** When each initiator (one per VM) first read this export. */
+    public FirstReads firstReads() {
+        return firstReads;
     }
 
     public String name() {

@@ -14,6 +14,7 @@ import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.api.Portal;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
+import dev.virtman.vm.VmDriver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +61,7 @@ public final class ManagedAgent implements Closeable {
     private final long intervalMillis;
     private final Map<String, Boolean> profileUploaded = new ConcurrentHashMap<>();
     private final VolumeHost volumes;
+    private volatile VmHost vmHost;
 
     private ManagedAgent(final ManagedAgentConfig config, final ManagerClient client, final Agent agent,
                          final Map<String, BootProfileRecorder> recorders, final long intervalMillis,
@@ -264,8 +266,24 @@ public final class ManagedAgent implements Closeable {
         }
     }
 
+    /**
+     * Runs the VMs the manager orders on this host with {@code driver}, syncing every
+     * {@code interval} (see {@link VmHost}). Call once; {@link #close} stops them.
+     */
+    public synchronized VmHost hostVms(final VmDriver driver, final Duration interval) {
+        if (vmHost != null) {
+            throw new IllegalStateException("this agent already hosts VMs");
+        }
+        vmHost = VmHost.start(client, config.hostId(), agent, driver, interval);
+        return vmHost;
+    }
+
     @Override
     public void close() {
+        VmHost vms = vmHost;
+        if (vms != null) {
+            vms.close();
+        }
         heartbeats.shutdownNow();
         try {
             // A heartbeat in progress may be creating a volume: let it finish before the files close.

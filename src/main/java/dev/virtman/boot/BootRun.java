@@ -17,12 +17,13 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Boots {@code count} VMs over a cluster's agents (VM i on host i mod hosts): one copy-on-write
+ * Boots {@code count} VMs over the hosts' agents (VM i on host i mod hosts): one copy-on-write
  * overlay per VM over its host agent's iSCSI export, all launched at once, each tracked until its
  * guest prints the up marker or the timeout kills it.
  */
@@ -30,13 +31,19 @@ public final class BootRun {
     private static final Logger LOG = LoggerFactory.getLogger(BootRun.class);
     private static final Duration STATUS_PERIOD = Duration.ofMillis(500);
 
-    private final EmbeddedCluster cluster;
-    private final VmDriver driver;
+    private final BootHosts cluster;
+    private final IntFunction<VmDriver> drivers;
     private final ProgressSink progress;
 
-    public BootRun(final EmbeddedCluster cluster, final VmDriver driver, final ProgressSink progress) {
+    /** VMs of every host run under one local driver (the embedded default: all hosts are this machine). */
+    public BootRun(final BootHosts cluster, final VmDriver driver, final ProgressSink progress) {
+        this(cluster, host -> driver, progress);
+    }
+
+    /** VMs of host {@code i} run under {@code drivers.apply(i)} (remote hosts: one agent driver each). */
+    public BootRun(final BootHosts cluster, final IntFunction<VmDriver> drivers, final ProgressSink progress) {
         this.cluster = cluster;
-        this.driver = driver;
+        this.drivers = drivers;
         this.progress = progress;
     }
 
@@ -56,7 +63,7 @@ public final class BootRun {
      */
     public BootOutcome run(final Settings settings, final Instant started, final Consumer<List<VmBoot>> onCreated)
             throws InterruptedException {
-        long sourceBefore = cluster.source().bytesServed();
+        long sourceBefore = cluster.sourceBytesServed();
         long fetchedBefore = cluster.bytesFetchedByAgents();
         List<VmBoot> vms = new ArrayList<>();
         for (int i = 0; i < settings.count(); i++) {
@@ -64,7 +71,7 @@ public final class BootRun {
             String name = settings.namePrefix() + "-" + (i + 1);
             VmSpec spec = new VmSpec(name, settings.boot(), settings.memoryMiB(), 1,
                     VmSpec.OverlayDisk.over(cluster.exportUrl(host)), settings.upMarker());
-            vms.add(new VmBoot(host, cluster.hostId(host), driver.create(spec)));
+            vms.add(new VmBoot(host, cluster.hostId(host), drivers.apply(host).create(spec)));
             progress.status(String.format(Locale.ROOT, "creating overlays: %d/%d", i + 1, settings.count()));
         }
         onCreated.accept(List.copyOf(vms));
@@ -73,7 +80,7 @@ public final class BootRun {
         for (VmBoot v : vms) {
             Thread.ofVirtual().name("boot-" + v.vm().name()).start(() -> {
                 try {
-                    driver.boot(v.vm(), settings.timeout());
+                    drivers.apply(v.host()).boot(v.vm(), settings.timeout());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } catch (RuntimeException e) {
@@ -88,8 +95,9 @@ public final class BootRun {
             progress.status(statusLine(vms, launched, sourceBefore));
         }
         progress.status(statusLine(vms, launched, sourceBefore));
-        return new BootOutcome(started, launched, vms, cluster.image().sizeBytes(),
-                cluster.source().bytesServed() - sourceBefore, cluster.bytesFetchedByAgents() - fetchedBefore);
+        cluster.collectPhases(vms);
+        return new BootOutcome(started, launched, vms, cluster.imageBytes(),
+                cluster.sourceBytesServed() - sourceBefore, cluster.bytesFetchedByAgents() - fetchedBefore);
     }
 
     private String statusLine(final List<VmBoot> vms, final Instant launched, final long sourceBefore) {
@@ -100,7 +108,7 @@ public final class BootRun {
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "[%5.1fs] ",
                 Duration.between(launched, Instant.now()).toMillis() / 1000.0));
         counts.forEach((state, n) -> line.append(n).append(' ').append(state.name().toLowerCase(Locale.ROOT)).append("  "));
-        line.append("| source served ").append(Bytes.human(cluster.source().bytesServed() - sourceBefore));
+        line.append("| source served ").append(Bytes.human(cluster.sourceBytesServed() - sourceBefore));
         return line.toString();
     }
 

@@ -10,6 +10,7 @@ import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.vm.VmPhase;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -24,7 +25,7 @@ import java.util.List;
  * address. Agents learn their parents from the manager exactly as on a real cluster, so the
  * same tree, failover and boot-profile code runs here.
  */
-public final class EmbeddedCluster implements AutoCloseable {
+public final class EmbeddedCluster implements BootHosts, AutoCloseable {
     private final ManagerServer manager;
     private final SourceTarget source;
     private final List<ManagedAgent> agents;
@@ -117,15 +118,37 @@ public final class EmbeddedCluster implements AutoCloseable {
         return source;
     }
 
+    @Override
+    public long imageBytes() {
+        return image.sizeBytes();
+    }
+
+    @Override
+    public long sourceBytesServed() {
+        return source.bytesServed();
+    }
+
+    /** The first read of each VM, as its host agent's export saw it (VMs log in under their own names). */
+    @Override
+    public void collectPhases(final List<VmBoot> vms) {
+        for (VmBoot v : vms) {
+            agents.get(v.host()).agent().images().get(0).firstReads().of(v.vm().spec().initiatorName())
+                    .ifPresent(t -> v.vm().recordPhaseAt(VmPhase.FIRST_READ, t));
+        }
+    }
+
+    @Override
     public int hostCount() {
         return agents.size();
     }
 
+    @Override
     public String hostId(final int host) {
         return hostIds.get(host);
     }
 
     /** The iSCSI URL of host {@code host}'s re-export: what its VMs' overlays are backed by. */
+    @Override
     public String exportUrl(final int host) {
         InetSocketAddress portal = agents.get(host).agent().portal();
         return "iscsi://" + portal.getAddress().getHostAddress() + ":" + portal.getPort() + "/"
@@ -138,6 +161,7 @@ public final class EmbeddedCluster implements AutoCloseable {
     }
 
     /** Bytes every agent fetched from its parents, summed. */
+    @Override
     public long bytesFetchedByAgents() {
         long total = 0;
         for (ManagedAgent a : agents) {

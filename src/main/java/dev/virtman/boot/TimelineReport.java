@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /**
  * The boot timeline a person reads to see where time went: one row per VM, a bar per phase
- * (overlay created → QEMU started → guest up → exit), on a common time axis from the start of
+ * (overlay created → QEMU started → first read → guest up → exit), on a common time axis from the start of
  * the boot. Written as SVG, or as an HTML page embedding the SVG plus the summary.
  */
 public final class TimelineReport {
@@ -22,6 +22,8 @@ public final class TimelineReport {
     private static final int LABEL = 120;
     private static final int WIDTH = 900;
     private static final int TOP = 30;
+    /** QEMU started → the VM's first disk read (firmware, kernel and initramfs, all local to the host). */
+    private static final String FIRST_READ_COLOUR = "#c9b";
 
     private TimelineReport() {
     }
@@ -39,7 +41,8 @@ public final class TimelineReport {
                 + "<h1>VirtMan boot timeline</h1>\n<pre>" + escape(outcome.summary()) + "</pre>\n" + svg
                 + "\n<p>Bars: <span style=\"color:#88c\">blue</span> set-up (image, manifest, manager, source, agents, overlays), "
                 + "<span style=\"color:#9bb\">grey</span> overlay created → QEMU started, "
-                + "<span style=\"color:#e90\">orange</span> QEMU started → guest up, "
+                + "<span style=\"color:#c9b\">mauve</span> QEMU started → first read of the VM's disk (black tick; seen by the host's agent), "
+                + "<span style=\"color:#e90\">orange</span> first read (or QEMU started) → guest up, "
                 + "<span style=\"color:#4a4\">green</span> guest up → exit.</p>\n</body></html>\n";
     }
 
@@ -68,7 +71,18 @@ public final class TimelineReport {
             s.append(String.format(Locale.ROOT, "<text x=\"4\" y=\"%d\">%s (%s)</text>%n", y + 14,
                     escape(v.vm().name()), escape(v.hostId())));
             bar(s, t0, tl.at(VmPhase.OVERLAY_CREATED), tl.at(VmPhase.PROCESS_STARTED), "#9bb", y, scale);
-            bar(s, t0, tl.at(VmPhase.PROCESS_STARTED), tl.at(VmPhase.GUEST_UP), "#e90", y, scale);
+            Optional<Instant> firstRead = tl.at(VmPhase.FIRST_READ);
+            if (firstRead.isPresent()) {
+                bar(s, t0, tl.at(VmPhase.PROCESS_STARTED), firstRead, FIRST_READ_COLOUR, y, scale);
+                bar(s, t0, firstRead, tl.at(VmPhase.GUEST_UP), "#e90", y, scale);
+                s.append(String.format(Locale.ROOT,
+                        "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\" stroke-width=\"2\">"
+                                + "<title>first read %.2f s</title></line>%n",
+                        LABEL + seconds(t0, firstRead.get()) * scale, y + 1, LABEL + seconds(t0, firstRead.get()) * scale,
+                        y + ROW - 1, seconds(t0, firstRead.get())));
+            } else {
+                bar(s, t0, tl.at(VmPhase.PROCESS_STARTED), tl.at(VmPhase.GUEST_UP), "#e90", y, scale);
+            }
             bar(s, t0, tl.at(VmPhase.GUEST_UP), tl.at(VmPhase.PROCESS_EXITED), "#4a4", y, scale);
             Optional<Instant> up = tl.at(VmPhase.GUEST_UP);
             if (up.isPresent()) {

@@ -10,6 +10,7 @@ import dev.virtman.agent.ManagedAgentConfig;
 import dev.virtman.block.cache.FetchPolicy;
 import dev.virtman.block.manifest.ByteSize;
 import dev.virtman.manager.client.ManagerClient;
+import dev.virtman.vm.QemuVmDriver;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -75,6 +76,15 @@ public final class AgentCommand implements Callable<Integer> {
             description = "managed mode: an image registered with the manager (repeatable)")
     List<String> managedImages = new ArrayList<>();
 
+    @Option(names = "--vm-dir", paramLabel = "DIR",
+            description = "managed mode: run the VMs the manager orders for this host (virtman boot --manager), "
+                    + "with QEMU, their overlays and logs in DIR/NAME")
+    Path vmDir;
+
+    @Option(names = "--vm-sync", paramLabel = "MILLIS", defaultValue = "1000",
+            description = "managed mode with --vm-dir: how often to report VMs and fetch orders (default: ${DEFAULT-VALUE} ms)")
+    long vmSyncMillis;
+
     @Option(names = "--portal", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:3260",
             description = "iSCSI listen address (default: ${DEFAULT-VALUE}; port 0 picks one)")
     String portal;
@@ -123,10 +133,22 @@ public final class AgentCommand implements Callable<Integer> {
         }
         Agent agent;
         AutoCloseable running;
+        if (!managed && vmDir != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--vm-dir needs --manager (VMs are ordered there)");
+        }
+        if (vmSyncMillis < 100) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--vm-sync must be at least 100 ms");
+        }
         if (managed) {
             ManagedAgent m = ManagedAgent.start(managedConfig());
             agent = m.agent();
             running = m;
+            if (vmDir != null) {
+                QemuVmDriver driver = new QemuVmDriver(vmDir);
+                m.hostVms(driver, Duration.ofMillis(vmSyncMillis));
+                spec.commandLine().getOut().printf("hosting VMs ordered by the manager in %s (QEMU, %s)%n",
+                        vmDir.toAbsolutePath(), driver.accelerator().qemuName());
+            }
         } else {
             agent = Agent.start(config());
             running = agent;

@@ -15,7 +15,9 @@ import java.util.List;
  *       need a ROM and slow boot;</li>
  *   <li>{@code -no-reboot}: a guest that reboots or powers off ends the process, so a crashed
  *       guest is seen as an exit instead of a boot loop;</li>
- *   <li>QMP on a Unix socket in the VM's directory, for a clean {@code system_powerdown}/{@code quit}.</li>
+ *   <li>QMP on a Unix socket in the VM's directory, for a clean {@code system_powerdown}/{@code quit};</li>
+ *   <li>over an {@code iscsi://} base, {@code -iscsi initiator-name=} with the VM's own name, so the
+ *       agent can tell when this VM first read its disk.</li>
  * </ul>
  */
 public final class QemuCommandLine {
@@ -47,6 +49,11 @@ public final class QemuCommandLine {
                 "-pidfile", pidFile.toString()));
         if (spec.boot() instanceof BootSource.DirectKernel k) {
             cmd.addAll(List.of("-kernel", k.kernel().toString(), "-initrd", k.initrd().toString(), "-append", k.append()));
+        }
+        if (spec.overIscsi()) {
+            // QEMU's iSCSI driver (libiscsi) takes its InitiatorName from the -iscsi option group,
+            // also for a backing file named in the overlay's header.
+            cmd.addAll(List.of("-iscsi", "initiator-name=" + spec.initiatorName()));
         }
         // QEMU's -drive option list uses ',' as separator; a ',' in the path is written ',,'.
         cmd.addAll(List.of("-drive", "file=" + overlay.toString().replace(",", ",,") + ",if=virtio,format=qcow2"));

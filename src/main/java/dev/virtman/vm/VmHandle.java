@@ -103,6 +103,14 @@ public final class VmHandle {
         phases.putIfAbsent(phase, clock.instant());
     }
 
+    /**
+     * Records a phase that something other than the driver observed, at the time it was observed
+     * (the first read, seen by the agent; a remote host's phases). The first record of a phase stays.
+     */
+    public synchronized void recordPhaseAt(final VmPhase phase, final Instant at) {
+        phases.putIfAbsent(phase, at);
+    }
+
     /** Moves to {@code next} unless the VM already ended; returns whether it moved. */
     synchronized boolean moveTo(final VmState next) {
         if (state.isTerminal()) {

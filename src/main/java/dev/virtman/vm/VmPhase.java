@@ -6,6 +6,11 @@ public enum VmPhase {
     OVERLAY_CREATED,
     /** The hypervisor process was launched. */
     PROCESS_STARTED,
+    /**
+     * The VM's first READ reached the agent exporting its base image (recorded by the agent per
+     * initiator name, see {@link VmSpec#initiatorName()}); absent for a local base image.
+     */
+    FIRST_READ,
     /** The host saw the guest's up marker on the serial console. */
     GUEST_UP,
     /** The hypervisor process exited (stop, crash or kill). */

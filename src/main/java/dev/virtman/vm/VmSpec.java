@@ -62,6 +62,23 @@ public record VmSpec(String name, BootSource boot, int memoryMiB, int vcpus, Ove
         }
     }
 
+    /** Prefix of the iSCSI initiator name a VM logs in to its base image with. */
+    public static final String INITIATOR_PREFIX = "iqn.2026-11.dev.virtman:vm.";
+
+    /**
+     * The iSCSI InitiatorName this VM's hypervisor logs in with: one per VM, so the agent serving
+     * the base image can tell VMs apart (first read per VM). iSCSI names allow lower-case letters,
+     * digits, '.', '-' and ':' (RFC 7143 §4.2.7.2, RFC 3722), so '_' of a VM name becomes '-'.
+     */
+    public String initiatorName() {
+        return INITIATOR_PREFIX + name.replace('_', '-');
+    }
+
+    /** Whether the overlay's base is an iSCSI export (then the VM logs in as {@link #initiatorName}). */
+    public boolean overIscsi() {
+        return disk.backing().startsWith("iscsi://");
+    }
+
     /** A 512 MiB, 1 vCPU VM that waits for the standard marker. */
     public static VmSpec of(final String name, final BootSource boot, final OverlayDisk disk) {
         return new VmSpec(name, boot, DEFAULT_MEMORY_MIB, 1, disk, DEFAULT_UP_MARKER);

@@ -51,13 +51,19 @@ class EmbeddedBootTest {
             for (VmBoot v : cold.vms()) {
                 assertThat(Files.readString(v.vm().serialLog())).as(v.vm().name()).contains("VIRTMAN-GUEST-UP data=ok");
                 assertThat(v.vm().timeline().at(VmPhase.GUEST_UP)).isPresent();
+                // the VM's own initiator name lets its agent time its first read, between launch and up
+                assertThat(v.vm().timeline().at(VmPhase.FIRST_READ)).as(v.vm().name()).isPresent();
+                assertThat(v.vm().timeline().between(VmPhase.PROCESS_STARTED, VmPhase.FIRST_READ)).get()
+                        .matches(d -> !d.isNegative());
+                assertThat(v.vm().timeline().between(VmPhase.FIRST_READ, VmPhase.GUEST_UP)).get()
+                        .matches(d -> !d.isNegative());
             }
             // Fan-out 1 chains host-2 under host-1: one working set crossed the source (the guest
             // reads ~25 MiB), not one per VM or per host, and a few percent of the 1 GiB image.
             assertThat(cold.sourceBytes()).isGreaterThan(10L << 20).isLessThan(cold.imageBytes() / 20);
             Path report = work.resolve("boot.html");
             TimelineReport.write(cold, report);
-            assertThat(Files.readString(report)).contains("vm-1 (host-1)", "vm-2 (host-2)", "set-up", "up ");
+            assertThat(Files.readString(report)).contains("vm-1 (host-1)", "vm-2 (host-2)", "set-up", "up ", "<title>first read");
             // Guest writes went to the overlays: the image is unchanged, the caches hold only image data.
             cold.vms().forEach(v -> driver.destroy(v.vm()));
             assertThat(Checksums.sha256(demo.image())).isEqualTo(imageHashBefore);

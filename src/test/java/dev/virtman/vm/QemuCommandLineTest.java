@@ -36,6 +36,16 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void vmOverIscsiLogsInUnderItsOwnInitiatorNameAndLocalBaseHasNone() {
+        VmSpec remote = VmSpec.of("vm_7", new BootSource.DiskBoot(), DISK);
+        assertThat(QemuCommandLine.build("qemu", remote, Accelerator.TCG, Path.of("/x/d.qcow2"), Path.of("/x/q.sock"),
+                Path.of("/x/p"))).containsSubsequence("-iscsi", "initiator-name=iqn.2026-11.dev.virtman:vm.vm-7");
+        VmSpec local = VmSpec.of("vm-7", new BootSource.DiskBoot(), VmSpec.OverlayDisk.over("/images/base.raw"));
+        assertThat(QemuCommandLine.build("qemu", local, Accelerator.TCG, Path.of("/x/d.qcow2"), Path.of("/x/q.sock"),
+                Path.of("/x/p"))).doesNotContain("-iscsi");
+    }
+
+    @Test
     void commaInOverlayPathIsEscapedForDriveOption() {
         VmSpec spec = VmSpec.of("d", new BootSource.DiskBoot(), DISK);
         List<String> cmd = QemuCommandLine.build("qemu", spec, Accelerator.TCG, Path.of("/a,b/d.qcow2"),

@@ -12,8 +12,10 @@ import java.util.Set;
  * @param executor          runs the SCSI commands of every session on this target (all LUNs)
  * @param chap              CHAP credentials initiators must prove, or {@code null} for none
  * @param allowedInitiators initiator names allowed to log in; empty means any
+ * @param observer          sees every SCSI command with its session's initiator name ({@link CommandObserver#NONE})
  */
-public record ExportedTarget(String iqn, ScsiCommandExecutor executor, ChapConfig chap, Set<String> allowedInitiators) {
+public record ExportedTarget(String iqn, ScsiCommandExecutor executor, ChapConfig chap, Set<String> allowedInitiators,
+                             CommandObserver observer) {
 
     public ExportedTarget {
         if (iqn == null || iqn.isEmpty()) {
@@ -23,6 +25,13 @@ public record ExportedTarget(String iqn, ScsiCommandExecutor executor, ChapConfi
             throw new IllegalArgumentException("target needs an executor");
         }
         allowedInitiators = allowedInitiators == null ? Set.of() : Set.copyOf(allowedInitiators);
+        observer = observer == null ? CommandObserver.NONE : observer;
+    }
+
+    /** A target whose commands nobody observes. */
+    public ExportedTarget(final String iqn, final ScsiCommandExecutor executor, final ChapConfig chap,
+                          final Set<String> allowedInitiators) {
+        this(iqn, executor, chap, allowedInitiators, CommandObserver.NONE);
     }
 
     /** A target without authentication, open to every initiator. */

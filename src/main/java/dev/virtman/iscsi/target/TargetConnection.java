@@ -507,8 +507,9 @@ final class TargetConnection implements Runnable {
         }
         ScsiResponse response;
         try {
-            response = target.executor().execute(new ScsiCommand(task.lun, task.cdb, task.expectedLength,
-                    dataOut));
+            ScsiCommand command = new ScsiCommand(task.lun, task.cdb, task.expectedLength, dataOut);
+            target.observer().beforeExecute(session.initiatorName(), command);
+            response = target.executor().execute(command);
         } catch (RuntimeException e) {
             LOG.warn("executor failed for ITT 0x{}", Integer.toHexString(task.initiatorTaskTag), e);
             response = new ScsiResponse(ResponseBuilder.STATUS_CHECK_CONDITION, null,

@@ -11,6 +11,7 @@ import dev.virtman.manager.api.GlanceOrigin;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.HostView;
+import dev.virtman.manager.api.HostVmsView;
 import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.api.Json;
 import dev.virtman.manager.api.Labels;
@@ -21,6 +22,9 @@ import dev.virtman.manager.api.CreateVolumeRequest;
 import dev.virtman.manager.api.VolumeConnection;
 import dev.virtman.manager.api.VolumeConnector;
 import dev.virtman.manager.api.VolumeView;
+import dev.virtman.manager.api.VmOrder;
+import dev.virtman.manager.api.VmSyncReply;
+import dev.virtman.manager.api.VmSyncRequest;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -189,6 +193,27 @@ public final class ManagerClient {
 
     public HeartbeatReply heartbeat(final String hostId, final HeartbeatRequest request) {
         return call("POST", "/v1/hosts/" + enc(hostId) + "/heartbeat", request, type(HeartbeatReply.class));
+    }
+
+    // ---------------------------------------------------------------- VMs on hosts
+
+    /** Orders VM {@code order.name()} on {@code hostId} (running, stopped or destroyed); returns the stored order. */
+    public VmOrder orderVm(final String hostId, final VmOrder order) {
+        return call("PUT", "/v1/hosts/" + enc(hostId) + "/vms/" + enc(order.name()), order, type(VmOrder.class));
+    }
+
+    /** Orders VM {@code name} on {@code hostId} destroyed; its agent removes it and its overlay. */
+    public void destroyVm(final String hostId, final String name) {
+        call("DELETE", "/v1/hosts/" + enc(hostId) + "/vms/" + enc(name), null, null);
+    }
+
+    public HostVmsView hostVms(final String hostId) {
+        return call("GET", "/v1/hosts/" + enc(hostId) + "/vms", null, type(HostVmsView.class));
+    }
+
+    /** An agent's VM sync: its reports in, its orders out. */
+    public VmSyncReply vmSync(final String hostId, final VmSyncRequest request) {
+        return call("POST", "/v1/hosts/" + enc(hostId) + "/vm-sync", request, type(VmSyncReply.class));
     }
 
     public FailureReportReply reportFailure(final String reporter, final String failedHostId) {

@@ -7,6 +7,7 @@ import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.ManagerException;
 import dev.virtman.manager.ManagerException.Reason;
+import dev.virtman.manager.VmBoard;
 import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.ErrorBody;
 import dev.virtman.manager.api.FailureReport;
@@ -19,6 +20,8 @@ import dev.virtman.manager.api.CreateVolumeRequest;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.VolumeConnector;
 import dev.virtman.manager.volume.VolumeService;
+import dev.virtman.manager.api.VmOrder;
+import dev.virtman.manager.api.VmSyncRequest;
 import dev.virtman.manager.store.StoreException;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -50,6 +53,9 @@ import org.slf4j.LoggerFactory;
  *   GET|POST        /v1/hosts
  *   GET|DELETE      /v1/hosts/{id}
  *   POST            /v1/hosts/{id}/heartbeat
+ *   GET             /v1/hosts/{id}/vms              VM orders and the agent's last report
+ *   PUT|DELETE      /v1/hosts/{id}/vms/{name}       order a VM / order it destroyed
+ *   POST            /v1/hosts/{id}/vm-sync          agent: report VMs, receive orders
  *   POST            /v1/failure-reports
  *   GET|POST        /v1/volumes
  *   GET|DELETE      /v1/volumes/{id}
@@ -76,14 +82,19 @@ final class ApiHandler implements HttpHandler {
     /** Runs requests that take minutes (Glance imports) off the few request threads. */
     private final Executor longRequests;
 
+    /** VM orders per host ({@code virtman boot --manager}) and the agents' VM reports. */
+    private final VmBoard vms;
+
     ApiHandler(final Manager manager, final ApiToken token, final PrometheusMeterRegistry metrics,
-               final VolumeService volumes, final GlanceImports glanceImports, final Executor longRequests) {
+               final VolumeService volumes, final GlanceImports glanceImports, final Executor longRequests,
+               final VmBoard vms) {
         this.manager = manager;
         this.glanceImports = glanceImports;
         this.token = token;
         this.metrics = metrics;
         this.volumes = volumes;
         this.longRequests = longRequests;
+        this.vms = vms;
     }
 
     /** A body sent as {@code application/octet-stream} instead of JSON. */
@@ -296,6 +307,7 @@ final class ApiHandler implements HttpHandler {
                 return Reply.ok(manager.host(id));
             }
             manager.removeHost(id);
+            vms.forget(id);
             return new Reply(NO_CONTENT, null);
         }
         if (seg.size() == 4 && seg.get(3).equals("heartbeat")) {
@@ -303,6 +315,36 @@ final class ApiHandler implements HttpHandler {
             HeartbeatRequest request = body(ex, HeartbeatRequest.class);
             HeartbeatReply reply = manager.heartbeat(id, request);
             return Reply.ok(volumes == null ? reply : volumes.onHeartbeat(id, request, reply));
+        }
+        if (seg.size() == 4 && seg.get(3).equals("vm-sync")) {
+            requireMethod(method, "POST");
+            manager.host(id);
+            return Reply.ok(vms.sync(id, body(ex, VmSyncRequest.class)));
+        }
+        if (seg.size() == 4 && seg.get(3).equals("vms")) {
+            requireMethod(method, "GET");
+            manager.host(id);
+            return Reply.ok(vms.view(id));
+        }
+        if (seg.size() == 5 && seg.get(3).equals("vms")) {
+            requireMethod(method, "PUT", "DELETE");
+            manager.host(id);
+            if (method.equals("DELETE")) {
+                vms.destroy(id, seg.get(4));
+                return new Reply(NO_CONTENT, null);
+            }
+            VmOrder order = body(ex, VmOrder.class);
+            if (order.name() != null && !order.name().equals(seg.get(4))) {
+                throw ManagerException.invalid("name in body does not match the path");
+            }
+            if (order.imageId() == null) {
+                throw ManagerException.invalid("imageId is required");
+            }
+            VmOrder resolved = new VmOrder(seg.get(4), manager.image(order.imageId()).id(), order.kernel(),
+                    order.initrd(), order.append(), order.memoryMiB(), order.upMarker(), order.timeoutSeconds(),
+                    order.desired());
+            boolean created = vms.order(id, resolved);
+            return new Reply(created ? CREATED : OK, resolved);
         }
         throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
     }

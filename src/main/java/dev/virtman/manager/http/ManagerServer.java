@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
+import dev.virtman.manager.VmBoard;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.ManifestProvider;
 import dev.virtman.manager.ChunkManifestProvider;
@@ -111,7 +112,8 @@ public final class ManagerServer implements AutoCloseable {
         GlanceImports glance = config.glance() == null ? null
                 : new GlanceImports(manager, config.glance(), dir.images());
         ExecutorService longRequests = Executors.newVirtualThreadPerTaskExecutor();
-        http.createContext("/", new ApiHandler(manager, token, metrics, volumes, glance, longRequests));
+        http.createContext("/", new ApiHandler(manager, token, metrics, volumes, glance, longRequests,
+                new VmBoard(InstantSource.system())));
         http.start();
         ScheduledExecutorService detector = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "virtman-failure-detector");
