@@ -1,5 +1,6 @@
 package dev.virtman.vm;
 
+import dev.virtman.iscsi.initiator.IscsiUrl;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -24,13 +25,17 @@ import org.w3c.dom.Element;
  *   &lt;on_poweroff/on_reboot/on_crash&gt;destroy  like QEMU's -no-reboot: the domain ends, never loops
  *   &lt;devices&gt;
  *     &lt;emulator/&gt;
- *     &lt;disk type="file" device="disk"&gt; qcow2 overlay, virtio, vda &lt;/disk&gt;
+ *     &lt;disk type="file" device="disk"&gt; qcow2 overlay, virtio, vda
+ *       [&lt;backingStore type="network"&gt; raw, iSCSI portal + target/LUN + the VM's initiator name &lt;/backingStore&gt;]
+ *     &lt;/disk&gt;
  *     &lt;serial type="file"&gt; the guest's console, appended to the VM's serial log &lt;/serial&gt;
  *   &lt;/devices&gt;
  * &lt;/domain&gt;
  * </pre>
- * The overlay's backing (a file or {@code iscsi://} URL) is in its qcow2 header; libvirt reads the
- * chain from there, so the XML names only the overlay.
+ * A local backing file is left to libvirt to read from the overlay's qcow2 header. An
+ * {@code iscsi://} backing is spelled out as a network {@code backingStore}, because only there can
+ * libvirt be given the VM's own iSCSI initiator name ({@link VmSpec#initiatorName()}), which lets
+ * the agent time the VM's first read; libvirt uses a chain given in the XML as it is.
  */
 public final class LibvirtDomainXml {
 
@@ -78,6 +83,9 @@ public final class LibvirtDomainXml {
         driver.setAttribute("name", "qemu");
         driver.setAttribute("type", "qcow2");
         child(disk, "source", null).setAttribute("file", overlay.toAbsolutePath().toString());
+        if (spec.overIscsi()) {
+            iscsiBackingStore(disk, spec);
+        }
         Element target = child(disk, "target", null);
         target.setAttribute("dev", "vda");
         target.setAttribute("bus", "virtio");
@@ -89,6 +97,31 @@ public final class LibvirtDomainXml {
         source.setAttribute("append", "on");
         child(serial, "target", null).setAttribute("port", "0");
         return serialize(d);
+    }
+
+    /**
+     * {@code <backingStore type="network">} for an {@code iscsi://HOST:PORT/IQN/LUN} base: source
+     * name {@code IQN/LUN}, the portal as host, and the VM's initiator name; an empty
+     * {@code <backingStore/>} ends the chain.
+     */
+    private static void iscsiBackingStore(final Element disk, final VmSpec spec) {
+        IscsiUrl url;
+        try {
+            url = IscsiUrl.parse(spec.disk().backing());
+        } catch (IllegalArgumentException e) {
+            throw new VmException("bad iSCSI base for " + spec.name() + ": " + e.getMessage(), e);
+        }
+        Element backing = child(disk, "backingStore", null);
+        backing.setAttribute("type", "network");
+        child(backing, "format", null).setAttribute("type", "raw");
+        Element source = child(backing, "source", null);
+        source.setAttribute("protocol", "iscsi");
+        source.setAttribute("name", url.targetName() + "/" + url.lun());
+        Element host = child(source, "host", null);
+        host.setAttribute("name", url.host());
+        host.setAttribute("port", Integer.toString(url.port()));
+        child(child(source, "initiator", null), "iqn", null).setAttribute("name", spec.initiatorName());
+        child(backing, "backingStore", null);
     }
 
     private static Element child(final Element parent, final String name, final String text) {

@@ -47,6 +47,24 @@ class LibvirtDomainXmlTest {
         assertThat(x.evaluate("/domain/devices/disk/target/@dev", d)).isEqualTo("vda");
         assertThat(x.evaluate("/domain/devices/disk/target/@bus", d)).isEqualTo("virtio");
         assertThat(x.evaluate("/domain/devices/serial[@type='file']/source/@path", d)).isEqualTo("/vms/web-1/serial.log");
+        // the iSCSI base is spelled out, so that libvirt can give QEMU the VM's own initiator name
+        assertThat(x.evaluate("/domain/devices/disk/backingStore/@type", d)).isEqualTo("network");
+        assertThat(x.evaluate("/domain/devices/disk/backingStore/format/@type", d)).isEqualTo("raw");
+        assertThat(x.evaluate("/domain/devices/disk/backingStore/source/@protocol", d)).isEqualTo("iscsi");
+        assertThat(x.evaluate("/domain/devices/disk/backingStore/source/@name", d)).isEqualTo("iqn.2026-11.dev.virtman:img/1");
+        assertThat(x.evaluate("/domain/devices/disk/backingStore/source/host/@name", d)).isEqualTo("127.0.0.1");
+        assertThat(x.evaluate("/domain/devices/disk/backingStore/source/host/@port", d)).isEqualTo("3260");
+        assertThat(x.evaluate("/domain/devices/disk/backingStore/source/initiator/iqn/@name", d))
+                .isEqualTo("iqn.2026-11.dev.virtman:vm.web-1");
+        assertThat(x.evaluate("count(/domain/devices/disk/backingStore/backingStore)", d)).isEqualTo("1");
+    }
+
+    @Test
+    void localBaseIsLeftToTheOverlaysHeader() throws Exception {
+        VmSpec spec = VmSpec.of("d", new BootSource.DiskBoot(), VmSpec.OverlayDisk.over("/images/base.raw"));
+        Document d = parse(LibvirtDomainXml.render(spec, Accelerator.TCG, Path.of("/o.qcow2"), Path.of("/s.log")));
+        assertThat(XPathFactory.newInstance().newXPath().evaluate("count(/domain/devices/disk/backingStore)", d))
+                .isEqualTo("0");
     }
 
     @Test

@@ -9,14 +9,33 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import dev.virtman.agent.FirstReads;
+import dev.virtman.block.FileBlockDevice;
+import dev.virtman.iscsi.target.ExportedTarget;
+import dev.virtman.iscsi.target.IscsiTargetServer;
+import dev.virtman.iscsi.target.TargetServerConfig;
+import dev.virtman.scsi.DiskIdentity;
+import dev.virtman.scsi.LunTable;
+import dev.virtman.scsi.ScsiDisk;
+import dev.virtman.testing.Commands;
+import dev.virtman.testing.GuestImages;
+import dev.virtman.testing.ProjectPaths;
+import java.net.InetSocketAddress;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Against libvirt's own tools (libvirt-clients: virsh, virt-xml-validate with libvirt's RNG schema).
- * No libvirtd runs on these hosts, so booting a domain is not tested here; what is tested is that
- * the XML is a valid libvirt domain and that an unreachable libvirtd is a clear error.
+ * Against libvirt itself: the XML validates with libvirt's RNG schema (virt-xml-validate), an
+ * unreachable libvirtd is a clear error, and a real guest boots as a libvirtd domain (type
+ * 'qemu', TCG) from a qcow2 overlay over VirtMan's iSCSI target, logging in under the VM's own
+ * initiator name. libvirtd is started by {@code scripts/libvirtd-up} (by hand where no systemd
+ * runs); if it cannot run after {@code scripts/install-deps}, the boot test fails, it does not skip.
  */
 @Tag("interop")
 class LibvirtVmDriverTest {
@@ -32,6 +51,48 @@ class LibvirtVmDriverTest {
             HostCommand.Result r = HostCommand.runAllowingFailure(List.of("virt-xml-validate", xml.toString(), "domain"),
                     Duration.ofSeconds(60));
             assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+        }
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void bootsARealGuestAsALibvirtdDomainFromAnOverlayOverIscsi() throws Exception {
+        Commands.run(Duration.ofMinutes(1), ProjectPaths.root(),
+                List.of(ProjectPaths.root().resolve("scripts/libvirtd-up").toString())).requireSuccess();
+        GuestImages guest = GuestImages.build();
+        // libvirtd runs QEMU as its own user (libvirt-qemu on Debian): it must reach the VM directory
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String iqn = "iqn.2026-11.dev.virtman:libvirt-test";
+        FirstReads firstReads = new FirstReads();
+        try (FileBlockDevice image = FileBlockDevice.open(guest.rootfs(), false);
+             IscsiTargetServer target = IscsiTargetServer.start(new TargetServerConfig(
+                     new InetSocketAddress("127.0.0.1", 0), List.of(new ExportedTarget(iqn,
+                     new LunTable(List.of(new ScsiDisk(image, DiskIdentity.fromName(iqn)))), null, Set.of(),
+                     firstReads))))) {
+            String url = "iscsi://127.0.0.1:" + target.localAddress().getPort() + "/" + iqn + "/0";
+            LibvirtVmDriver driver = new LibvirtVmDriver("qemu:///system", dir.resolve("vms"), Accelerator.TCG,
+                    Clock.systemUTC());
+            String name = "virtman-lvtest-" + ProcessHandle.current().pid();
+            VmSpec spec = new VmSpec(name, new BootSource.DirectKernel(guest.kernel(), guest.initrd(),
+                    "root=/dev/vda rw console=ttyS0 quiet panic=-1 no_timer_check"), 256, 1,
+                    new VmSpec.OverlayDisk(url, OptionalLong.of(Files.size(guest.rootfs()))), GuestImages.UP_MARKER);
+            VmHandle vm = driver.create(spec);
+            try {
+                assertThat(HostCommand.run(List.of("virsh", "-q", "-c", "qemu:///system", "dominfo", name),
+                        Duration.ofSeconds(60))).contains("qemu");
+                VmState state = driver.boot(vm, Duration.ofMinutes(6));
+                String console = Files.exists(vm.serialLog()) ? Files.readString(vm.serialLog()) : "(no serial log)";
+                assertThat(state).as(console).isIn(VmState.UP, VmState.STOPPED);
+                assertThat(console).contains(GuestImages.UP_LINE_DATA_OK);
+                assertThat(vm.timeline().at(VmPhase.GUEST_UP)).isPresent();
+                assertThat(firstReads.of(spec.initiatorName())).as("libvirt passed the VM's initiator name to QEMU")
+                        .isPresent();
+            } finally {
+                driver.destroy(vm);
+            }
+            assertThat(HostCommand.runAllowingFailure(List.of("virsh", "-q", "-c", "qemu:///system", "dominfo", name),
+                    Duration.ofSeconds(60)).exitCode()).as("undefined").isNotZero();
+            assertThat(vm.workDir()).doesNotExist();
         }
     }
 

@@ -67,6 +67,8 @@ public final class ChunkCache implements BlockDevice {
     /** Hex digits of the image id used in meter tags and thread names. */
     private static final int SHORT_ID_LENGTH = 16;
     private static final long CLOSE_WAIT_SECONDS = 30;
+    /** Most bytes one miss fetches as a run (the upstream initiator splits it by the parent's limits). */
+    static final int MAX_RUN_BYTES = 1 << 20;
 
     /**
      * Tunables and hooks.
@@ -229,7 +231,7 @@ public final class ChunkCache implements BlockDevice {
             ByteBuffer chunk = null;
             if (!isReady(index)) {
                 misses.increment();
-                chunk = load(index);
+                chunk = load(index, (int) ((end - 1) / chunkSize));
             } else {
                 hits.increment();
             }
@@ -368,6 +370,14 @@ public final class ChunkCache implements BlockDevice {
      * the chunk turned out to be ready in the cache file meanwhile.
      */
     private ByteBuffer load(final int index) throws IOException {
+        return load(index, index);
+    }
+
+    /**
+     * As {@link #load(int)}, and when this call starts the load of a missing chunk, the same
+     * upstream request also fetches the missing chunks after it up to {@code last} (a run).
+     */
+    private ByteBuffer load(final int index, final int last) throws IOException {
         CompletableFuture<ByteBuffer> future = inflight.get(index);
         if (future == null) {
             CompletableFuture<ByteBuffer> mine = new CompletableFuture<>();
@@ -380,16 +390,73 @@ public final class ChunkCache implements BlockDevice {
                     mine.complete(null);
                     return null;
                 }
-                produce(index, mine);
+                List<CompletableFuture<ByteBuffer>> run = claimRun(index, last, mine);
+                if (run.size() == 1) {
+                    produce(index, mine);
+                } else {
+                    produceRun(index, run);
+                }
                 future = mine;
             }
         }
         return await(future, index);
     }
 
+    /**
+     * The futures of a run starting at {@code first} (whose future {@code mine} the caller holds):
+     * the following chunks up to {@code last} that are missing (not even present unverified) and
+     * that this call claims before anyone else, at most {@value #MAX_RUN_BYTES} bytes in all.
+     */
+    private List<CompletableFuture<ByteBuffer>> claimRun(final int first, final int last,
+                                                         final CompletableFuture<ByteBuffer> mine) {
+        List<CompletableFuture<ByteBuffer>> run = new ArrayList<>();
+        run.add(mine);
+        if (present.isSet(first)) {
+            return run; // present but unverified: a verification, not a fetch
+        }
+        int maxChunks = Math.max(1, MAX_RUN_BYTES / manifest.chunkSize());
+        for (int next = first + 1; next <= last && run.size() < maxChunks; next++) {
+            if (present.isSet(next) || inflight.containsKey(next)) {
+                break;
+            }
+            CompletableFuture<ByteBuffer> f = new CompletableFuture<>();
+            if (inflight.putIfAbsent(next, f) != null) {
+                break;
+            }
+            if (present.isSet(next)) {
+                inflight.remove(next, f);
+                f.complete(null);
+                break;
+            }
+            run.add(f);
+        }
+        return run;
+    }
+
+    /** Fetches a claimed run with one upstream request; on failure loads each chunk alone. */
+    private void produceRun(final int first, final List<CompletableFuture<ByteBuffer>> futures) {
+        List<ByteBuffer> fetched;
+        try {
+            fetched = source.fetchRun(first, futures.size());
+            if (fetched.size() != futures.size()) {
+                throw new IOException("source returned " + fetched.size() + " chunks for a run of " + futures.size());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cache {}: run of {} chunks at {} failed, loading them one by one: {}", directory,
+                    futures.size(), first, e.toString());
+            for (int i = 0; i < futures.size(); i++) {
+                produce(first + i, futures.get(i));
+            }
+            return;
+        }
+        fetches.add(futures.size());
+        for (int i = 0; i < futures.size(); i++) {
+            deliver(first + i, fetched.get(i).asReadOnlyBuffer(), futures.get(i), false);
+        }
+    }
+
     /** Verifies the cached copy, or fetches; completes {@code future} either way. */
     private void produce(final int index, final CompletableFuture<ByteBuffer> future) {
-        boolean reserved = false;
         try {
             boolean wasPresent = present.isSet(index);
             if (wasPresent) {
@@ -407,21 +474,26 @@ public final class ChunkCache implements BlockDevice {
                 present.clearDurably(index);
             }
             fetches.increment();
-            ByteBuffer fetched = source.fetch(index).asReadOnlyBuffer();
-            future.complete(fetched);
-            // A repaired chunk already holds its space; a new one must find some.
-            reserved = !wasPresent && options.spaceBudget().tryReserve(manifest.chunkLength(index));
-            if (!closed && (wasPresent || reserved)) {
-                commitQueue.add(new Pending(index, fetched, future, reserved));
-            } else {
-                if (reserved) {
-                    options.spaceBudget().release(manifest.chunkLength(index));
-                }
-                inflight.remove(index, future);
-            }
+            deliver(index, source.fetch(index).asReadOnlyBuffer(), future, wasPresent);
         } catch (IOException | RuntimeException | Error e) {
             inflight.remove(index, future);
             future.completeExceptionally(e);
+        }
+    }
+
+    /** Hands a verified chunk to its readers, then queues it for the committer if there is room. */
+    private void deliver(final int index, final ByteBuffer fetched, final CompletableFuture<ByteBuffer> future,
+                         final boolean wasPresent) {
+        future.complete(fetched);
+        // A repaired chunk already holds its space; a new one must find some.
+        boolean reserved = !wasPresent && options.spaceBudget().tryReserve(manifest.chunkLength(index));
+        if (!closed && (wasPresent || reserved)) {
+            commitQueue.add(new Pending(index, fetched, future, reserved));
+        } else {
+            if (reserved) {
+                options.spaceBudget().release(manifest.chunkLength(index));
+            }
+            inflight.remove(index, future);
         }
     }
 

@@ -101,6 +101,51 @@ class ChunkFetcherTest {
     }
 
     @Test
+    void aRunIsOneUpstreamReadWithEveryChunkVerified() throws IOException {
+        FaultyBlockDevice good = device(Fault.NONE);
+        ChunkFetcher f = fetcher(CacheTestSupport.QUICK, good);
+        List<ByteBuffer> run = f.fetchRun(2, 5);
+        assertThat(run).hasSize(5);
+        for (int i = 0; i < 5; i++) {
+            assertThat(bytes(run.get(i))).as("chunk %d", 2 + i).isEqualTo(chunk(2 + i));
+        }
+        assertThat(good.reads()).as("one round trip for five chunks").isEqualTo(1);
+        assertThat(f.parents().parents().get(0).bytesFetched()).isEqualTo(5 * CHUNK);
+    }
+
+    @Test
+    void aCorruptChunkOfARunIsFetchedAloneFromTheNextParent() throws IOException {
+        FaultyBlockDevice bad = device(Fault.CORRUPT); // flips the first byte of each read: the run's first chunk
+        FaultyBlockDevice good = device(Fault.NONE);
+        ChunkFetcher f = fetcher(CacheTestSupport.QUICK, bad, good);
+        List<ByteBuffer> run = f.fetchRun(4, 3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(bytes(run.get(i))).as("chunk %d", 4 + i).isEqualTo(chunk(4 + i));
+        }
+        assertThat(bad.reads()).isEqualTo(1);
+        assertThat(good.reads()).as("only the corrupt chunk again").isEqualTo(1);
+        assertThat(f.parents().parents().get(0).failures(ParentSet.FailureReason.MISMATCH)).isEqualTo(1);
+        assertThat(f.parents().parents().get(0).bytesFetched()).as("the two intact chunks count").isEqualTo(2 * CHUNK);
+    }
+
+    @Test
+    void aFailedRunFallsBackToChunkByChunkWithFailover() throws IOException {
+        for (Fault fault : List.of(Fault.ERROR, Fault.SHORT_READ)) {
+            FaultyBlockDevice bad = device(fault);
+            FaultyBlockDevice good = device(Fault.NONE);
+            ChunkFetcher f = fetcher(CacheTestSupport.QUICK, bad, good);
+            List<ByteBuffer> run = f.fetchRun(0, 4);
+            for (int i = 0; i < 4; i++) {
+                assertThat(bytes(run.get(i))).as("%s chunk %d", fault, i).isEqualTo(chunk(i));
+            }
+            assertThat(good.reads()).as(fault.name()).isEqualTo(4);
+            registry.clear();
+        }
+        assertThatThrownBy(() -> fetcher(CacheTestSupport.QUICK, device(Fault.NONE)).fetchRun(CHUNKS - 1, 2))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
     void failedParentGoesToTheBackOfTheOrderForItsCooldown() throws IOException {
         FaultyBlockDevice bad = device(Fault.CORRUPT);
         FaultyBlockDevice good = device(Fault.NONE);
