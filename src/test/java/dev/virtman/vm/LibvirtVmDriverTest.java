@@ -78,8 +78,8 @@ class LibvirtVmDriverTest {
                     new VmSpec.OverlayDisk(url, OptionalLong.of(Files.size(guest.rootfs()))), GuestImages.UP_MARKER);
             VmHandle vm = driver.create(spec);
             try {
-                assertThat(HostCommand.run(List.of("virsh", "-q", "-c", "qemu:///system", "dominfo", name),
-                        Duration.ofSeconds(60))).contains("qemu");
+                assertThat(HostCommand.run(List.of("virsh", "-q", "-c", "qemu:///system", "dumpxml", name),
+                        Duration.ofSeconds(60))).as("a TCG domain defined in libvirtd").contains("<domain type='qemu'");
                 VmState state = driver.boot(vm, Duration.ofMinutes(6));
                 String console = Files.exists(vm.serialLog()) ? Files.readString(vm.serialLog()) : "(no serial log)";
                 assertThat(state).as(console).isIn(VmState.UP, VmState.STOPPED);
