@@ -5,6 +5,7 @@ import dev.virtman.block.cache.VerifiedChunkSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The chunk source a cache fetches through, swappable while VMs read: when the manager moves an
@@ -46,6 +47,21 @@ final class UpstreamSwitch implements VerifiedChunkSource {
                 throw e;
             }
             return now.fetch(index);
+        }
+    }
+
+    /** A run through the current fetcher (one upstream read), with the same second go as {@link #fetch}. */
+    @Override
+    public List<ByteBuffer> fetchRun(final int first, final int count) throws IOException {
+        ChunkFetcher used = current;
+        try {
+            return used.fetchRun(first, count);
+        } catch (IOException e) {
+            ChunkFetcher now = current;
+            if (now == used) {
+                throw e;
+            }
+            return now.fetchRun(first, count);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.block.CountingBlockDevice;
 import dev.virtman.block.FaultyBlockDevice;
 import dev.virtman.block.FaultyBlockDevice.Fault;
 import dev.virtman.block.FileBlockDevice;
@@ -69,6 +70,38 @@ class UpstreamSwitchTest {
                 assertThatThrownBy(() -> new UpstreamSwitch(old).fetch(6)).isInstanceOf(java.io.IOException.class);
             } finally {
                 stalled.release();
+                old.close();
+                next.close();
+            }
+        }
+    }
+
+    @Test
+    void aRunGoesUpstreamAsOneReadAndIsRetriedOnNewParentsToo() throws Exception {
+        Path file = TestImages.create(dir.resolve("image.raw"), (long) CHUNKS * CHUNK, 4);
+        ChunkManifest manifest = new ManifestBuilder(CHUNK, 1, ManifestBuilder.ProgressListener.NONE).build(file);
+        byte[] image = Files.readAllBytes(file);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (FileBlockDevice source = FileBlockDevice.open(file, false)) {
+            CountingBlockDevice counted = new CountingBlockDevice(source);
+            FaultyBlockDevice failing = new FaultyBlockDevice(source, Fault.ERROR);
+            ChunkFetcher old = new ChunkFetcher(manifest,
+                    new ParentSet(List.of(new ParentSet.Named("dead-parent", failing)), Duration.ZERO, registry),
+                    ONE_SHORT_ROUND);
+            ChunkFetcher next = new ChunkFetcher(manifest,
+                    new ParentSet(List.of(new ParentSet.Named("grandparent", counted)), Duration.ZERO, registry),
+                    ONE_SHORT_ROUND);
+            try {
+                UpstreamSwitch upstream = new UpstreamSwitch(next);
+                List<ByteBuffer> run = upstream.fetchRun(2, 4);
+                for (int i = 0; i < 4; i++) {
+                    byte[] bytes = new byte[run.get(i).remaining()];
+                    run.get(i).duplicate().get(bytes);
+                    assertThat(bytes).isEqualTo(Arrays.copyOfRange(image, (2 + i) * CHUNK, (3 + i) * CHUNK));
+                }
+                assertThat(counted.reads()).as("four chunks, one upstream read").isEqualTo(1);
+                assertThatThrownBy(() -> new UpstreamSwitch(old).fetchRun(0, 2)).isInstanceOf(java.io.IOException.class);
+            } finally {
                 old.close();
                 next.close();
             }
