@@ -5,6 +5,7 @@ import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestFormat;
 import dev.virtman.block.overlay.CopyOnWriteOverlay;
+import dev.virtman.block.overlay.EmptyBase;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.manager.TargetNames;
 import dev.virtman.manager.api.HeartbeatReply;
@@ -114,9 +115,13 @@ final class VolumeHost implements Closeable {
                 continue;
             }
             try {
-                BlockDevice base = base(a.imageId(), reply);
+                if (a.imageId() == null) {
+                    export(a, EmptyBase.INSTANCE, EmptyBase.id());
+                    continue;
+                }
+                ChunkCache base = base(a.imageId(), reply);
                 if (base != null) {
-                    export(a, base);
+                    export(a, base, base.manifest().imageId());
                 }
             } catch (IOException | RuntimeException e) {
                 LOG.warn("volume {}: not exported yet, retrying next heartbeat: {}", a.id(), e.toString());
@@ -125,7 +130,7 @@ final class VolumeHost implements Closeable {
     }
 
     /** The image's cache on this agent, opening it once the manager has placed this host; else null. */
-    private BlockDevice base(final String imageId, final HeartbeatReply reply) throws IOException {
+    private ChunkCache base(final String imageId, final HeartbeatReply reply) throws IOException {
         ImageExport own = agent.images().stream().filter(i -> i.name().equals(imageId)).findFirst().orElse(null);
         if (own != null) {
             return own.cache();
@@ -164,9 +169,8 @@ final class VolumeHost implements Closeable {
         return image.cache();
     }
 
-    private void export(final VolumeAssignment a, final BlockDevice base) throws IOException {
-        ChunkCache cache = (ChunkCache) base;
-        VolumeExport v = VolumeExport.openOrCreate(volumesDir.resolve(a.id()), a, base, cache.manifest().imageId());
+    private void export(final VolumeAssignment a, final BlockDevice base, final byte[] baseId) throws IOException {
+        VolumeExport v = VolumeExport.openOrCreate(volumesDir.resolve(a.id()), a, base, baseId);
         try {
             agent.addTarget(v.target());
         } catch (RuntimeException e) {

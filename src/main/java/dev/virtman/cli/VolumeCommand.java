@@ -100,7 +100,7 @@ public final class VolumeCommand implements Runnable {
                 VolumeView v = options.client().volume(id);
                 PrintWriter out = spec.commandLine().getOut();
                 out.printf("id       %s%nname     %s%nimage    %s%nhost     %s%nstatus   %s%nsize     %d%niqn      %s%ncreated  %s%n",
-                        v.id(), dash(v.name()), v.imageId(), dash(v.hostId()), v.status(), v.sizeBytes(), v.iqn(),
+                        v.id(), dash(v.name()), v.imageId() == null ? "(blank)" : v.imageId(), dash(v.hostId()), v.status(), v.sizeBytes(), v.iqn(),
                         v.createdAt());
                 return 0;
             });
@@ -155,6 +155,9 @@ public final class VolumeCommand implements Runnable {
     }
 
     private static String shortId(final String id) {
+        if (id == null) {
+            return "(blank)";
+        }
         return id.length() > ImageCommand.SHORT_ID ? id.substring(0, ImageCommand.SHORT_ID) : id;
     }
 

@@ -38,11 +38,19 @@ public final class QemuProcess implements AutoCloseable {
      * backing file is an {@code iscsi://} URL) as its virtio root disk, no network, no reboot.
      */
     public static QemuProcess boot(final GuestImages guest, final Path disk) {
+        return bootDrive(guest, "file=" + disk.toAbsolutePath() + ",if=virtio,format=qcow2");
+    }
+
+    /**
+     * Boots {@code guest}'s kernel with the root disk given as a QEMU {@code -drive} spec, e.g. a
+     * writable volume straight over iSCSI: {@code file=iscsi://USER%SECRET@HOST:PORT/IQN/0,if=virtio,format=raw}.
+     */
+    public static QemuProcess bootDrive(final GuestImages guest, final String drive) {
         List<String> command = List.of("qemu-system-x86_64", "-accel", "tcg", "-m", MEMORY_MIB,
                 "-nographic", "-no-reboot",
                 "-kernel", guest.kernel().toString(), "-initrd", guest.initrd().toString(),
                 "-append", KERNEL_COMMAND_LINE,
-                "-drive", "file=" + disk.toAbsolutePath() + ",if=virtio,format=qcow2",
+                "-drive", drive,
                 "-nic", "none");
         try {
             Process process = new ProcessBuilder(command)

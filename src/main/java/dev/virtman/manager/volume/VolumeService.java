@@ -55,16 +55,21 @@ public final class VolumeService implements AutoCloseable {
     }
 
     public synchronized VolumeView create(final CreateVolumeRequest request) {
-        if (request == null || request.image() == null || request.image().isBlank()) {
-            throw ManagerException.invalid("a volume needs an image (id or name)");
+        if (request == null) {
+            throw ManagerException.invalid("a volume request needs a body");
         }
+        boolean blank = request.image() == null || request.image().isBlank();
         String id = request.id() == null || request.id().isBlank() ? UUID.randomUUID().toString() : request.id();
         if (!TargetNames.HOST_ID.matcher(id).matches()) {
             throw ManagerException.invalid("volume id '" + id + "' must match " + TargetNames.HOST_ID.pattern()
                     + " (it becomes part of an iSCSI name)");
         }
-        ImageView image = manager.image(request.image());
-        long imageSize = roundUp(image.sizeBytes());
+        if (blank && request.sizeBytes() <= 0) {
+            throw ManagerException.invalid("a blank volume (no image) needs a size");
+        }
+        ImageView image = blank ? null : manager.image(request.image());
+        String imageId = blank ? null : image.id();
+        long imageSize = blank ? 0 : roundUp(image.sizeBytes());
         long size = request.sizeBytes() == 0 ? imageSize : request.sizeBytes();
         if (size < imageSize) {
             throw ManagerException.invalid("volume size " + size + " is smaller than image " + image.name()
@@ -77,17 +82,18 @@ public final class VolumeService implements AutoCloseable {
         var existing = store.find(id);
         if (existing.isPresent()) {
             VolumeRecord v = existing.get();
-            if (v.imageId().equals(image.id()) && v.sizeBytes() == size && v.state() != VolumeState.DELETING) {
+            if (java.util.Objects.equals(v.imageId(), imageId) && v.sizeBytes() == size && v.state() != VolumeState.DELETING) {
                 return view(v); // a retried create
             }
             throw ManagerException.conflict("volume " + id + " exists (image " + v.imageId() + ", " + v.sizeBytes()
                     + " bytes, " + v.state().apiName() + ")");
         }
-        VolumeRecord v = new VolumeRecord(id, request.name(), image.id(), host, size,
+        VolumeRecord v = new VolumeRecord(id, request.name(), imageId, host, size,
                 host == null ? VolumeState.PENDING : VolumeState.CREATING, CHAP_USER_PREFIX + shortId(id),
                 secret(), Instant.now());
         store.insert(v);
-        LOG.info("volume {} created over image {} ({} bytes) on {}", id, image.id(), size, host == null ? "no host yet" : host);
+        LOG.info("volume {} created over {} ({} bytes) on {}", id, blank ? "nothing (blank)" : "image " + imageId, size,
+                host == null ? "no host yet" : host);
         return view(v);
     }
 

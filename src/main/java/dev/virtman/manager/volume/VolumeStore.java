@@ -22,6 +22,7 @@ import java.util.Optional;
 public final class VolumeStore implements AutoCloseable {
     public static final String FILE = "volumes.db";
     private static final int BUSY_TIMEOUT_MILLIS = 5_000;
+    private static final String BLANK = "";
     private static final String SCHEMA = """
             CREATE TABLE IF NOT EXISTS volumes (
               id TEXT PRIMARY KEY, name TEXT, image_id TEXT NOT NULL, host_id TEXT,
@@ -54,7 +55,8 @@ public final class VolumeStore implements AutoCloseable {
         try (PreparedStatement st = db.prepareStatement("INSERT INTO volumes (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?)")) {
             st.setString(1, v.id());
             st.setString(2, v.name());
-            st.setString(3, v.imageId());
+            // A blank volume has no image; the column predates blank volumes and is NOT NULL.
+            st.setString(3, v.imageId() == null ? BLANK : v.imageId());
             st.setString(4, v.hostId());
             st.setLong(5, v.sizeBytes());
             st.setString(6, v.state().name());
@@ -105,7 +107,9 @@ public final class VolumeStore implements AutoCloseable {
             List<VolumeRecord> out = new ArrayList<>();
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new VolumeRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                    String image = rs.getString(3);
+                    out.add(new VolumeRecord(rs.getString(1), rs.getString(2), BLANK.equals(image) ? null : image,
+                            rs.getString(4),
                             rs.getLong(5), VolumeState.valueOf(rs.getString(6)), rs.getString(7), rs.getString(8),
                             Instant.ofEpochMilli(rs.getLong(9))));
                 }

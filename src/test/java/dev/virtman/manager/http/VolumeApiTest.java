@@ -99,7 +99,8 @@ class VolumeApiTest {
         assertThat(status(() -> client.createVolume(new CreateVolumeRequest("v1", null, "disk", null, IMAGE_SECTORS_BYTES + 1))))
                 .isEqualTo(422);
         assertThat(status(() -> client.createVolume(new CreateVolumeRequest("v1", null, "disk", "no-such-host", 0)))).isEqualTo(404);
-        assertThat(status(() -> client.createVolume(new CreateVolumeRequest("v1", null, null, null, 0)))).isEqualTo(422);
+        assertThat(status(() -> client.createVolume(new CreateVolumeRequest("v1", null, null, null, 0))))
+                .as("a blank volume needs a size").isEqualTo(422);
         assertThat(client.volumes()).isEmpty();
 
         client.createVolume(new CreateVolumeRequest("v1", null, "disk", null, 0));
@@ -114,6 +115,12 @@ class VolumeApiTest {
         assertThat(status(() -> client.connectVolume("v2", new VolumeConnector("compute-1", null, null)))).isEqualTo(404);
         client.deleteVolume("v1");
         assertThat(client.volumes()).as("a pending volume is deleted at once").isEmpty();
+
+        VolumeView blank = client.createVolume(new CreateVolumeRequest("blank-1", null, null, "compute-1", 1 << 20));
+        assertThat(blank.imageId()).isNull();
+        assertThat(blank.status()).isEqualTo("creating");
+        assertThat(heartbeat("compute-1", List.of()).volumes()).singleElement()
+                .satisfies(a -> assertThat(a.imageId()).isNull());
     }
 
     private HeartbeatReply heartbeat(final String host, final List<String> volumes) {
