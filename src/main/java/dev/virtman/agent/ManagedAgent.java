@@ -156,7 +156,8 @@ public final class ManagedAgent implements Closeable {
         manifests.keySet().forEach(id -> reports.put(id, new HeartbeatRequest.ImageReport(0)));
         long deadline = System.nanoTime() + config.placementTimeout().toNanos();
         while (true) {
-            HeartbeatReply reply = client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports));
+            HeartbeatReply reply = client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports,
+                    VolumeHost.volumesOnDisk(config.cacheDir().resolve(VolumeHost.VOLUMES_DIR))));
             List<String> waiting = manifests.keySet().stream()
                     .filter(id -> reply.images().get(id) == null || !PLACED.equals(reply.images().get(id).status()))
                     .toList();
@@ -182,7 +183,10 @@ public final class ManagedAgent implements Closeable {
         Map<String, HeartbeatRequest.ImageReport> reports = new LinkedHashMap<>();
         images.forEach(id -> reports.put(id, new HeartbeatRequest.ImageReport(0)));
         try {
-            client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports));
+            // Volumes on disk are reported from the first heartbeat on: the manager forgets a
+            // deleted volume once it is not reported, and its files must go first.
+            client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports,
+                    VolumeHost.volumesOnDisk(config.cacheDir().resolve(VolumeHost.VOLUMES_DIR))));
         } catch (RuntimeException e) {
             LOG.warn("heartbeat to {} failed while starting: {}", config.manager(), e.toString());
         }

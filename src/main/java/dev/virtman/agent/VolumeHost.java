@@ -78,6 +78,16 @@ final class VolumeHost implements Closeable {
     /** Volumes this host holds: exported ones and ones whose files are still on disk. */
     List<String> exportedVolumes() {
         Set<String> ids = new TreeSet<>(volumes.keySet());
+        ids.addAll(volumesOnDisk(volumesDir));
+        return List.copyOf(ids);
+    }
+
+    /** Ids of the volume directories in {@code volumesDir} (none when it does not exist yet). */
+    static List<String> volumesOnDisk(final Path volumesDir) {
+        Set<String> ids = new TreeSet<>();
+        if (!Files.isDirectory(volumesDir)) {
+            return List.of();
+        }
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(volumesDir)) {
             for (Path d : dirs) {
                 if (Files.isDirectory(d)) {

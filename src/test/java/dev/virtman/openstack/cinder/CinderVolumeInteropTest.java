@@ -120,6 +120,9 @@ class CinderVolumeInteropTest {
                         bootAndWrite(guest, iscsiUrl(initializeConnection(cinder, id)));
                         terminateConnection(cinder, id);
                     }
+                    System.out.printf("CinderVolumeInteropTest: image %d bytes; first boot fetched %d from the source;"
+                            + " after %d volumes booted: %d%n", Files.size(imageFile), bootBytes, VOLUMES,
+                            source.bytesServed());
                     assertThat(source.bytesServed()).as("%d volumes booted; source bytes after the first boot: %d",
                             VOLUMES, bootBytes).isEqualTo(bootBytes);
                     assertThat(agent.volumes()).hasSize(VOLUMES);
