@@ -31,7 +31,7 @@ public record GlanceOrigin(String glanceUrl, String imageId, String imageName, S
      */
     public static String seriesFor(final String glanceName, final String glanceImageId) {
         String clean = glanceName == null ? "" : glanceName.replaceAll("[^A-Za-z0-9._-]+", "-")
-                .replaceAll("^[^A-Za-z0-9]+", "");
+                .replaceAll("^[^A-Za-z0-9]+", "").replaceAll("[^A-Za-z0-9]+$", "");
         if (clean.length() > MAX_SERIES_CHARS) {
             clean = clean.substring(0, MAX_SERIES_CHARS);
         }

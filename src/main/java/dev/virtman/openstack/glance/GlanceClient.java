@@ -57,7 +57,7 @@ public final class GlanceClient {
         this.base = URI.create(s);
         this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
+                .followRedirects(HttpClient.Redirect.NEVER).build(); // a redirect must not carry the token elsewhere
     }
 
     public URI endpoint() {
