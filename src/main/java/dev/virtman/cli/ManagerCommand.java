@@ -5,6 +5,7 @@ import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.manager.Addresses;
 import dev.virtman.manager.GlanceSettings;
 import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.SourceExports;
 import dev.virtman.manager.StateDir;
 import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.manager.store.StoreException;
@@ -65,6 +66,10 @@ public final class ManagerCommand implements Callable<Integer> {
             description = "iSCSI portal of the source target, last entry of every parent list. Default: ${DEFAULT-VALUE}.")
     String sourcePortal;
 
+    @Option(names = "--serve-source", description = "Serve every registered image read-only on --source-portal"
+            + " (the manager's own source target) instead of relying on a separately run one.")
+    boolean serveSource;
+
     @Option(names = "--source-rack", paramLabel = "RACK", defaultValue = "", description = "Rack of the source.")
     String sourceRack;
 
@@ -107,11 +112,26 @@ public final class ManagerCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("virtman: cannot start the manager: " + e.getMessage());
             return ClientCommands.FAILED;
         }
-        spec.commandLine().getOut().printf("manager listening on %s (token in %s)%n", server.url(),
-                config.stateDir().token());
+        SourceExports source = null;
+        if (serveSource) {
+            try {
+                source = SourceExports.start(server.manager(), Addresses.parse(sourcePortal));
+            } catch (IOException | IllegalArgumentException e) {
+                server.close();
+                spec.commandLine().getErr().println("virtman: cannot serve the source target on " + sourcePortal + ": "
+                        + e.getMessage());
+                return ClientCommands.FAILED;
+            }
+        }
+        spec.commandLine().getOut().printf("manager listening on %s (token in %s)%s%n", server.url(),
+                config.stateDir().token(), source == null ? "" : "; source target on " + source.portal());
         spec.commandLine().getOut().flush();
         CountDownLatch stopped = new CountDownLatch(1);
+        SourceExports served = source;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (served != null) {
+                served.close();
+            }
             server.close();
             stopped.countDown();
         }, "virtman-manager-shutdown"));
