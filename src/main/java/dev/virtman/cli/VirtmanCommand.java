@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 AgentCommand.class,
                 IscsiReadCommand.class,
-                BenchCommand.class,
+                BenchCommand.class, SimCommand.class,
                 BootCommand.class, VmsCommand.class, VmsCommand.Stop.class, VmsCommand.Destroy.class,
         })
 public final class VirtmanCommand implements Runnable {

@@ -50,6 +50,9 @@ public final class BootStormSim {
     /** Multi-parent asks the less busy of this many random holders of a chunk. */
     private static final int PEER_CHOICES = 2;
 
+    /** Initial trees by fan-out/max depth/hosts: TreePlanner is deterministic, so equal inputs give equal trees. */
+    private static final Map<String, DistributionTree> PLANS = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Scenario sc;
     private final Workload w;
     private final NetworkModel net;
@@ -82,10 +85,9 @@ public final class BootStormSim {
     private ParentHealth[] health;
     private int[] depth;
 
-    // Multi-parent state.
+    // Multi-parent state: per chunk, the hosts that hold it or are fetching it.
     private int[][] holders;
     private int[] holderCount;
-    private int[] fetchingFromSource;
 
     // Prefetch state.
     private int[] profile;
@@ -118,6 +120,8 @@ public final class BootStormSim {
         double start;
         /** Bumped per try: a timer or a delivery of an earlier try finds it changed and is ignored. */
         int serial;
+        /** The try whose timeout timer is set. */
+        int timerArmedFor = -1;
 
         Attempt(final int host, final int chunk, final boolean prefetch) {
             this.host = host;
@@ -194,8 +198,6 @@ public final class BootStormSim {
             case MULTI_PARENT -> {
                 holders = new int[w.chunks()][];
                 holderCount = new int[w.chunks()];
-                fetchingFromSource = new int[w.chunks()];
-                Arrays.fill(fetchingFromSource, -1);
                 startVms();
             }
         }
@@ -236,14 +238,22 @@ public final class BootStormSim {
                     .append(maxDepth).append(" to hold ").append(hostCount).append(" hosts; ");
         }
         planner = new TreePlanner(new TreeLimits(fanOut, fanOut, maxDepth), Locality.UNKNOWN);
-        PlanResult plan = planner.plan(DistributionTree.empty(), members());
-        if (!plan.unplaced().isEmpty()) {
-            throw new IllegalStateException(plan.unplaced().size() + " hosts found no place in the tree");
+        // Planning all hosts at once costs O(hosts²) (each join scans the tree breadth-first):
+        // about a minute for 10,000 hosts, so a plan is kept for the next storm of the same shape.
+        String key = fanOut + "/" + maxDepth + "/" + hostCount;
+        DistributionTree planned = PLANS.get(key);
+        if (planned == null) {
+            PlanResult plan = planner.plan(DistributionTree.empty(), members());
+            if (!plan.unplaced().isEmpty()) {
+                throw new IllegalStateException(plan.unplaced().size() + " hosts found no place in the tree");
+            }
+            planned = plan.tree();
+            PLANS.put(key, planned);
         }
         parents = new int[hostCount][];
         health = new ParentHealth[hostCount];
         depth = new int[hostCount];
-        applyTree(plan.tree(), null);
+        applyTree(planned, null);
     }
 
     private List<TreeMember> members() {
@@ -355,8 +365,11 @@ public final class BootStormSim {
             a.parentList = parents[h];
             a.parentHealth = health[h];
             a.order = a.parentHealth.attemptOrder(nanos());
+            tryNext(a);
+        } else {
+            tryNext(a);
+            addHolder(h, c); // after choosing, so a host never picks itself
         }
-        tryNext(a);
     }
 
     /** Sends {@code a} to the next parent in its order, or starts the next round after the back-off. */
@@ -391,16 +404,30 @@ public final class BootStormSim {
         }
         a.peer = peer;
         a.start = loop.now();
-        int serial = ++a.serial;
+        ++a.serial;
         loop.after(net.latency(), () -> arrive(a));
-        // ChunkFetcher waits attemptTimeout for one parent, then abandons the read (its late bytes
-        // still cross the links) and asks the next: a dead parent and a slow one look the same.
-        loop.after(sc.fetch().attemptTimeout().toNanos() / NANOS, () -> {
+    }
+
+    /**
+     * ChunkFetcher waits attemptTimeout for one parent, then abandons the read (its late bytes
+     * still cross the links) and asks the next: a dead parent and a slow one look the same. The
+     * timer is only set when the answer may come late (the parent must fetch first, is dead, or
+     * its transfer ends after the deadline): one event fewer per chunk in the common case.
+     */
+    private void armTimeout(final Attempt a) {
+        int serial = a.serial;
+        a.timerArmedFor = serial;
+        double deadline = a.start + sc.fetch().attemptTimeout().toNanos() / NANOS;
+        loop.at(Math.max(deadline, loop.now()), () -> {
             if (a.serial == serial && !dead[a.host]) {
                 a.serial++;
                 attemptFailed(a);
             }
         });
+    }
+
+    private double deadline(final Attempt a) {
+        return a.start + sc.fetch().attemptTimeout().toNanos() / NANOS;
     }
 
     private void attemptFailed(final Attempt a) {
@@ -419,7 +446,8 @@ public final class BootStormSim {
             return;
         }
         if (dead[p]) {
-            return; // never answers: the attempt's timer fails it
+            armTimeout(a); // never answers
+            return;
         }
         byte s = state[p][a.chunk];
         if (s == READY) {
@@ -427,6 +455,7 @@ public final class BootStormSim {
             return;
         }
         // The parent's own cache misses: its single flight fetches, this request waits on it.
+        armTimeout(a);
         Map<Integer, List<Attempt>> m = waiting.get(p);
         if (m == null) {
             m = new HashMap<>();
@@ -455,16 +484,34 @@ public final class BootStormSim {
 
     private void receive(final Attempt a, final Link o, final double outStart, final int serial) {
         if (a.peer != SOURCE && dead[a.peer]) {
+            if (serial == a.serial) {
+                armTimeout(a);
+            }
             return;
         }
         double end = Link.receive(outStart, chunkBytes, o, in[a.host]);
-        loop.at(end + net.latency() + net.requestOverhead(), () -> delivered(a, serial));
+        double at = end + net.latency() + net.requestOverhead();
+        if (serial == a.serial && at > deadline(a) && !waitingTimer(a)) {
+            armTimeout(a);
+        }
+        loop.at(at, () -> delivered(a, serial));
+    }
+
+    /** Whether {@code a} already has a timer: it waited at its parent, which armed one. */
+    private static boolean waitingTimer(final Attempt a) {
+        return a.timerArmedFor == a.serial;
     }
 
     private void delivered(final Attempt a, final int serial) {
         int h = a.host;
-        if (dead[h] || serial != a.serial || (a.peer != SOURCE && dead[a.peer])) {
-            return; // abandoned after a timeout, or the parent died with the chunk on its way
+        if (dead[h] || serial != a.serial) {
+            return; // abandoned after a timeout
+        }
+        if (a.peer != SOURCE && dead[a.peer]) {
+            if (!waitingTimer(a)) {
+                armTimeout(a); // the parent died with the chunk on its way
+            }
+            return;
         }
         a.serial++;
         fetches++;
@@ -473,9 +520,6 @@ public final class BootStormSim {
             a.parentHealth.recordSuccess(a.slot, nanos());
         }
         levelBytes[depth == null ? 1 : depth[h]] += chunkBytes;
-        if (a.peer == SOURCE && fetchingFromSource != null) {
-            fetchingFromSource[a.chunk] = -1;
-        }
         complete(h, a.chunk);
     }
 
@@ -489,9 +533,6 @@ public final class BootStormSim {
         int h = a.host;
         int c = a.chunk;
         state[h][c] = ABSENT;
-        if (fetchingFromSource != null && fetchingFromSource[c] == h) {
-            fetchingFromSource[c] = -1;
-        }
         Map<Integer, List<Attempt>> m = waiting.get(h);
         List<Attempt> children = m == null ? null : m.remove(c);
         if (children != null) {
@@ -521,14 +562,6 @@ public final class BootStormSim {
     /** Chunk {@code c} is verified and cached at {@code h}: wake its readers. */
     private void complete(final int h, final int c) {
         state[h][c] = READY;
-        if (holders != null) {
-            int n = holderCount[c];
-            if (holders[c] == null || n == holders[c].length) {
-                holders[c] = Arrays.copyOf(holders[c] == null ? new int[0] : holders[c], Math.max(4, n * 2));
-            }
-            holders[c][n] = h;
-            holderCount[c] = n + 1;
-        }
         Map<Integer, List<Attempt>> m = waiting.get(h);
         if (m != null) {
             List<Attempt> children = m.remove(c);
@@ -557,27 +590,52 @@ public final class BootStormSim {
     }
 
     /**
-     * Multi-parent: the less busy of two random live hosts holding the chunk; with no holder, the
-     * host already fetching it from the source (join its flight), else the source.
+     * Multi-parent: of two random live peers that hold the chunk or are fetching it, one that holds
+     * it, else the less busy; a peer still fetching is joined (its single flight serves both).
+     * The first host to want a chunk asks the source. Requests thus spread over a random tree per
+     * chunk, about log(hosts) deep, instead of all queueing at the first fetcher.
      */
     private int choosePeer(final int h, final int c) {
         int n = holderCount[c];
-        int best = -2;
+        int best = -1;
         for (int i = 0; i < PEER_CHOICES && n > 0; i++) {
-            int p = holders[c][random.nextInt(n)];
-            if (p != h && !dead[p] && (best < 0 || out[p].freeAt() < out[best].freeAt())) {
+            int k = random.nextInt(n);
+            int p = holders[c][k];
+            if (p == h && n > 1) {
+                p = holders[c][(k + 1) % n];
+            }
+            if (p == h || dead[p]) {
+                continue;
+            }
+            if (best < 0 || better(p, best, c)) {
                 best = p;
             }
         }
-        if (best >= 0) {
-            return best;
+        for (int k = 0; best < 0 && k < n; k++) {
+            int p = holders[c][k]; // both picks were dead: any live one (rare, after failures)
+            if (p != h && !dead[p]) {
+                best = p;
+            }
         }
-        int fetching = fetchingFromSource[c];
-        if (fetching >= 0 && fetching != h && !dead[fetching]) {
-            return fetching;
+        return best >= 0 ? best : SOURCE;
+    }
+
+    private boolean better(final int p, final int q, final int c) {
+        boolean pReady = state[p][c] == READY;
+        boolean qReady = state[q][c] == READY;
+        if (pReady != qReady) {
+            return pReady;
         }
-        fetchingFromSource[c] = h;
-        return SOURCE;
+        return out[p].freeAt() < out[q].freeAt();
+    }
+
+    private void addHolder(final int h, final int c) {
+        int n = holderCount[c];
+        if (holders[c] == null || n == holders[c].length) {
+            holders[c] = Arrays.copyOf(holders[c] == null ? new int[0] : holders[c], Math.max(4, n * 2));
+        }
+        holders[c][n] = h;
+        holderCount[c] = n + 1;
     }
 
     // ---------------------------------------------------------------- prefetch

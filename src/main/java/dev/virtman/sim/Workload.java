@@ -90,21 +90,24 @@ public final class Workload {
     }
 
     /**
-     * A larger boot made from {@code trace}: every read's length multiplied by {@code sizeFactor}
-     * and its offset mapped from the traced disk onto an image of {@code imageBytes} (keeping its
-     * relative position, 4 KiB-aligned), times unchanged. Used for the paper's Windows Server 2008
-     * image, whose boot reads "a few hundred MB" of 15 GB; the resulting working set is measured,
-     * not assumed (scaled reads that come to overlap are counted once).
+     * A larger boot made from {@code trace}: every read's offset and length multiplied by
+     * {@code sizeFactor} (the layout stretched, so reads that were adjacent stay adjacent and do
+     * not come to overlap), offsets folded into an image of {@code imageBytes}, 4 KiB-aligned,
+     * times unchanged. Used for the paper's Windows Server 2008 image, whose boot reads "a few
+     * hundred MB" of 15 GB; the resulting working set is measured, not assumed (a folded read that
+     * lands on another is counted once).
      */
     public static BootTrace scaled(final BootTrace trace, final double sizeFactor, final long imageBytes) {
-        long tracedEnd = trace.reads().stream().mapToLong(BootTrace.Read::end).max().orElse(1);
-        double place = (double) imageBytes / tracedEnd;
         long align = 4096;
         List<BootTrace.Read> out = new ArrayList<>();
         for (BootTrace.Read r : trace.reads()) {
             long length = Math.max(align, Math.round(r.length() * sizeFactor / align) * align);
-            long offset = (long) (r.offset() * place) / align * align;
-            offset = Math.min(offset, imageBytes - length);
+            if (length > imageBytes) {
+                throw new IllegalArgumentException("a scaled read is larger than the image");
+            }
+            long stretched = (long) (r.offset() * sizeFactor) / align * align;
+            long room = (imageBytes - length) / align * align + align;
+            long offset = stretched % room;
             out.add(new BootTrace.Read(r.timeSeconds(), offset, length));
         }
         return new BootTrace(out);
