@@ -135,9 +135,10 @@ public final class SimCommand implements Runnable {
                 SimRunner.resetPeakHeap();
                 SimResult r = new BootStormSim(s).run();
                 results.add(r);
-                System.err.printf(Locale.ROOT, "sim: %s: %.1f s wall, %d events, peak heap %d MiB%s%n", st.label(),
-                        r.wallSeconds(), r.events(), SimRunner.peakHeapBytes() >> 20,
-                        r.notes().isEmpty() ? "" : " (" + r.notes() + ")");
+                System.err.printf(Locale.ROOT, "sim: %s %d×%d: p50 %.1f s, p99 %.1f s, %d done, %d failed, source %.2f GB;"
+                                + " %.1f s wall, %d events, peak heap %d MiB%s%n", st.label(), hosts, vms, r.p50(), r.p99(),
+                        r.completed(), r.failedVms(), r.sourceBytes() / 1e9, r.wallSeconds(), r.events(),
+                        SimRunner.peakHeapBytes() >> 20, r.notes().isEmpty() ? "" : " (" + r.notes() + ")");
             }
             outp.print(SimReport.table(results));
             outp.flush();
