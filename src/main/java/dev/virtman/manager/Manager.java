@@ -34,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -88,6 +89,16 @@ public final class Manager implements AutoCloseable {
 
     /** Memory-only liveness per host, not rolled back (it describes the outside world). */
     private final Map<String, Liveness> liveness = new HashMap<>();
+    /**
+     * When each host's latest heartbeat arrived, noted before the request waits for this
+     * manager's lock. Joins run one at a time under the lock (re-plan and commit each), so when
+     * 64 agents join at once a placed host's heartbeat can wait seconds for it, while the failure
+     * detector may get the lock first and see only the last heartbeat that got through: a 1,000-VM
+     * boot storm failed live hosts exactly during such waves. Arrival is the evidence of life.
+     * Folded into {@link #liveness} (and emptied) by each detector pass, so ids that are not
+     * registered hosts do not pile up.
+     */
+    private final ConcurrentHashMap<String, Long> heardAt = new ConcurrentHashMap<>();
 
     private final Counter reparentEvents;
     private final Counter heartbeats;
@@ -462,7 +473,14 @@ public final class Manager implements AutoCloseable {
      * and replies with its parent list per image. Changes trees only when membership changed or
      * the host comes back from failure, so the steady state costs no disk write.
      */
-    public synchronized HeartbeatReply heartbeat(final String hostId, final HeartbeatRequest request) {
+    public HeartbeatReply heartbeat(final String hostId, final HeartbeatRequest request) {
+        if (hostId != null && TargetNames.HOST_ID.matcher(hostId).matches()) {
+            heardAt.merge(hostId, clock.millis(), Math::max);
+        }
+        return heartbeatLocked(hostId, request);
+    }
+
+    private synchronized HeartbeatReply heartbeatLocked(final String hostId, final HeartbeatRequest request) {
         HostRecord host = requireHost(hostId);
         if (request.hostId() != null && !request.hostId().equals(hostId)) {
             throw ManagerException.invalid("hostId in body ('" + request.hostId() + "') does not match the path ('"
@@ -556,6 +574,7 @@ public final class Manager implements AutoCloseable {
         Liveness live = liveness.computeIfAbsent(failedHostId, k -> new Liveness(now));
         live.reporters.entrySet().removeIf(e -> now - e.getValue() > config.heartbeatTimeout().toMillis());
         live.reporters.put(reporter, now);
+        foldArrivals();
         boolean stale = now - live.lastSeenMillis > STALE_INTERVALS * config.heartbeatInterval().toMillis();
         if (stale || live.reporters.size() >= REPORTERS_TO_FAIL) {
             fail(failedHostId, stale ? "reported by " + reporter + ", heartbeat stale"
@@ -568,6 +587,7 @@ public final class Manager implements AutoCloseable {
 
     /** Fails every host silent for longer than the timeout. Called periodically by the detector. */
     public synchronized int expireSilentHosts() {
+        foldArrivals();
         long now = clock.millis();
         long timeout = config.heartbeatTimeout().toMillis();
         List<String> silent = new ArrayList<>();
@@ -581,6 +601,18 @@ public final class Manager implements AutoCloseable {
             fail(hostId, "no heartbeat for " + (now - liveness.get(hostId).lastSeenMillis) + " ms");
         }
         return silent.size();
+    }
+
+    /** Moves heartbeat arrival times noted outside the lock into the hosts' liveness. */
+    private void foldArrivals() {
+        for (Map.Entry<String, Long> e : heardAt.entrySet()) {
+            Liveness live = liveness.get(e.getKey());
+            if (live != null && e.getValue() > live.lastSeenMillis) {
+                live.lastSeenMillis = e.getValue();
+                live.heardSinceStart = true;
+            }
+            heardAt.remove(e.getKey(), e.getValue());
+        }
     }
 
     private void fail(final String hostId, final String why) {
