@@ -10,7 +10,8 @@ import dev.virtman.agent.ManagedAgentConfig;
 import dev.virtman.block.cache.FetchPolicy;
 import dev.virtman.block.manifest.ByteSize;
 import dev.virtman.manager.client.ManagerClient;
-import dev.virtman.vm.QemuVmDriver;
+import dev.virtman.vm.VmDriver;
+import dev.virtman.vm.VmDrivers;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -81,6 +82,11 @@ public final class AgentCommand implements Callable<Integer> {
                     + "with QEMU, their overlays and logs in DIR/NAME")
     Path vmDir;
 
+    @Option(names = "--libvirt", paramLabel = "URI",
+            description = "with --vm-dir: run the VMs as libvirt domains through URI (e.g. qemu:///system) "
+                    + "instead of QEMU processes of the agent's own; libvirt's QEMU user must be able to reach DIR")
+    String libvirt;
+
     @Option(names = "--vm-sync", paramLabel = "MILLIS", defaultValue = "1000",
             description = "managed mode with --vm-dir: how often to report VMs and fetch orders (default: ${DEFAULT-VALUE} ms)")
     long vmSyncMillis;
@@ -133,6 +139,9 @@ public final class AgentCommand implements Callable<Integer> {
         }
         Agent agent;
         AutoCloseable running;
+        if (libvirt != null && vmDir == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--libvirt goes with --vm-dir");
+        }
         if (!managed && vmDir != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--vm-dir needs --manager (VMs are ordered there)");
         }
@@ -144,10 +153,10 @@ public final class AgentCommand implements Callable<Integer> {
             agent = m.agent();
             running = m;
             if (vmDir != null) {
-                QemuVmDriver driver = new QemuVmDriver(vmDir);
+                VmDriver driver = VmDrivers.forHost(vmDir, libvirt);
                 m.hostVms(driver, Duration.ofMillis(vmSyncMillis));
-                spec.commandLine().getOut().printf("hosting VMs ordered by the manager in %s (QEMU, %s)%n",
-                        vmDir.toAbsolutePath(), driver.accelerator().qemuName());
+                spec.commandLine().getOut().printf("hosting VMs ordered by the manager in %s (%s)%n",
+                        vmDir.toAbsolutePath(), VmDrivers.describe(driver));
             }
         } else {
             agent = Agent.start(config());

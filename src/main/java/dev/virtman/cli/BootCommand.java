@@ -21,7 +21,7 @@ import dev.virtman.manager.tree.TreeLimits;
 import dev.virtman.vm.VmDriver;
 import dev.virtman.vm.BootSource;
 import dev.virtman.vm.GuestMarker;
-import dev.virtman.vm.QemuVmDriver;
+import dev.virtman.vm.VmDrivers;
 import dev.virtman.vm.VmPhase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,6 +112,11 @@ public final class BootCommand implements Callable<Integer> {
             + "(shows VM writes never reached the agents' caches); exit 1 on a mismatch")
     boolean verifyCache;
 
+    @Option(names = "--libvirt", paramLabel = "URI",
+            description = "embedded: run the VMs as libvirt domains through URI (e.g. qemu:///system) instead of "
+                    + "QEMU processes; libvirt's QEMU user must be able to reach --work-dir")
+    String libvirt;
+
     @Option(names = "--report", paramLabel = "FILE", description = "write a boot timeline (.html or .svg)")
     Path report;
 
@@ -151,9 +156,9 @@ public final class BootCommand implements Callable<Integer> {
         if (cold) {
             ImagePreparer.deleteTree(work.resolve("cache"));
         }
-        QemuVmDriver driver = new QemuVmDriver(BootDirs.vmDir(work));
-        progress.note("VMs run under QEMU with " + driver.accelerator().qemuName()
-                + (driver.accelerator().qemuName().equals("tcg") ? " (KVM is not usable here)" : ""));
+        VmDriver driver = VmDrivers.forHost(BootDirs.vmDir(work), libvirt);
+        String how = VmDrivers.describe(driver);
+        progress.note("VMs run under " + how + (how.endsWith("tcg") ? " (KVM is not usable here)" : ""));
         try (EmbeddedCluster cluster = EmbeddedCluster.start(work, raw, imageName, Integer.parseInt(hosts), fanOut,
                 progress)) {
             return bootAndReport(cluster, host -> driver, boot, started, progress, cluster::close,
@@ -312,6 +317,10 @@ public final class BootCommand implements Callable<Integer> {
             }
             if (cold) {
                 throw new CommandLine.ParameterException(cl, "--cold empties the agents' caches: embedded boots only");
+            }
+            if (libvirt != null) {
+                throw new CommandLine.ParameterException(cl, "--libvirt picks this machine's VM driver: embedded boots "
+                        + "only (give it to the hosts' agents: virtman agent --vm-dir DIR --libvirt URI)");
             }
         }
         if (timeoutSeconds < 1) {

@@ -44,6 +44,14 @@ public final class LibvirtVmDriver implements VmDriver {
         this.clock = clock;
     }
 
+    public String connectUri() {
+        return connectUri;
+    }
+
+    public Accelerator accelerator() {
+        return accelerator;
+    }
+
     /** The domain XML this driver defines for {@code vm}. */
     public String domainXml(final VmHandle vm) {
         return LibvirtDomainXml.render(vm.spec(), accelerator, vm.overlay(), vm.serialLog());
@@ -70,12 +78,14 @@ public final class LibvirtVmDriver implements VmDriver {
         }
         try {
             Files.deleteIfExists(vm.serialLog());
+            // libvirtd launches QEMU, which opens the disk and may read it, before "virsh start"
+            // returns: the phase is the launch, so it is stamped before, not after.
+            vm.recordPhase(VmPhase.PROCESS_STARTED);
             virsh("start", vm.name());
         } catch (IOException | VmException e) {
             vm.fail("virsh start failed: " + e.getMessage());
             throw new VmException("cannot start domain " + vm.name() + ": " + e.getMessage(), e);
         }
-        vm.recordPhase(VmPhase.PROCESS_STARTED);
         AtomicBoolean stop = new AtomicBoolean();
         stopRequested.put(vm.name(), stop);
         vm.moveTo(VmState.BOOTING);

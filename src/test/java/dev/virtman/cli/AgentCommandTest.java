@@ -43,6 +43,10 @@ class AgentCommandTest {
                 "--parent", "file:///x")).isEqualTo(2);
         assertThat(run("--cache-dir", "/tmp/c", "--portal", "nohost", "--image", "a", "--manifest", "m",
                 "--parent", "file:///x")).isEqualTo(2);
+        assertThat(run("--cache-dir", "/tmp/c", "--vm-dir", "/tmp/v", "--image", "a", "--manifest", "m",
+                "--parent", "file:///x")).as("VMs are ordered through a manager").isEqualTo(2);
+        assertThat(run("--cache-dir", "/tmp/c", "--libvirt", "qemu:///system", "--image", "a", "--manifest", "m",
+                "--parent", "file:///x")).as("--libvirt without --vm-dir").isEqualTo(2);
     }
 
     private static int run(final String... args) {

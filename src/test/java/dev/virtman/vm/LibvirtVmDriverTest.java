@@ -87,6 +87,8 @@ class LibvirtVmDriverTest {
                 assertThat(vm.timeline().at(VmPhase.GUEST_UP)).isPresent();
                 assertThat(firstReads.of(spec.initiatorName())).as("libvirt passed the VM's initiator name to QEMU")
                         .isPresent();
+                assertThat(firstReads.of(spec.initiatorName()).get())
+                        .isAfterOrEqualTo(vm.timeline().at(VmPhase.PROCESS_STARTED).orElseThrow());
             } finally {
                 driver.destroy(vm);
             }
