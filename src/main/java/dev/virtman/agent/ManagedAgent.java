@@ -156,7 +156,7 @@ public final class ManagedAgent implements Closeable {
         manifests.keySet().forEach(id -> reports.put(id, new HeartbeatRequest.ImageReport(0)));
         long deadline = System.nanoTime() + config.placementTimeout().toNanos();
         while (true) {
-            HeartbeatReply reply = client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports,
+            HeartbeatReply reply = client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports, List.of(),
                     VolumeHost.volumesOnDisk(config.cacheDir().resolve(VolumeHost.VOLUMES_DIR))));
             List<String> waiting = manifests.keySet().stream()
                     .filter(id -> reply.images().get(id) == null || !PLACED.equals(reply.images().get(id).status()))
@@ -185,7 +185,7 @@ public final class ManagedAgent implements Closeable {
         try {
             // Volumes on disk are reported from the first heartbeat on: the manager forgets a
             // deleted volume once it is not reported, and its files must go first.
-            client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports,
+            client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports, List.of(),
                     VolumeHost.volumesOnDisk(config.cacheDir().resolve(VolumeHost.VOLUMES_DIR))));
         } catch (RuntimeException e) {
             LOG.warn("heartbeat to {} failed while starting: {}", config.manager(), e.toString());
@@ -220,7 +220,7 @@ public final class ManagedAgent implements Closeable {
             }
             reports.putAll(volumes.imageReports());
             HeartbeatReply reply = client.heartbeat(config.hostId(),
-                    new HeartbeatRequest(config.hostId(), reports, volumes.exportedVolumes()));
+                    new HeartbeatRequest(config.hostId(), reports, volumes.exportedVolumes(), volumes.volumeFiles()));
             volumes.apply(reply);
             for (ImageExport image : agent.images()) {
                 HeartbeatReply.Placement p = reply.images().get(image.name());

@@ -75,11 +75,14 @@ final class VolumeHost implements Closeable {
         return out;
     }
 
-    /** Volumes this host holds: exported ones and ones whose files are still on disk. */
+    /** Volumes this host exports now. */
     List<String> exportedVolumes() {
-        Set<String> ids = new TreeSet<>(volumes.keySet());
-        ids.addAll(volumesOnDisk(volumesDir));
-        return List.copyOf(ids);
+        return List.copyOf(new TreeSet<>(volumes.keySet()));
+    }
+
+    /** Volumes whose files are on this host's disk (exported or not). */
+    List<String> volumeFiles() {
+        return volumesOnDisk(volumesDir);
     }
 
     /** Ids of the volume directories in {@code volumesDir} (none when it does not exist yet). */

@@ -11,6 +11,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -122,10 +126,10 @@ public final class CinderServices implements AutoCloseable {
                 osapi_volume_listen = 127.0.0.1
                 osapi_volume_listen_port = %4$d
                 osapi_volume_workers = 1
-                # Report driver stats and service state every 2 s (default 60 / 10) so the
-                # scheduler knows the backend soon after start.
+                # Publish driver stats every 2 s (default 60) so the scheduler knows the backend
+                # soon after start. Service state reports stay at the default 10 s: each is a
+                # write to the shared SQLite file.
                 periodic_interval = 2
-                report_interval = 2
                 [database]
                 connection = sqlite:///%1$s/cinder.sqlite
                 [oslo_concurrency]
@@ -146,9 +150,26 @@ public final class CinderServices implements AutoCloseable {
             Commands.run(DB_SYNC_TIMEOUT, null, List.of("cinder-manage", "--config-file", config.toString(), "db", "sync"))
                     .requireSuccess();
             syncedDatabase = dir.resolve("cinder.sqlite");
+            useWriteAheadLog(syncedDatabase);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
         }
         return syncedDatabase;
+    }
+
+    /**
+     * Three services share one SQLite file. In its default rollback-journal mode a reader that
+     * wants to write while another process writes gets "database is locked" at once (SQLite
+     * does not wait, to avoid a deadlock); seen here as a 500 on POST /v3/volumes. The write-ahead
+     * log lets readers and one writer proceed together. The mode is stored in the file, so
+     * every copy has it.
+     */
+    private static void useWriteAheadLog(final Path database) throws IOException {
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + database.toAbsolutePath());
+             Statement st = db.createStatement()) {
+            st.execute("PRAGMA journal_mode = WAL");
+        } catch (SQLException e) {
+            throw new IOException("cannot switch " + database + " to WAL: " + e.getMessage(), e);
+        }
     }
 
     private void awaitPool() {

@@ -263,7 +263,11 @@ final class ApiHandler implements HttpHandler {
             if (method.equals("GET")) {
                 return Reply.ok(manager.image(id));
             }
-            manager.removeImage(id);
+            if (volumes == null) {
+                manager.removeImage(id);
+            } else {
+                volumes.removeImage(id);
+            }
             return new Reply(NO_CONTENT, null);
         }
         if (seg.size() == 4 && seg.get(3).equals("manifest")) {

@@ -97,6 +97,20 @@ public final class VolumeService implements AutoCloseable {
         return view(v);
     }
 
+    /**
+     * Removes an image unless a volume still reads through it: its unwritten data would be gone
+     * from the tree. Under this service's lock, so no volume of the image is created meanwhile.
+     */
+    public synchronized void removeImage(final String imageRef) {
+        String imageId = manager.image(imageRef).id();
+        List<String> users = store.all().stream().filter(v -> imageId.equals(v.imageId())).map(VolumeRecord::id).toList();
+        if (!users.isEmpty()) {
+            throw ManagerException.conflict("image " + imageRef + " is the base of volume(s) " + users
+                    + "; delete them first");
+        }
+        manager.removeImage(imageRef);
+    }
+
     public synchronized List<VolumeView> volumes() {
         return store.all().stream().map(VolumeService::view).toList();
     }
@@ -160,12 +174,14 @@ public final class VolumeService implements AutoCloseable {
 
     /**
      * Adds the host's volumes to its heartbeat reply and moves states on from what the agent
-     * reports: a reported {@code creating} volume becomes {@code available}; a {@code deleting}
-     * volume the agent no longer reports is forgotten.
+     * reports: an exported {@code creating} volume becomes {@code available}; a {@code deleting}
+     * volume whose files the agent no longer reports is forgotten.
      */
     public synchronized HeartbeatReply onHeartbeat(final String hostId, final HeartbeatRequest request,
                                                    final HeartbeatReply reply) {
-        Set<String> reported = new HashSet<>(request.volumes());
+        Set<String> exported = new HashSet<>(request.volumes());
+        Set<String> held = new HashSet<>(request.volumeFiles());
+        held.addAll(exported);
         List<VolumeAssignment> assigned = new ArrayList<>();
         List<String> deleted = new ArrayList<>();
         for (VolumeRecord v : store.all()) {
@@ -174,7 +190,7 @@ public final class VolumeService implements AutoCloseable {
             }
             switch (v.state()) {
                 case CREATING, AVAILABLE -> {
-                    if (v.state() == VolumeState.CREATING && reported.contains(v.id())) {
+                    if (v.state() == VolumeState.CREATING && exported.contains(v.id())) {
                         store.update(v.withState(VolumeState.AVAILABLE));
                         LOG.info("volume {} exported by host {}", v.id(), hostId);
                     }
@@ -182,7 +198,7 @@ public final class VolumeService implements AutoCloseable {
                             TargetNames.volumeIqn(v.id()), v.chapUser(), v.chapSecret()));
                 }
                 case DELETING -> {
-                    if (reported.contains(v.id())) {
+                    if (held.contains(v.id())) {
                         deleted.add(v.id());
                     } else {
                         store.delete(v.id());

@@ -74,6 +74,8 @@ class VolumeApiTest {
             assertThat(a.chapSecret()).isEqualTo(c.authPassword());
         });
         assertThat(heartbeat("compute-1", List.of()).volumes()).isEmpty();
+        client.heartbeat("compute-2", new HeartbeatRequest("compute-2", Map.of(), List.of(), List.of("vol-a")));
+        assertThat(client.volume("vol-a").status()).as("files on disk are not an export").isEqualTo("creating");
         heartbeat("compute-2", List.of("vol-a"));
         assertThat(client.volume("vol-a").status()).isEqualTo("available");
         assertThat(client.connectVolume("vol-a", new VolumeConnector("compute-2", null, null)).exported()).isTrue();
@@ -82,6 +84,9 @@ class VolumeApiTest {
                 .isInstanceOf(ManagerClientException.class).hasMessageContaining("lives on host compute-2")
                 .satisfies(e -> assertThat(((ManagerClientException) e).status()).isEqualTo(409));
 
+        assertThat(status(() -> client.removeImage("disk"))).as("an image under a volume stays").isEqualTo(409);
+        assertThat(client.image("disk").id()).isEqualTo(image.id());
+
         client.deleteVolume("vol-a");
         assertThat(client.volume("vol-a").status()).isEqualTo("deleting");
         HeartbeatReply d = heartbeat("compute-2", List.of("vol-a"));
@@ -89,6 +94,8 @@ class VolumeApiTest {
         assertThat(d.deletedVolumes()).containsExactly("vol-a");
         heartbeat("compute-2", List.of());
         assertThat(status(() -> client.volume("vol-a"))).isEqualTo(404);
+        client.removeImage("disk");
+        assertThat(status(() -> client.image("disk"))).isEqualTo(404);
     }
 
     @Test
