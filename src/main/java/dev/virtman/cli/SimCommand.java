@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -115,6 +115,9 @@ public final class SimCommand implements Runnable {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--hosts and --vms-per-host must be >= 1");
             }
             int chunk = chunkSize == null ? ChunkManifest.DEFAULT_CHUNK_SIZE : chunkSize;
+            if (!Files.isRegularFile(trace)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--trace: no such file: " + trace);
+            }
             BootTrace bt = BootTrace.readCsv(trace);
             if (sizeFactor != 1) {
                 bt = Workload.scaled(bt, sizeFactor, imageSize);
@@ -125,7 +128,7 @@ public final class SimCommand implements Runnable {
                     orElse(sourceNic, all), rate(sourceDisk), overheadMillis * 1e-3, Link.UNLIMITED);
             FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis((long) (fetchTimeout * 1e3)))
                     .withRounds(fetchRounds, FetchPolicy.DEFAULT.backoff());
-            PrintStream outp = System.out;
+            PrintWriter outp = spec.commandLine().getOut();
             outp.println("workload: " + w);
             List<SimResult> results = new ArrayList<>();
             for (String name : strategies) {
@@ -186,12 +189,15 @@ public final class SimCommand implements Runnable {
         int fetchRounds;
         @Option(names = "--fetch-backoff-ms", defaultValue = "200", description = "first back-off (default: ${DEFAULT-VALUE})")
         long backoffMillis;
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
             FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis((long) (fetchTimeout * 1e3)))
                     .withRounds(fetchRounds, Duration.ofMillis(backoffMillis));
             Calibration cal = new Calibration(policy);
+            PrintWriter out = spec.commandLine().getOut();
             List<Calibration.Row> global = new ArrayList<>();
             List<Calibration.Row> perStorm = new ArrayList<>();
             Double globalOverhead = null;
@@ -199,7 +205,7 @@ public final class SimCommand implements Runnable {
                 StormMeasurement ref = StormMeasurement.read(overheadFrom, traces);
                 double lone = Calibration.referenceLone(ref);
                 globalOverhead = cal.overheadFromLone(ref, lone);
-                System.out.printf(Locale.ROOT, "Per-chunk overhead from %s: lone VM %.2f s (median of its 1×1 runs)"
+                out.printf(Locale.ROOT, "Per-chunk overhead from %s: lone VM %.2f s (median of its 1×1 runs)"
                         + " -> %.2f ms per chunk%n%n", overheadFrom, lone, globalOverhead * 1e3);
             }
             for (Path p : reports) {
@@ -213,13 +219,14 @@ public final class SimCommand implements Runnable {
                 }
             }
             if (!global.isEmpty()) {
-                System.out.println("Overhead measured once (reference run above):\n");
-                System.out.println(Calibration.markdown(global));
+                out.println("Overhead measured once (reference run above):\n");
+                out.println(Calibration.markdown(global));
             }
             if (!perStorm.isEmpty()) {
-                System.out.println("Overhead measured per storm from its own lone VM (same run, same machine load):\n");
-                System.out.println(Calibration.markdown(perStorm));
+                out.println("Overhead measured per storm from its own lone VM (same run, same machine load):\n");
+                out.println(Calibration.markdown(perStorm));
             }
+            out.flush();
             return 0;
         }
     }
@@ -246,13 +253,16 @@ public final class SimCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            Scenarios s = new Scenarios(BootTrace.readCsv(trace), ChunkManifest.DEFAULT_CHUNK_SIZE, overheadMillis * 1e-3,
-                    out, System.err);
-            long t0 = System.nanoTime();
             boolean all = "all".equals(scenario);
             if (!all && !List.of("paper", "scaling", "failures").contains(scenario)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--scenario: paper, scaling, failures or all");
             }
+            if (!Files.isRegularFile(trace)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--trace: no such file: " + trace);
+            }
+            Scenarios s = new Scenarios(BootTrace.readCsv(trace), ChunkManifest.DEFAULT_CHUNK_SIZE, overheadMillis * 1e-3,
+                    out, System.err);
+            long t0 = System.nanoTime();
             if (all || "paper".equals(scenario)) {
                 s.paper();
             }
@@ -271,7 +281,8 @@ public final class SimCommand implements Runnable {
             System.err.printf(Locale.ROOT, "sim: plan done in %.1f s; tables and figures in %s%n",
                     (System.nanoTime() - t0) / 1e9, out.toAbsolutePath());
             if (Files.exists(out.resolve("paper.md"))) {
-                System.out.print(Files.readString(out.resolve("paper.md")));
+                spec.commandLine().getOut().print(Files.readString(out.resolve("paper.md")));
+                spec.commandLine().getOut().flush();
             }
             return 0;
         }

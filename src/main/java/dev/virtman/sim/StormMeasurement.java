@@ -49,7 +49,12 @@ public record StormMeasurement(Path report, int hosts, int vmsPerHost, int fanOu
      * same name under {@code traceDir} (reports made in another checkout).
      */
     public static StormMeasurement read(final Path report, final Path traceDir) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(Files.readString(report));
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(Files.readString(report));
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException(report + ": not a storm-report.json (" + e.getOriginalMessage() + ")", e);
+        }
         JsonNode s = root.path("settings");
         if (s.isMissingNode() || !root.path("results").isArray()) {
             throw new IOException(report + ": not a storm-report.json (no settings/results)");
