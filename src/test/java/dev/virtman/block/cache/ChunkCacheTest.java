@@ -48,7 +48,7 @@ class ChunkCacheTest {
         source = FileBlockDevice.open(file, false);
         upstream = new CountingBlockDevice(source);
         registry = new SimpleMeterRegistry();
-        fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(registry, upstream), CacheTestSupport.QUICK);
+        fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(registry, upstream), CacheTestSupport.STEADY);
     }
 
     @AfterEach
@@ -291,7 +291,7 @@ class ChunkCacheTest {
                 new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
                         io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
         fetcher.close();
-        fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(prometheus, upstream), CacheTestSupport.QUICK);
+        fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(prometheus, upstream), CacheTestSupport.STEADY);
         ChunkCache cache = open(ChunkCache.Options.defaults(prometheus));
         read(cache, 0, 2 * CHUNK);
         cache.flush();
