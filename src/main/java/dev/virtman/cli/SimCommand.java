@@ -233,7 +233,7 @@ public final class SimCommand implements Runnable {
 
     /** {@code virtman sim plan}: the paper, scaling and failure scenarios, tables and figures. */
     @Command(name = "plan", mixinStandardHelpOptions = true,
-            description = "Run the planning scenarios (paper testbed, scaling to 10,000 hosts, 1% failures).")
+            description = "Run the planning scenarios (paper testbed, scaling to 10,000 hosts, 1%% failures).")
     static final class Plan implements Callable<Integer> {
         @Option(names = "--scenario", defaultValue = "all", description = "paper, scaling, failures or all (default: ${DEFAULT-VALUE})")
         String scenario;
