@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.virtman.agent.ImageExport;
 import dev.virtman.agent.ManagedAgent;
 import dev.virtman.agent.ManagedAgentConfig;
-import dev.virtman.boot.SourceTarget;
 import dev.virtman.manager.GlanceSettings;
 import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.SourceExports;
 import dev.virtman.manager.StateDir;
 import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.client.ManagerClient;
@@ -45,8 +45,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The VirtMan Cinder driver ({@code openstack/cinder/virtman_cinder}) driven by the real Cinder
  * from Debian: {@code cinder-api}, {@code cinder-scheduler} and {@code cinder-volume} over a
- * private RabbitMQ, an image in a real {@code glance-api}. Through Cinder's REST API only:
- * create a volume from the Glance image, {@code os-initialize_connection} for compute host
+ * private RabbitMQ, an image in a real {@code glance-api}, the manager serving as source target.
+ * Through Cinder's REST API only: create a volume from the Glance image (the manager imports it
+ * on demand), {@code os-initialize_connection} for compute host
  * {@code compute-1}, boot a QEMU guest straight from the returned iSCSI properties (CHAP),
  * {@code os-terminate_connection}, attach again and find the guest's write, boot again, and
  * delete. The image (Glance's copy, VirtMan's copy and the agent's cache) never changes, and
@@ -80,28 +81,29 @@ class CinderVolumeInteropTest {
                     .withGlance(new GlanceSettings(glance.url(), TokenSource.NONE));
             try (ManagerServer manager = ManagerServer.start(managerConfig)) {
                 ManagerClient client = new ManagerClient(manager.url(), manager.token());
-                // The source target exports what the manager holds, so the operator imports the
-                // image first (virtman image import --glance); the driver's import is then a no-op.
-                ImageView image = client.importFromGlance(glanceId, null, WAIT);
-                Path imageFile = Path.of(image.path());
-                String imageHash = Checksums.sha256(imageFile);
-                assertThat(imageHash).isEqualTo(guest.rootfsSha256());
+                assertThat(client.images()).as("nothing imported before Cinder asks").isEmpty();
                 Map<String, String> backend = Map.of(
                         "volume_driver", "virtman_cinder.driver.VirtmanDriver",
                         "volume_backend_name", CinderServices.BACKEND,
                         "virtman_manager_url", manager.url().toString(),
                         "virtman_api_token", manager.token(),
                         "virtman_export_timeout", "60");
-                try (SourceTarget source = SourceTarget.start(new InetSocketAddress("127.0.0.1", sourcePort),
-                        image.id(), imageFile);
+                // The manager's own source target (virtman manager --serve-source) exports each
+                // image as soon as it is imported.
+                try (SourceExports source = SourceExports.start(manager.manager(),
+                        new InetSocketAddress("127.0.0.1", sourcePort));
                      ManagedAgent agent = ManagedAgent.start(agentConfig(manager));
                      CinderServices cinder = CinderServices.start(glance.url(), backend,
                              ProjectPaths.root().resolve("openstack/cinder"))) {
                     List<String> volumes = new ArrayList<>();
+                    // The driver's clone_image makes the manager import the Glance image on demand.
                     String first = createFromImage(cinder, glanceId, "vm-0");
                     volumes.add(first);
-                    assertThat(client.volume(first).imageId()).as("no copy: a VirtMan volume over the image")
-                            .isEqualTo(image.id());
+                    ImageView image = client.image(client.volume(first).imageId());
+                    assertThat(image.glance()).as("imported from Glance").isNotNull();
+                    Path imageFile = Path.of(image.path());
+                    String imageHash = Checksums.sha256(imageFile);
+                    assertThat(imageHash).isEqualTo(guest.rootfsSha256());
 
                     JsonNode data = initializeConnection(cinder, first);
                     assertThat(data.path("target_portal").asText()).startsWith(COMPUTE_IP + ":");
