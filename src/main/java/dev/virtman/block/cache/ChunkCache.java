@@ -378,6 +378,23 @@ public final class ChunkCache implements BlockDevice {
      * upstream request also fetches the missing chunks after it up to {@code last} (a run).
      */
     private ByteBuffer load(final int index, final int last) throws IOException {
+        CompletableFuture<ByteBuffer> joined = inflight.get(index);
+        if (joined != null) {
+            try {
+                return await(joined, index);
+            } catch (InterruptedIOException e) {
+                throw e;
+            } catch (IOException e) {
+                // Someone else's load failed (a prefetch, a run, a fetcher being replaced): a
+                // demand read gets one load of its own before it fails; the failed future is
+                // already out of inflight, so this starts a fresh one or joins a newer one.
+                LOG.debug("cache {}: joined load of chunk {} failed, loading it again: {}", directory, index,
+                        e.toString());
+                if (closed) {
+                    throw e;
+                }
+            }
+        }
         CompletableFuture<ByteBuffer> future = inflight.get(index);
         if (future == null) {
             CompletableFuture<ByteBuffer> mine = new CompletableFuture<>();

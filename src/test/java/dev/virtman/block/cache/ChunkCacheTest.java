@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.block.BlockDevice;
 import dev.virtman.block.CountingBlockDevice;
 import dev.virtman.block.FileBlockDevice;
 import dev.virtman.block.TestImages;
@@ -21,7 +22,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -319,5 +324,57 @@ class ChunkCacheTest {
                 .isEqualTo(2 * CHUNK);
         // the two missing chunks came as one run: one round trip
         assertThat(registry.get("virtman.parent.fetch.latency").tag("parent", "p0").timer().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aDemandReadThatJoinedAFailedPrefetchLoadsTheChunkItself() throws Exception {
+        // The parent's first read (the prefetch's only attempt) stalls until the demand read has
+        // joined it, then fails; every later read succeeds.
+        CountDownLatch prefetchReading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger reads = new AtomicInteger();
+        BlockDevice failsFirst = new BlockDevice() {
+            @Override
+            public long size() {
+                return upstream.size();
+            }
+
+            @Override
+            public void read(final long offset, final ByteBuffer dst) throws IOException {
+                if (reads.getAndIncrement() == 0) {
+                    prefetchReading.countDown();
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new IOException("parent dropped the connection");
+                }
+                upstream.read(offset, dst);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        fetcher.close();
+        fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(registry, failsFirst),
+                CacheTestSupport.STEADY.withRounds(1, java.time.Duration.ofMillis(10)));
+        ChunkCache cache = open();
+
+        assertThat(cache.prefetch(5)).isTrue();
+        assertThat(prefetchReading.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<byte[]> demand = CompletableFuture.supplyAsync(() -> {
+            try {
+                return read(cache, 5L * CHUNK, CHUNK);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Thread.sleep(200); // the demand read finds the prefetch in flight and joins it
+        release.countDown();
+
+        assertThat(demand.get(10, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOfRange(image, 5 * CHUNK, 6 * CHUNK));
+        assertThat(reads.get()).as("the failed prefetch read, then the demand read's own").isEqualTo(2);
     }
 }
