@@ -168,7 +168,12 @@ public final class LibvirtVmDriver implements VmDriver {
         }
         stop.set(true);
         if (!domainState(vm.name()).equals(SHUT_OFF)) {
-            virsh("destroy", vm.name());
+            // the guest may power off between domstate and destroy (panic=-1, no-reboot): a domain
+            // that is no longer running is what destroy wanted, not an error
+            HostCommand.Result r = HostCommand.runAllowingFailure(command("destroy", vm.name()), VIRSH_TIMEOUT);
+            if (r.exitCode() != 0 && !domainState(vm.name()).equals(SHUT_OFF)) {
+                throw new VmException("virsh destroy " + vm.name() + " failed: " + r.stderr().strip());
+            }
         }
         try {
             vm.awaitEnd(VIRSH_TIMEOUT);
