@@ -166,27 +166,7 @@ public final class GlanceProcess implements AutoCloseable {
     }
 
     private void awaitReady() {
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("glance-api exited with " + process.exitValue() + "; log:\n" + logText());
-            }
-            try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(url().resolve("/versions"))
-                        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.discarding());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-            FreePorts.sleep(POLL);
-        }
-        throw new IllegalStateException("glance-api on port " + port + " not ready within " + READY_TIMEOUT
-                + "; log:\n" + logText());
+        HttpReadiness.await(http, process, "glance-api", url().resolve("/versions"), READY_TIMEOUT, POLL, this::logText);
     }
 
     /** Glance's endpoint, {@code http://127.0.0.1:PORT}. */

@@ -109,27 +109,7 @@ public final class KeystoneProcess implements AutoCloseable {
     }
 
     private void awaitReady() {
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("keystone exited with " + process.exitValue() + "; log:\n" + logText());
-            }
-            try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(url().resolve("/v3"))
-                        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.discarding());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-            FreePorts.sleep(POLL);
-        }
-        throw new IllegalStateException("keystone on port " + port + " not ready within " + READY_TIMEOUT
-                + "; log:\n" + logText());
+        HttpReadiness.await(http, process, "keystone", url().resolve("/v3"), READY_TIMEOUT, POLL, this::logText);
     }
 
     /** The identity endpoint's base, {@code http://127.0.0.1:PORT} ({@code /v3} below it). */
