@@ -2,6 +2,7 @@ package dev.virtman.agent;
 
 import dev.virtman.block.cache.ChunkAccessListener;
 import dev.virtman.block.cache.ChunkCache;
+import dev.virtman.block.cache.PrefetchReport;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestFormat;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -61,6 +63,8 @@ public final class ManagedAgent implements Closeable {
     private final long intervalMillis;
     private final Map<String, Boolean> profileUploaded = new ConcurrentHashMap<>();
     private final VolumeHost volumes;
+    /** Threads feeding boot profiles to the caches' prefetchers; they end when the caches close. */
+    private final List<Thread> profileFeeders = new CopyOnWriteArrayList<>();
     private volatile VmHost vmHost;
 
     private ManagedAgent(final ManagedAgentConfig config, final ManagerClient client, final Agent agent,
@@ -144,8 +148,8 @@ public final class ManagedAgent implements Closeable {
         ManagedAgent managed = new ManagedAgent(config, client, agent, recorders, interval, heartbeats, volumes);
         heartbeats.scheduleWithFixedDelay(managed::heartbeat, 0, interval, TimeUnit.MILLISECONDS);
         for (String id : withProfile) {
-            Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY).name("profile-prefetch-" + id)
-                    .start(() -> managed.prefetchProfile(id));
+            managed.profileFeeders.add(Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY)
+                    .name("profile-prefetch-" + id).start(() -> managed.prefetchProfile(id)));
         }
         return managed;
     }
@@ -253,18 +257,32 @@ public final class ManagedAgent implements Closeable {
         }
     }
 
-    /** Queues the profile's chunks on the cache's low-priority prefetcher, in boot order. */
+    /**
+     * Prefetches the whole boot profile in boot order on the cache's low-priority prefetch
+     * threads ({@link ChunkCache#prefetchInOrder}); this thread waits for queue space, so a
+     * profile longer than the prefetch queue is not cut short. Returns when done or closed.
+     */
     void prefetchProfile(final String id) {
         try {
             BootProfileView profile = client.profile(id);
             ChunkCache cache = agent.image(id).cache();
-            int queued = 0;
-            for (int chunk : profile.chunks()) {
-                if (chunk >= 0 && chunk < cache.manifest().chunkCount() && cache.prefetch(chunk)) {
-                    queued++;
-                }
+            int chunkCount = cache.manifest().chunkCount();
+            List<Integer> chunks = profile.chunks().stream().filter(c -> c != null && c >= 0 && c < chunkCount)
+                    .toList();
+            if (chunks.size() < profile.chunks().size()) {
+                LOG.warn("image {}: ignoring {} boot-profile entries outside the image's {} chunks", id,
+                        profile.chunks().size() - chunks.size(), chunkCount);
             }
-            LOG.info("image {}: prefetching {} of {} boot-profile chunks", id, queued, profile.chunks().size());
+            LOG.info("image {}: prefetching {} boot-profile chunks", id, chunks.size());
+            long start = System.nanoTime();
+            PrefetchReport report = cache.prefetchInOrder(chunks);
+            LOG.info("image {}: boot-profile prefetch {} in {} ms: {} of {} chunks loaded, {} already cached or"
+                    + " in flight, {} failed, {} abandoned", id, report.finished() ? "done" : "stopped",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), report.loaded(), report.requested(),
+                    report.skipped(), report.failed(), report.abandoned());
+        } catch (InterruptedException e) {
+            LOG.info("image {}: boot-profile prefetch stopped", id);
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.warn("image {}: boot profile prefetch failed: {}", id, e.toString());
         }
@@ -297,5 +315,16 @@ public final class ManagedAgent implements Closeable {
         }
         volumes.close();
         agent.close();
+        // Closing the caches ends their in-order prefetches; a feeder still asking the manager
+        // for its profile is interrupted.
+        for (Thread feeder : profileFeeders) {
+            feeder.interrupt();
+            try {
+                feeder.join(TimeUnit.SECONDS.toMillis(STOP_WAIT_SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

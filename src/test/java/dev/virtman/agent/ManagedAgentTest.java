@@ -1,5 +1,7 @@
 package dev.virtman.agent;
 
+import dev.virtman.block.cache.ChunkCache;
+import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.boot.SourceTarget;
 import dev.virtman.block.TestImages;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
@@ -14,6 +16,7 @@ import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
 import dev.virtman.testing.FreePorts;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,6 +29,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,13 +55,7 @@ class ManagedAgentTest {
     void placementProfileAndParentSwapComeFromTheManager() throws Exception {
         Path image = TestImages.create(dir.resolve("disk.raw"), IMAGE_SIZE, 7);
         int sourcePort = FreePorts.loopbackPort();
-        ManagerConfig managerConfig = ManagerConfig.defaults(new StateDir(dir.resolve("manager")))
-                .withListen(new InetSocketAddress("127.0.0.1", 0))
-                .withLimits(new TreeLimits(2, 1, 8))
-                .withSource("127.0.0.1:" + sourcePort, Locality.UNKNOWN)
-                .withHeartbeat(HEARTBEAT, HEARTBEAT.multipliedBy(10))
-                .withChunkSize(CHUNK);
-        try (ManagerServer manager = ManagerServer.start(managerConfig)) {
+        try (ManagerServer manager = ManagerServer.start(managerConfig(sourcePort, CHUNK))) {
             ManagerClient client = new ManagerClient(manager.url(), manager.token());
             ImageView view = client.registerImage("disk", image.toString());
             String id = view.id();
@@ -88,6 +86,48 @@ class ManagedAgentTest {
                 }
             }
         }
+    }
+
+    /**
+     * The default prefetch queue holds 4,096 chunks; a boot profile longer than that (a few
+     * hundred MB of boot reads at 64 KiB chunks) used to lose everything past the queue.
+     */
+    @Test
+    void aBootProfileLongerThanThePrefetchQueueIsPrefetchedWhole() throws Exception {
+        int chunk = ChunkManifest.MIN_CHUNK_SIZE;
+        int chunks = 5120;
+        Path image = TestImages.create(dir.resolve("disk.raw"), (long) chunks * chunk, 9);
+        // every chunk but each tenth, last to first: 4,608 chunks, more than queue + threads
+        List<Integer> profile = IntStream.iterate(chunks - 1, c -> c >= 0, c -> c - 1).filter(c -> c % 10 != 0)
+                .boxed().toList();
+        int sourcePort = FreePorts.loopbackPort();
+        try (ManagerServer manager = ManagerServer.start(managerConfig(sourcePort, chunk))) {
+            ManagerClient client = new ManagerClient(manager.url(), manager.token());
+            String id = client.registerImage("disk", image.toString()).id();
+            client.putProfile(id, profile, null, false);
+            try (SourceTarget source = SourceTarget.start(new InetSocketAddress("127.0.0.1", sourcePort), id, image);
+                 ManagedAgent agent = ManagedAgent.start(config(manager, "host-a", "127.0.0.2"))) {
+                ImageExport export = agent.agent().image(id);
+                ChunkCache.Options defaults = ChunkCache.Options.defaults(new SimpleMeterRegistry());
+                assertThat(profile.size()).as("longer than the default queue and its threads")
+                        .isGreaterThan(defaults.prefetchQueueLength() + defaults.prefetchThreads());
+                awaitTrue(() -> export.stats().presentChunks() == profile.size(), "the whole profile is cached");
+                assertThat(profile).allMatch(export.cache()::isPresent);
+                assertThat(export.cache().isPresent(0)).as("not in the profile").isFalse();
+                assertThat(export.stats().bytesServed()).as("no reader asked").isZero();
+                assertThat(source.bytesServed()).as("each profile chunk fetched once")
+                        .isEqualTo((long) profile.size() * chunk);
+            }
+        }
+    }
+
+    private ManagerConfig managerConfig(final int sourcePort, final int chunkSize) {
+        return ManagerConfig.defaults(new StateDir(dir.resolve("manager")))
+                .withListen(new InetSocketAddress("127.0.0.1", 0))
+                .withLimits(new TreeLimits(2, 1, 8))
+                .withSource("127.0.0.1:" + sourcePort, Locality.UNKNOWN)
+                .withHeartbeat(HEARTBEAT, HEARTBEAT.multipliedBy(10))
+                .withChunkSize(chunkSize);
     }
 
     private ManagedAgentConfig config(final ManagerServer manager, final String host, final String address) {

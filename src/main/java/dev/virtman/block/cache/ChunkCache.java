@@ -21,13 +21,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -58,6 +62,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Prefetch.</b> {@link #prefetch(int)} queues a chunk on a small bounded executor of its
  * own; demand reads never queue behind it, they at most join a prefetch already in flight.
+ * {@link #prefetchInOrder} feeds a long list (a boot profile) to the same executor as its
+ * threads free up, so the whole list is fetched in order while the queue holds only a few of
+ * its chunks and stays open to other requests.
  */
 public final class ChunkCache implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkCache.class);
@@ -69,6 +76,13 @@ public final class ChunkCache implements BlockDevice {
     private static final long CLOSE_WAIT_SECONDS = 30;
     /** Most bytes one miss fetches as a run (the upstream initiator splits it by the parent's limits). */
     static final int MAX_RUN_BYTES = 1 << 20;
+    /**
+     * Chunks of an in-order prefetch queued or running per prefetch thread: one running and one
+     * waiting, so a thread that finishes finds its next chunk queued without waiting for the feeder.
+     */
+    private static final int FEED_WINDOW_PER_THREAD = 2;
+    /** Pause before an in-order prefetch offers a chunk again after other requests filled the queue. */
+    private static final long QUEUE_FULL_PAUSE_MILLIS = 10;
 
     /**
      * Tunables and hooks.
@@ -103,12 +117,19 @@ public final class ChunkCache implements BlockDevice {
         public Options withPrefetchThreads(final int threads) {
             return new Options(threads, prefetchQueueLength, maxCommitBatch, registry, accessListener, spaceBudget);
         }
+
+        public Options withPrefetchQueueLength(final int length) {
+            return new Options(prefetchThreads, length, maxCommitBatch, registry, accessListener, spaceBudget);
+        }
     }
 
     /** A chunk waiting for the committer; a null {@code data} is a flush barrier, index -1 the stop signal. */
     private record Pending(int index, ByteBuffer data, CompletableFuture<ByteBuffer> future, boolean reserved) { }
 
     private static final Pending STOP = new Pending(-1, null, null, false);
+
+    /** What one background prefetch of a chunk came to. */
+    private enum Outcome { LOADED, SKIPPED, FAILED, ABANDONED }
 
     private final Path directory;
     private final ChunkManifest manifest;
@@ -128,6 +149,11 @@ public final class ChunkCache implements BlockDevice {
     private final LongAdder bytesServed = new LongAdder();
     private final LongAdder repairs = new LongAdder();
     private final LongAdder prefetches = new LongAdder();
+    private final LongAdder prefetchesDropped = new LongAdder();
+    /** Chunks in-order prefetches have not yet handed to the prefetch threads (or skipped). */
+    private final AtomicLong prefetchBacklog = new AtomicLong();
+    /** The slot semaphores of in-order prefetches running now; {@link #close} wakes them. */
+    private final Set<Semaphore> feeders = ConcurrentHashMap.newKeySet();
     private final List<Meter> meters = new ArrayList<>();
     private volatile boolean closed;
 
@@ -263,27 +289,122 @@ public final class ChunkCache implements BlockDevice {
      * already cached or in flight, or when the prefetch queue is full (the request is dropped).
      */
     public boolean prefetch(final int index) {
-        if (index < 0 || index >= manifest.chunkCount()) {
-            throw new IndexOutOfBoundsException("chunk " + index + " outside [0, " + manifest.chunkCount() + ")");
-        }
+        checkIndex(index);
         if (closed || isReady(index) || inflight.containsKey(index)) {
             return false;
         }
         try {
-            prefetcher.execute(() -> {
-                if (closed || isReady(index)) {
-                    return;
+            prefetcher.execute(() -> prefetchNow(index));
+            prefetches.increment();
+            return true;
+        } catch (RejectedExecutionException e) {
+            if (!closed) {
+                prefetchesDropped.increment();
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Prefetches {@code chunks} in list order on the prefetch threads and returns once every one
+     * of them has been loaded, skipped or failed, or the cache closed. Unlike {@link #prefetch},
+     * nothing is dropped: the caller's thread waits while {@value #FEED_WINDOW_PER_THREAD} chunks
+     * per prefetch thread are queued or running, and hands over the next one as a slot frees, so
+     * a list longer than the queue costs no memory beyond the list itself. A chunk already cached
+     * or in flight (a demand read got there first) when its turn comes is skipped; a failed one is
+     * counted and not retried (a demand read for it fetches it). Demand reads run on their own
+     * threads and never wait for this.
+     *
+     * @throws IndexOutOfBoundsException when a chunk is outside the image (before anything is queued)
+     * @throws InterruptedException      when the calling thread is interrupted; chunks already
+     *                                   handed over still complete
+     */
+    public PrefetchReport prefetchInOrder(final List<Integer> chunks) throws InterruptedException {
+        for (int index : chunks) {
+            checkIndex(index);
+        }
+        int window = feedWindow();
+        Semaphore slots = new Semaphore(window);
+        AtomicIntegerArray tally = new AtomicIntegerArray(Outcome.values().length);
+        int skippedAtFeed = 0;
+        int reached = 0;
+        feeders.add(slots);
+        prefetchBacklog.addAndGet(chunks.size());
+        try {
+            for (int index : chunks) {
+                if (closed) {
+                    break;
                 }
+                reached++;
+                prefetchBacklog.decrementAndGet();
+                if (isReady(index) || inflight.containsKey(index)) {
+                    skippedAtFeed++;
+                    continue;
+                }
+                slots.acquire();
+                boolean queued = false;
+                while (!closed && !(queued = handOver(index, slots, tally))) {
+                    Thread.sleep(QUEUE_FULL_PAUSE_MILLIS);
+                }
+                if (!queued) {
+                    slots.release(); // keeps "free slots + chunks out = window" for the wait below
+                    break;
+                }
+            }
+            // Wait for the last chunks handed over (close releases the slots it strands).
+            slots.acquire(window);
+        } finally {
+            feeders.remove(slots);
+            prefetchBacklog.addAndGet(reached - chunks.size());
+        }
+        return new PrefetchReport(chunks.size(), tally.get(Outcome.LOADED.ordinal()),
+                skippedAtFeed + tally.get(Outcome.SKIPPED.ordinal()), tally.get(Outcome.FAILED.ordinal()));
+    }
+
+    /** Queues chunk {@code index} for an in-order prefetch holding one of {@code slots}; false when the queue is full. */
+    private boolean handOver(final int index, final Semaphore slots, final AtomicIntegerArray tally) {
+        try {
+            prefetcher.execute(() -> {
                 try {
-                    load(index);
-                } catch (IOException | RuntimeException e) {
-                    LOG.debug("prefetch of chunk {} failed: {}", index, e.toString());
+                    tally.incrementAndGet(prefetchNow(index).ordinal());
+                } finally {
+                    slots.release();
                 }
             });
             prefetches.increment();
             return true;
         } catch (RejectedExecutionException e) {
             return false;
+        }
+    }
+
+    /** A prefetch thread's work on one chunk. */
+    private Outcome prefetchNow(final int index) {
+        if (closed) {
+            return Outcome.ABANDONED;
+        }
+        if (isReady(index)) {
+            return Outcome.SKIPPED;
+        }
+        try {
+            load(index);
+            return Outcome.LOADED;
+        } catch (IOException | RuntimeException e) {
+            if (closed) {
+                return Outcome.ABANDONED; // interrupted by close, not a fault of the chunk
+            }
+            LOG.debug("prefetch of chunk {} failed: {}", index, e.toString());
+            return Outcome.FAILED;
+        }
+    }
+
+    private int feedWindow() {
+        return FEED_WINDOW_PER_THREAD * options.prefetchThreads();
+    }
+
+    private void checkIndex(final int index) {
+        if (index < 0 || index >= manifest.chunkCount()) {
+            throw new IndexOutOfBoundsException("chunk " + index + " outside [0, " + manifest.chunkCount() + ")");
         }
     }
 
@@ -338,6 +459,9 @@ public final class ChunkCache implements BlockDevice {
         }
         closed = true;
         prefetcher.shutdownNow();
+        // Wake in-order prefetches waiting for a slot; the chunks shutdownNow dropped never free theirs.
+        int window = feedWindow();
+        feeders.forEach(s -> s.release(window));
         commitQueue.add(STOP);
         try {
             prefetcher.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -619,6 +743,10 @@ public final class ChunkCache implements BlockDevice {
                 .baseUnit("bytes").description("bytes returned to readers").tags(tags).register(r));
         meters.add(counter(r, "virtman.cache.repairs", repairs, "cached chunks that failed verification", tags));
         meters.add(counter(r, "virtman.cache.prefetches", prefetches, "prefetch requests accepted", tags));
+        meters.add(counter(r, "virtman.cache.prefetches.dropped", prefetchesDropped,
+                "prefetch requests dropped because the prefetch queue was full", tags));
+        meters.add(Gauge.builder("virtman.cache.prefetch.backlog", prefetchBacklog, AtomicLong::get)
+                .description("chunks in-order prefetches (boot profiles) have yet to queue").tags(tags).register(r));
     }
 
     private static Meter counter(final MeterRegistry r, final String name, final LongAdder adder,
