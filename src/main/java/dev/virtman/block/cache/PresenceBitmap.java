@@ -1,19 +1,17 @@
 package dev.virtman.block.cache;
 
-import dev.virtman.block.ReopeningFileChannel;
+import dev.virtman.block.AtomicBitmap;
+import dev.virtman.block.BitmapFile;
 import dev.virtman.block.manifest.ChunkManifest;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Which chunks of an image are held in its cache data file: one bit per chunk, in memory for the
@@ -24,6 +22,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * could lose. Bits reach the file in batches ({@link #persist}) followed by {@link #force()}; a
  * bit lost in a crash just means the chunk is fetched again. Even a wrong bit is harmless:
  * cached data is verified against the manifest before it is first served in each process.
+ *
+ * <p>The bit words and their updates are {@link BitmapFile}'s; this class owns the header.
  *
  * <pre>
  *  0                   1                   2                   3
@@ -51,24 +51,15 @@ final class PresenceBitmap implements AutoCloseable {
     static final int OFFSET_VERSION = 4;
     static final int OFFSET_CHUNK_COUNT = 8;
     static final int OFFSET_IMAGE_ID = 16;
-    static final int HEADER_LENGTH = 64;
 
-    private final ReopeningFileChannel channel;
+    private final BitmapFile file;
     private final int chunkCount;
-    private final AtomicLongArray words;
-    private final AtomicInteger present = new AtomicInteger();
-    /** Serialises file writes so a word on disk is never overwritten by an older value. */
-    private final Object fileLock = new Object();
+    private final AtomicBitmap present;
 
-    private PresenceBitmap(final ReopeningFileChannel channel, final int chunkCount, final AtomicLongArray words) {
-        this.channel = channel;
+    private PresenceBitmap(final BitmapFile file, final int chunkCount, final AtomicBitmap present) {
+        this.file = file;
         this.chunkCount = chunkCount;
-        this.words = words;
-        int count = 0;
-        for (int w = 0; w < words.length(); w++) {
-            count += Long.bitCount(words.get(w));
-        }
-        present.set(count);
+        this.present = present;
     }
 
     /** Result of opening: the bitmap and whether the old file had to be discarded. */
@@ -81,31 +72,20 @@ final class PresenceBitmap implements AutoCloseable {
      */
     static Opened open(final Path file, final ChunkManifest manifest) throws IOException {
         int count = manifest.chunkCount();
-        int wordCount = (count + Long.SIZE - 1) / Long.SIZE;
-        long expectedLength = HEADER_LENGTH + (long) wordCount * Long.BYTES;
         boolean existed = Files.exists(file);
-        AtomicLongArray words = new AtomicLongArray(wordCount);
+        AtomicBitmap present;
         String problem;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
-            problem = existed ? validate(ch, manifest, expectedLength) : "new cache";
+            problem = existed ? validate(ch, manifest) : "new cache";
             if (problem == null) {
-                ByteBuffer bits = ByteBuffer.allocate(wordCount * Long.BYTES).order(ByteOrder.BIG_ENDIAN);
-                readFully(ch, bits, HEADER_LENGTH);
-                bits.flip();
-                for (int w = 0; w < wordCount; w++) {
-                    words.set(w, bits.getLong());
-                }
-                // Bits past the last chunk would count as present chunks that do not exist.
-                int tail = count % Long.SIZE;
-                if (tail != 0) {
-                    words.set(wordCount - 1, words.get(wordCount - 1) & ((1L << tail) - 1));
-                }
+                present = BitmapFile.readBits(ch, count);
             } else {
-                writeEmpty(ch, manifest, expectedLength);
+                BitmapFile.writeEmpty(ch, header(manifest), count);
+                present = new AtomicBitmap(count);
             }
         }
-        return new Opened(new PresenceBitmap(new ReopeningFileChannel(file, true), count, words), problem != null, problem);
+        return new Opened(new PresenceBitmap(BitmapFile.openForUpdate(file), count, present), problem != null, problem);
     }
 
     /**
@@ -116,34 +96,20 @@ final class PresenceBitmap implements AutoCloseable {
         if (!Files.exists(file)) {
             return 0;
         }
-        int count = manifest.chunkCount();
-        int wordCount = (count + Long.SIZE - 1) / Long.SIZE;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            if (validate(ch, manifest, HEADER_LENGTH + (long) wordCount * Long.BYTES) != null) {
+            if (validate(ch, manifest) != null) {
                 return 0;
             }
-            ByteBuffer bits = ByteBuffer.allocate(wordCount * Long.BYTES).order(ByteOrder.BIG_ENDIAN);
-            readFully(ch, bits, HEADER_LENGTH);
-            bits.flip();
-            int present = 0;
-            for (int w = 0; w < wordCount; w++) {
-                long word = bits.getLong();
-                if (w == wordCount - 1 && count % Long.SIZE != 0) {
-                    word &= (1L << (count % Long.SIZE)) - 1;
-                }
-                present += Long.bitCount(word);
-            }
-            return present;
+            return BitmapFile.readBits(ch, manifest.chunkCount()).cardinality();
         }
     }
 
-    private static String validate(final FileChannel ch, final ChunkManifest manifest, final long expectedLength)
-            throws IOException {
+    private static String validate(final FileChannel ch, final ChunkManifest manifest) throws IOException {
+        long expectedLength = BitmapFile.length(manifest.chunkCount());
         if (ch.size() != expectedLength) {
             return "bitmap length " + ch.size() + " != " + expectedLength;
         }
-        ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.BIG_ENDIAN);
-        readFully(ch, header, 0);
+        ByteBuffer header = BitmapFile.readHeader(ch);
         if (header.getInt(OFFSET_MAGIC) != MAGIC) {
             return "bad bitmap magic";
         }
@@ -160,18 +126,13 @@ final class PresenceBitmap implements AutoCloseable {
         return null;
     }
 
-    private static void writeEmpty(final FileChannel ch, final ChunkManifest manifest, final long length)
-            throws IOException {
-        ch.truncate(0);
-        ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.BIG_ENDIAN);
+    private static ByteBuffer header(final ChunkManifest manifest) {
+        ByteBuffer header = BitmapFile.newHeader();
         header.putInt(OFFSET_MAGIC, MAGIC);
         header.putShort(OFFSET_VERSION, (short) VERSION);
         header.putLong(OFFSET_CHUNK_COUNT, manifest.chunkCount());
         header.put(OFFSET_IMAGE_ID, manifest.imageId());
-        writeFully(ch, header, 0);
-        // The bit words are zero: extending the file leaves a hole that reads as zeros.
-        ch.write(ByteBuffer.allocate(1), length - 1);
-        ch.force(true);
+        return header;
     }
 
     int chunkCount() {
@@ -179,84 +140,38 @@ final class PresenceBitmap implements AutoCloseable {
     }
 
     boolean isSet(final int index) {
-        return (words.get(index >>> 6) & (1L << index)) != 0;
+        return present.get(index);
     }
 
     /** Number of bits set. */
     int presentCount() {
-        return present.get();
+        return present.cardinality();
     }
 
     /** Sets the in-memory bit; the caller must have made the chunk's data durable first. */
     void set(final int index) {
-        long mask = 1L << index;
-        long old = words.getAndUpdate(index >>> 6, w -> w | mask);
-        if ((old & mask) == 0) {
-            present.incrementAndGet();
-        }
+        present.set(index);
     }
 
     /** Clears the bit in memory and on disk (forced), before the chunk's data is rewritten. */
     void clearDurably(final int index) throws IOException {
-        long mask = 1L << index;
-        long old = words.getAndUpdate(index >>> 6, w -> w & ~mask);
-        if ((old & mask) != 0) {
-            present.decrementAndGet();
-        }
+        present.clear(index);
         persist(new int[] {index}, 1);
         force();
     }
 
     /** Writes the words holding the first {@code n} chunks of {@code indices} to the file (no force). */
     void persist(final int[] indices, final int n) throws IOException {
-        int[] wordIndices = new int[n];
-        for (int i = 0; i < n; i++) {
-            wordIndices[i] = indices[i] >>> 6;
-        }
-        Arrays.sort(wordIndices);
-        ByteBuffer buf = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.BIG_ENDIAN);
-        synchronized (fileLock) {
-            int last = -1;
-            for (int i = 0; i < n; i++) {
-                int w = wordIndices[i];
-                if (w == last) {
-                    continue;
-                }
-                last = w;
-                // Read the word under the lock: whatever is written is at least as new as any
-                // earlier write of the same word.
-                buf.clear();
-                buf.putLong(0, words.get(w));
-                channel.writeFully(buf, HEADER_LENGTH + (long) w * Long.BYTES);
-            }
-        }
+        file.writeWords(present, indices, n);
     }
 
     /** Makes every persisted word durable. */
     void force() throws IOException {
-        channel.force();
+        file.force();
     }
 
     @Override
     public void close() throws IOException {
-        channel.close();
-    }
-
-    private static void readFully(final FileChannel ch, final ByteBuffer dst, final long position) throws IOException {
-        long pos = position;
-        while (dst.hasRemaining()) {
-            int n = ch.read(dst, pos);
-            if (n < 0) {
-                throw new IOException("bitmap file shrank at " + pos);
-            }
-            pos += n;
-        }
-    }
-
-    private static void writeFully(final FileChannel ch, final ByteBuffer src, final long position) throws IOException {
-        long pos = position;
-        while (src.hasRemaining()) {
-            pos += ch.write(src, pos);
-        }
+        file.close();
     }
 }

@@ -1,19 +1,16 @@
 package dev.virtman.block.overlay;
 
-import dev.virtman.block.ReopeningFileChannel;
+import dev.virtman.block.AtomicBitmap;
+import dev.virtman.block.BitmapFile;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Which grains of a copy-on-write volume live in its own data file ("written"), one bit per grain.
@@ -24,6 +21,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * (fdatasync). A bit on disk therefore never points at data a crash could lose; a grain written
  * since the last flush may fall back to the base after a crash, which is what a volatile write
  * cache (SBC-3 §4.15, WCE=1) promises and no more.
+ *
+ * <p>The bit words and their updates are {@link BitmapFile}'s; this class owns the header.
  *
  * <pre>
  *  0                   1                   2                   3
@@ -58,51 +57,32 @@ final class OverlayBitmap implements AutoCloseable {
     static final int OFFSET_GRAIN_COUNT = 24;
     static final int OFFSET_BASE_ID = 32;
     static final int BASE_ID_LENGTH = 32;
-    static final int HEADER_LENGTH = 64;
 
-    private final ReopeningFileChannel channel;
+    private final BitmapFile file;
     private final int grainCount;
     /** What readers follow: grains whose data is in the data file. */
-    private final AtomicLongArray written;
+    private final AtomicBitmap written;
     /** What the file says: grains whose data was forced before their bit was written. */
-    private final AtomicLongArray durable;
-    private final AtomicInteger writtenCount = new AtomicInteger();
-    /** Serialises {@link #persist} so a word on disk is never overwritten by an older value. */
-    private final Object fileLock = new Object();
+    private final AtomicBitmap durable;
 
-    private OverlayBitmap(final ReopeningFileChannel channel, final int grainCount, final AtomicLongArray bits) {
-        this.channel = channel;
+    private OverlayBitmap(final BitmapFile file, final int grainCount, final AtomicBitmap bits) {
+        this.file = file;
         this.grainCount = grainCount;
         this.written = bits;
-        this.durable = new AtomicLongArray(bits.length());
-        int count = 0;
-        for (int w = 0; w < bits.length(); w++) {
-            durable.set(w, bits.get(w));
-            count += Long.bitCount(bits.get(w));
-        }
-        writtenCount.set(count);
-    }
-
-    static int wordCount(final int grainCount) {
-        return (grainCount + Long.SIZE - 1) / Long.SIZE;
+        this.durable = bits.copy();
     }
 
     /** Creates an empty bitmap file; fails if one exists (a volume is created once). */
     static OverlayBitmap create(final Path file, final OverlayGeometry geometry) throws IOException {
-        int words = wordCount(geometry.grainCount());
-        long length = HEADER_LENGTH + (long) words * Long.BYTES;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.BIG_ENDIAN);
+            ByteBuffer header = BitmapFile.newHeader();
             header.putInt(OFFSET_MAGIC, MAGIC);
             header.putShort(OFFSET_VERSION, (short) VERSION);
             header.putInt(OFFSET_GRAIN_SIZE, geometry.grainSize());
             header.putLong(OFFSET_VOLUME_SIZE, geometry.volumeSize());
             header.putLong(OFFSET_GRAIN_COUNT, geometry.grainCount());
             header.put(OFFSET_BASE_ID, geometry.baseId());
-            writeFully(ch, header, 0);
-            // The bit words start at zero: extending the file leaves a hole that reads as zeros.
-            ch.write(ByteBuffer.allocate(1), length - 1);
-            ch.force(true);
+            BitmapFile.writeEmpty(ch, header, geometry.grainCount());
         }
         return open(file, geometry);
     }
@@ -112,15 +92,13 @@ final class OverlayBitmap implements AutoCloseable {
      * bits would send reads to the wrong data.
      */
     static OverlayBitmap open(final Path file, final OverlayGeometry geometry) throws IOException {
-        int words = wordCount(geometry.grainCount());
-        long length = HEADER_LENGTH + (long) words * Long.BYTES;
-        AtomicLongArray bits = new AtomicLongArray(words);
+        long length = BitmapFile.length(geometry.grainCount());
+        AtomicBitmap bits;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (ch.size() != length) {
                 throw new OverlayFormatException(file + ": length " + ch.size() + ", expected " + length);
             }
-            ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.BIG_ENDIAN);
-            readFully(ch, header, 0);
+            ByteBuffer header = BitmapFile.readHeader(ch);
             check(file, header.getInt(OFFSET_MAGIC) == MAGIC, "bad magic");
             check(file, Short.toUnsignedInt(header.getShort(OFFSET_VERSION)) == VERSION, "unsupported version");
             check(file, header.getInt(OFFSET_GRAIN_SIZE) == geometry.grainSize(),
@@ -131,19 +109,10 @@ final class OverlayBitmap implements AutoCloseable {
             byte[] base = Arrays.copyOfRange(header.array(), OFFSET_BASE_ID, OFFSET_BASE_ID + BASE_ID_LENGTH);
             check(file, MessageDigest.isEqual(base, geometry.baseId()),
                     "made from base " + HexFormat.of().formatHex(base) + ", not this one");
-            ByteBuffer buf = ByteBuffer.allocate(words * Long.BYTES).order(ByteOrder.BIG_ENDIAN);
-            readFully(ch, buf, HEADER_LENGTH);
-            buf.flip();
-            for (int w = 0; w < words; w++) {
-                bits.set(w, buf.getLong());
-            }
-            int tail = geometry.grainCount() % Long.SIZE;
-            if (tail != 0) {
-                // Bits past the last grain would name grains that do not exist.
-                bits.set(words - 1, bits.get(words - 1) & ((1L << tail) - 1));
-            }
+            // Bits past the last grain would name grains that do not exist: readBits clears them.
+            bits = BitmapFile.readBits(ch, geometry.grainCount());
         }
-        return new OverlayBitmap(new ReopeningFileChannel(file, true), geometry.grainCount(), bits);
+        return new OverlayBitmap(BitmapFile.openForUpdate(file), geometry.grainCount(), bits);
     }
 
     private static void check(final Path file, final boolean ok, final String problem) throws OverlayFormatException {
@@ -157,24 +126,20 @@ final class OverlayBitmap implements AutoCloseable {
     }
 
     boolean isWritten(final int grain) {
-        return (written.get(grain >>> 6) & (1L << grain)) != 0;
+        return written.get(grain);
     }
 
     boolean isDurable(final int grain) {
-        return (durable.get(grain >>> 6) & (1L << grain)) != 0;
+        return durable.get(grain);
     }
 
     int writtenCount() {
-        return writtenCount.get();
+        return written.cardinality();
     }
 
     /** Marks {@code grain} written in memory; its data must already be in the data file. */
     void markWritten(final int grain) {
-        long mask = 1L << grain;
-        long old = written.getAndUpdate(grain >>> 6, w -> w | mask);
-        if ((old & mask) == 0) {
-            writtenCount.incrementAndGet();
-        }
+        written.set(grain);
     }
 
     /**
@@ -185,50 +150,14 @@ final class OverlayBitmap implements AutoCloseable {
         if (n == 0) {
             return;
         }
-        int[] words = new int[n];
         for (int i = 0; i < n; i++) {
-            int g = grains[i];
-            long mask = 1L << g;
-            durable.getAndUpdate(g >>> 6, w -> w | mask);
-            words[i] = g >>> 6;
+            durable.set(grains[i]);
         }
-        Arrays.sort(words);
-        ByteBuffer buf = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.BIG_ENDIAN);
-        synchronized (fileLock) {
-            int last = -1;
-            for (int i = 0; i < n; i++) {
-                if (words[i] == last) {
-                    continue;
-                }
-                last = words[i];
-                buf.clear();
-                buf.putLong(0, durable.get(last));
-                channel.writeFully(buf, HEADER_LENGTH + (long) last * Long.BYTES);
-            }
-            channel.force();
-        }
+        file.writeWordsAndForce(durable, grains, n);
     }
 
     @Override
     public void close() throws IOException {
-        channel.close();
-    }
-
-    private static void readFully(final FileChannel ch, final ByteBuffer dst, final long position) throws IOException {
-        long pos = position;
-        while (dst.hasRemaining()) {
-            int n = ch.read(dst, pos);
-            if (n < 0) {
-                throw new IOException("overlay bitmap shrank at " + pos);
-            }
-            pos += n;
-        }
-    }
-
-    private static void writeFully(final FileChannel ch, final ByteBuffer src, final long position) throws IOException {
-        long pos = position;
-        while (src.hasRemaining()) {
-            pos += ch.write(src, pos);
-        }
+        file.close();
     }
 }
