@@ -58,15 +58,21 @@ public final class Agent implements Closeable {
     private final List<ImageExport> images;
     private final IscsiTargetServer server;
     private final MetricsEndpoint metrics;
+    /** The host's link caps, shared by every export and fetch (null: no cap). */
+    private final TokenBucket upstreamCap;
+    private final TokenBucket downstreamCap;
 
     private Agent(final AgentConfig config, final PrometheusMeterRegistry registry, final CacheDirectory cacheRoot,
-                  final List<ImageExport> images, final IscsiTargetServer server, final MetricsEndpoint metrics) {
+                  final List<ImageExport> images, final IscsiTargetServer server, final MetricsEndpoint metrics,
+                  final TokenBucket upstreamCap, final TokenBucket downstreamCap) {
         this.config = config;
         this.registry = registry;
         this.cacheRoot = cacheRoot;
         this.images = List.copyOf(images);
         this.server = server;
         this.metrics = metrics;
+        this.upstreamCap = upstreamCap;
+        this.downstreamCap = downstreamCap;
     }
 
     /** Opens every image's cache, starts the iSCSI portal and the metrics endpoint. */
@@ -111,10 +117,10 @@ public final class Agent implements Closeable {
             List<ExportedTarget> targets = images.stream()
                     .map(i -> new ExportedTarget(i.iqn(), i.luns(), null, Set.of(), i.firstReads())).toList();
             server = IscsiTargetServer.start(new TargetServerConfig(config.portal(), targets), registry);
-            Agent agent = new Agent(config, registry, cacheRoot, images, server, null);
+            Agent agent = new Agent(config, registry, cacheRoot, images, server, null, upstream, downstream);
             if (config.metrics() != null) {
                 metrics = MetricsEndpoint.start(config.metrics(), registry, agent::status);
-                agent = new Agent(config, registry, cacheRoot, images, server, metrics);
+                agent = new Agent(config, registry, cacheRoot, images, server, metrics, upstream, downstream);
             }
             LOG.info("agent exporting {} on {}", images.stream().map(ImageExport::iqn).toList(), server.localAddress());
             return agent;
@@ -190,6 +196,16 @@ public final class Agent implements Closeable {
 
     public List<ImageExport> images() {
         return images;
+    }
+
+    /** The bucket every fetch from a parent draws from ({@code --upstream-cap}), or null. */
+    TokenBucket upstreamCap() {
+        return upstreamCap;
+    }
+
+    /** The bucket every read served to initiators draws from ({@code --downstream-cap}), or null. */
+    TokenBucket downstreamCap() {
+        return downstreamCap;
     }
 
     /** The cache root all images cache in, with the host's cache limit. */

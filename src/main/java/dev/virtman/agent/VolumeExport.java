@@ -1,6 +1,7 @@
 package dev.virtman.agent;
 
 import dev.virtman.block.BlockDevice;
+import dev.virtman.block.TokenBucket;
 import dev.virtman.block.overlay.CopyOnWriteOverlay;
 import dev.virtman.block.overlay.OverlayGeometry;
 import dev.virtman.iscsi.login.ChapConfig;
@@ -9,6 +10,8 @@ import dev.virtman.manager.api.VolumeAssignment;
 import dev.virtman.scsi.DiskIdentity;
 import dev.virtman.scsi.LunTable;
 import dev.virtman.scsi.ScsiDisk;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -21,23 +24,29 @@ import java.util.Set;
  * <pre>
  *   image's shared ChunkCache (read-only, lazy, verified)
  *     -> CopyOnWriteOverlay (volumesDir/&lt;id&gt;: data + written bitmap)
+ *     -> VolumeTraffic (bytes counted; reads drawn from the agent's downstream cap)
  *     -> ScsiDisk (writable, identity from the volume id) -> LunTable (LUN 0)
- *     -> its own target, CHAP required (RFC 7143 §12.1.3)
+ *     -> its own target, CHAP required (RFC 7143 §12.1.3), commands seen by VolumeMeters
  * </pre>
  * The SCSI identity derives from the volume id, so a guest that reconnects after an agent restart
- * sees the same disk.
+ * sees the same disk. Like an image export, a volume export has meters (tagged with the volume
+ * id) and records when each initiator first read it.
  */
 public final class VolumeExport implements Closeable {
     private final VolumeAssignment assignment;
     private final CopyOnWriteOverlay overlay;
+    private final VolumeMeters meters;
     private final ExportedTarget target;
 
-    private VolumeExport(final VolumeAssignment assignment, final CopyOnWriteOverlay overlay) {
+    private VolumeExport(final VolumeAssignment assignment, final CopyOnWriteOverlay overlay,
+                         final MeterRegistry registry, final TokenBucket downstreamCap) {
         this.assignment = assignment;
         this.overlay = overlay;
-        LunTable luns = new LunTable(List.of(new ScsiDisk(overlay, DiskIdentity.fromName("volume-" + assignment.id()))));
+        this.meters = new VolumeMeters(assignment.id(), overlay, registry);
+        BlockDevice exported = new VolumeTraffic(overlay, meters, downstreamCap);
+        LunTable luns = new LunTable(List.of(new ScsiDisk(exported, DiskIdentity.fromName("volume-" + assignment.id()))));
         this.target = new ExportedTarget(assignment.iqn(), luns,
-                ChapConfig.oneWay(assignment.chapUser(), assignment.chapSecret()), Set.of());
+                ChapConfig.oneWay(assignment.chapUser(), assignment.chapSecret()), Set.of(), meters);
     }
 
     /**
@@ -49,11 +58,29 @@ public final class VolumeExport implements Closeable {
      */
     public static VolumeExport openOrCreate(final Path directory, final VolumeAssignment assignment,
                                             final BlockDevice base, final byte[] baseId) throws IOException {
+        return openOrCreate(directory, assignment, base, baseId, new SimpleMeterRegistry(), null);
+    }
+
+    /**
+     * As {@link #openOrCreate(Path, VolumeAssignment, BlockDevice, byte[])}, with the volume's
+     * meters in {@code registry} (the agent's) and its reads capped by {@code downstreamCap}.
+     *
+     * @param downstreamCap the agent's downstream bucket, shared with its image exports, or null
+     */
+    public static VolumeExport openOrCreate(final Path directory, final VolumeAssignment assignment,
+                                            final BlockDevice base, final byte[] baseId,
+                                            final MeterRegistry registry, final TokenBucket downstreamCap)
+            throws IOException {
         OverlayGeometry geometry = new OverlayGeometry(assignment.sizeBytes(), OverlayGeometry.DEFAULT_GRAIN_SIZE, baseId);
         CopyOnWriteOverlay overlay = CopyOnWriteOverlay.exists(directory)
                 ? CopyOnWriteOverlay.open(directory, geometry, base)
                 : CopyOnWriteOverlay.create(directory, geometry, base);
-        return new VolumeExport(assignment, overlay);
+        try {
+            return new VolumeExport(assignment, overlay, registry, downstreamCap);
+        } catch (RuntimeException e) {
+            overlay.close();
+            throw e;
+        }
     }
 
     public String id() {
@@ -76,9 +103,26 @@ public final class VolumeExport implements Closeable {
         return overlay;
     }
 
-    /** Flushes and closes the volume's files (the base stays open). */
+    /** When each initiator (one per VM) first read this volume. */
+    public FirstReads firstReads() {
+        return meters.firstReads();
+    }
+
+    /** SCSI commands, bytes read and bytes written since the volume was exported by this process. */
+    public Traffic traffic() {
+        return new Traffic(meters.commands(), meters.bytesRead(), meters.bytesWritten());
+    }
+
+    /** A snapshot of a volume export's counters. */
+    public record Traffic(long commands, long bytesRead, long bytesWritten) { }
+
+    /** Flushes and closes the volume's files (the base stays open) and removes its meters. */
     @Override
     public void close() throws IOException {
-        overlay.close();
+        try {
+            overlay.close();
+        } finally {
+            meters.close();
+        }
     }
 }

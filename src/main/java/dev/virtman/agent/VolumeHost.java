@@ -167,11 +167,13 @@ final class VolumeHost implements Closeable {
         ManifestFormat.write(manifest, file);
         ImageConfig config = new ImageConfig(imageId, ManagedAgent.urls(p.parents()), file,
                 TargetNames.agentIqn(hostId, imageId));
-        ImageExport image = ImageExport.open(config, manifest, agent.cacheRoot(), connector, null, null,
-                agent.config().fetchPolicy(), ChunkCache.Options.defaults(agent.registry()), null);
+        // The agent's caps are the host's links: an image opened for volumes shares them.
+        ImageExport image = ImageExport.open(config, manifest, agent.cacheRoot(), connector, agent.upstreamCap(),
+                agent.downstreamCap(), agent.config().fetchPolicy(), ChunkCache.Options.defaults(agent.registry()),
+                null);
         try {
             // Children the manager places under this host fetch from this export.
-            agent.addTarget(ExportedTarget.open(config.iqn(), image.luns()));
+            agent.addTarget(new ExportedTarget(config.iqn(), image.luns(), null, Set.of(), image.firstReads()));
         } catch (RuntimeException e) {
             image.close();
             throw e;
@@ -183,7 +185,8 @@ final class VolumeHost implements Closeable {
     }
 
     private void export(final VolumeAssignment a, final BlockDevice base, final byte[] baseId) throws IOException {
-        VolumeExport v = VolumeExport.openOrCreate(volumesDir.resolve(a.id()), a, base, baseId);
+        VolumeExport v = VolumeExport.openOrCreate(volumesDir.resolve(a.id()), a, base, baseId, agent.registry(),
+                agent.downstreamCap());
         try {
             agent.addTarget(v.target());
         } catch (RuntimeException e) {

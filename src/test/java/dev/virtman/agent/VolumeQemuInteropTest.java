@@ -29,6 +29,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -136,6 +138,64 @@ class VolumeQemuInteropTest {
         }
     }
 
+    /**
+     * A volume export is observable like an image export: meters tagged with the volume id
+     * (commands, bytes read and written, grains written) in the agent's Prometheus registry, the
+     * first read of each initiator, and reads drawn from the agent's downstream cap. Its meters go
+     * when the volume is deleted.
+     */
+    @Test
+    void aVolumeExportHasMetersFirstReadsAndTheDownstreamCap() throws Exception {
+        Path image = TestImages.create(dir.resolve("disk.raw"), IMAGE_SIZE, 5);
+        int sourcePort = FreePorts.loopbackPort();
+        long cap = 1L << 20;
+        String vm = "iqn.2026-11.dev.virtman:vm.metered";
+        try (ManagerServer manager = ManagerServer.start(managerConfig(sourcePort))) {
+            ManagerClient client = new ManagerClient(manager.url(), manager.token());
+            ImageView view = client.registerImage("disk", image.toString());
+            try (SourceTarget source = SourceTarget.start(new InetSocketAddress("127.0.0.1", sourcePort), view.id(), image);
+                 ManagedAgent agent = ManagedAgent.start(config(manager, FreePorts.loopbackPort(), cap))) {
+                client.createVolume(new CreateVolumeRequest("vol-m", null, view.id(), "host-a", VOLUME_SIZE));
+                VolumeConnection c = connect(client, "vol-m");
+                VolumeExport volume = agent.volumes().get("vol-m");
+                qemuIo(c, "write -P 0xab 0 65536").requireSuccess();
+                VolumeExport.Traffic afterWrite = volume.traffic();
+                assertThat(afterWrite.bytesWritten()).isEqualTo(65536);
+                assertThat(volume.firstReads().of(vm)).as("this initiator has not read yet").isEmpty();
+
+                Instant before = Instant.now();
+                long start = System.nanoTime();
+                byte[] all = new byte[(int) VOLUME_SIZE];
+                try (IscsiBlockDevice d = IscsiBlockDevice.open(IscsiUrl.parse(url(c, false)), InitiatorOptions.defaults()
+                        .withInitiatorName(vm).withChap(ChapConfig.oneWay(c.authUsername(), c.authPassword())))) {
+                    d.read(0, ByteBuffer.wrap(all));
+                }
+                long nanos = System.nanoTime() - start;
+
+                assertThat(all[0]).isEqualTo((byte) 0xab);
+                VolumeExport.Traffic afterRead = volume.traffic();
+                assertThat(afterRead.bytesRead() - afterWrite.bytesRead()).isEqualTo(VOLUME_SIZE);
+                assertThat(afterRead.commands()).isGreaterThan(afterWrite.commands());
+                assertThat(volume.firstReads().of(vm)).hasValueSatisfying(t -> assertThat(t).isAfterOrEqualTo(
+                        before.truncatedTo(ChronoUnit.MILLIS)));
+                // At 1 MiB/s with a tenth of a second of burst, 2.25 MiB cannot pass in under 2 s.
+                assertThat(nanos).as("reads drawn from the downstream cap")
+                        .isGreaterThan(TimeUnit.MILLISECONDS.toNanos((VOLUME_SIZE - cap / 10) * 1000 / cap - 100));
+                String scrape = agent.agent().registry().scrape();
+                assertThat(scrape)
+                        .contains("virtman_volume_read_bytes_total{volume=\"vol-m\"} " + (double) afterRead.bytesRead())
+                        .contains("virtman_volume_written_bytes_total{volume=\"vol-m\"} 65536.0")
+                        .contains("virtman_volume_commands_total{volume=\"vol-m\"} " + (double) afterRead.commands())
+                        .contains("virtman_volume_written_grains{volume=\"vol-m\"} 1.0");
+
+                client.deleteVolume("vol-m");
+                awaitTrue(() -> gone(client, "vol-m"), "the agent removes the volume");
+                assertThat(agent.agent().registry().scrape()).as("a deleted volume leaves no series")
+                        .doesNotContain("volume=\"vol-m\"");
+            }
+        }
+    }
+
     private ManagerConfig managerConfig(final int sourcePort) {
         return ManagerConfig.defaults(new StateDir(dir.resolve("manager")))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
@@ -145,9 +205,13 @@ class VolumeQemuInteropTest {
     }
 
     private ManagedAgentConfig config(final ManagerServer manager, final int portal) {
+        return config(manager, portal, 0);
+    }
+
+    private ManagedAgentConfig config(final ManagerServer manager, final int portal, final long downstreamCap) {
         return new ManagedAgentConfig(manager.url(), manager.token(), "host-a", List.of(),
                 new InetSocketAddress("127.0.0.2", portal), null, dir.resolve("cache-host-a"),
-                0, 0, null, WAIT, Duration.ofSeconds(1));
+                0, downstreamCap, null, WAIT, Duration.ofSeconds(1));
     }
 
     /** Connects as host-a and waits until its agent exports the volume. */
