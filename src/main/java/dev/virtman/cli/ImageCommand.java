@@ -1,12 +1,11 @@
 package dev.virtman.cli;
 
 import dev.virtman.manager.api.ImageView;
+import dev.virtman.manager.client.ManagerClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -30,68 +29,45 @@ public final class ImageCommand implements Runnable {
 
     @Command(name = "register", mixinStandardHelpOptions = true,
             description = "Register a raw image: the manager hashes it into a chunk manifest.")
-    static final class Register implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ManagerClientOptions options;
+    static final class Register extends ManagerClientCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "Image name (letters, digits, . _ -).")
         String name;
         @Parameters(index = "1", paramLabel = "PATH", description = "Raw image file, readable by the manager.")
         Path path;
 
         @Override
-        public Integer call() throws Exception {
-            return ClientCommands.run(spec, () -> {
-                ImageView i = options.client().registerImage(name, path.toAbsolutePath().normalize().toString());
-                PrintWriter out = spec.commandLine().getOut();
-                out.printf("registered image %s (%s): %d bytes, %d chunks of %d bytes%n", i.id(), i.name(),
-                        i.sizeBytes(), i.chunkCount(), i.chunkSize());
-                out.printf("source target %s%n", i.sourceIqn());
-                return 0;
-            });
+        void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            ImageView i = client.registerImage(name, path.toAbsolutePath().normalize().toString());
+            out.printf("registered image %s (%s): %d bytes, %d chunks of %d bytes%n", i.id(), i.name(),
+                    i.sizeBytes(), i.chunkCount(), i.chunkSize());
+            out.printf("source target %s%n", i.sourceIqn());
         }
     }
 
     @Command(name = "list", aliases = "ls", mixinStandardHelpOptions = true, description = "List registered images.")
-    static final class ListImages implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ManagerClientOptions options;
+    static final class ListImages extends ManagerClientCommand {
 
         @Override
-        public Integer call() throws Exception {
-            return ClientCommands.run(spec, () -> {
-                List<ImageView> images = options.client().images();
-                PrintWriter out = spec.commandLine().getOut();
-                out.printf("%-16s  %-24s  %14s  %8s  %5s  %s%n", "ID", "NAME", "BYTES", "CHUNKS", "HOSTS", "PROFILE");
-                for (ImageView i : images) {
-                    out.printf("%-16s  %-24s  %14d  %8d  %5d  %s%n", i.id().substring(0, SHORT_ID), i.name(), i.sizeBytes(), i.chunkCount(),
-                            i.hosts(), i.hasBootProfile() ? "yes" : "no");
-                }
-                return 0;
-            });
+        void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            List<ImageView> images = client.images();
+            out.printf("%-16s  %-24s  %14s  %8s  %5s  %s%n", "ID", "NAME", "BYTES", "CHUNKS", "HOSTS", "PROFILE");
+            for (ImageView i : images) {
+                out.printf("%-16s  %-24s  %14d  %8d  %5d  %s%n", i.id().substring(0, SHORT_ID), i.name(), i.sizeBytes(), i.chunkCount(),
+                        i.hosts(), i.hasBootProfile() ? "yes" : "no");
+            }
         }
     }
 
     @Command(name = "rm", mixinStandardHelpOptions = true,
             description = "Remove an image, its tree and its boot profile.")
-    static final class Remove implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ManagerClientOptions options;
+    static final class Remove extends ManagerClientCommand {
         @Parameters(index = "0", paramLabel = "IMAGE", description = "Image id or name.")
         String image;
 
         @Override
-        public Integer call() throws Exception {
-            return ClientCommands.run(spec, () -> {
-                options.client().removeImage(image);
-                spec.commandLine().getOut().printf("removed image %s%n", image);
-                return 0;
-            });
+        void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            client.removeImage(image);
+            out.printf("removed image %s%n", image);
         }
     }
 }

@@ -1,38 +1,28 @@
 package dev.virtman.cli;
 
 import dev.virtman.manager.api.TreeView;
+import dev.virtman.manager.client.ManagerClient;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code virtman tree IMAGE}: an image's distribution tree as indented text. */
 @Command(name = "tree", mixinStandardHelpOptions = true, description = "Show an image's distribution tree.")
-public final class TreeCommand implements Callable<Integer> {
+public final class TreeCommand extends ManagerClientCommand {
 
     private static final String INDENT = "  ";
 
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    ManagerClientOptions options;
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Image id or name.")
     String image;
 
     @Override
-    public Integer call() throws Exception {
-        return ClientCommands.run(spec, () -> {
-            TreeView tree = options.client().tree(image);
-            print(tree, spec.commandLine().getOut());
-            return 0;
-        });
+    void run(final ManagerClient client, final PrintWriter out) throws Exception {
+        TreeView tree = client.tree(image);
+        print(tree, out);
     }
 
     static void print(final TreeView tree, final PrintWriter out) {

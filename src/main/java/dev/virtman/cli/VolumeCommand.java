@@ -5,10 +5,9 @@ import dev.virtman.manager.api.CreateVolumeRequest;
 import dev.virtman.manager.api.VolumeConnection;
 import dev.virtman.manager.api.VolumeConnector;
 import dev.virtman.manager.api.VolumeView;
+import dev.virtman.manager.client.ManagerClient;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -35,11 +34,7 @@ public final class VolumeCommand implements Runnable {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Create a volume over an image; it takes no time and no space until written.")
-    static final class Create implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ManagerClientOptions options;
+    static final class Create extends ManagerClientCommand {
         @Parameters(index = "0", paramLabel = "IMAGE", description = "Image id, id prefix or name.")
         String image;
         @Option(names = "--id", paramLabel = "ID", description = "Volume id (lower-case letters, digits, '-', '.'); generated if absent.")
@@ -53,104 +48,70 @@ public final class VolumeCommand implements Runnable {
         String size;
 
         @Override
-        public Integer call() throws Exception {
-            return ClientCommands.run(spec, () -> {
-                long bytes = size == null ? 0 : ByteSize.parse(size);
-                VolumeView v = options.client().createVolume(new CreateVolumeRequest(id, name, image, host, bytes));
-                spec.commandLine().getOut().printf("created volume %s over image %s: %d bytes, %s%n", v.id(),
-                        v.imageId(), v.sizeBytes(), v.status());
-                return 0;
-            });
+        void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            long bytes = size == null ? 0 : ByteSize.parse(size);
+            VolumeView v = client.createVolume(new CreateVolumeRequest(id, name, image, host, bytes));
+            out.printf("created volume %s over image %s: %d bytes, %s%n", v.id(),
+                    v.imageId(), v.sizeBytes(), v.status());
         }
     }
 
     @Command(name = "list", aliases = "ls", mixinStandardHelpOptions = true, description = "List volumes.")
-    static final class ListVolumes implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ManagerClientOptions options;
+    static final class ListVolumes extends ManagerClientCommand {
 
         @Override
-        public Integer call() throws Exception {
-            return ClientCommands.run(spec, () -> {
-                PrintWriter out = spec.commandLine().getOut();
-                out.printf(ROW, "VOLUME", "IMAGE", "HOST", "STATUS", "BYTES", "NAME");
-                for (VolumeView v : options.client().volumes()) {
-                    out.printf(ROW, v.id(), shortId(v.imageId()), dash(v.hostId()), v.status(), v.sizeBytes(),
-                            dash(v.name()));
-                }
-                return 0;
-            });
+        void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            out.printf(ROW, "VOLUME", "IMAGE", "HOST", "STATUS", "BYTES", "NAME");
+            for (VolumeView v : client.volumes()) {
+                out.printf(ROW, v.id(), shortId(v.imageId()), dash(v.hostId()), v.status(), v.sizeBytes(),
+                        dash(v.name()));
+            }
         }
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one volume.")
-    static final class Show implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ManagerClientOptions options;
+    static final class Show extends ManagerClientCommand {
         @Parameters(index = "0", paramLabel = "VOLUME")
         String id;
 
         @Override
-        public Integer call() throws Exception {
-            return ClientCommands.run(spec, () -> {
-                VolumeView v = options.client().volume(id);
-                PrintWriter out = spec.commandLine().getOut();
-                out.printf("id       %s%nname     %s%nimage    %s%nhost     %s%nstatus   %s%nsize     %d%niqn      %s%ncreated  %s%n",
-                        v.id(), dash(v.name()), v.imageId() == null ? "(blank)" : v.imageId(), dash(v.hostId()), v.status(), v.sizeBytes(), v.iqn(),
-                        v.createdAt());
-                return 0;
-            });
+        void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            VolumeView v = client.volume(id);
+            out.printf("id       %s%nname     %s%nimage    %s%nhost     %s%nstatus   %s%nsize     %d%niqn      %s%ncreated  %s%n",
+                    v.id(), dash(v.name()), v.imageId() == null ? "(blank)" : v.imageId(), dash(v.hostId()), v.status(), v.sizeBytes(), v.iqn(),
+                    v.createdAt());
         }
     }
 
     @Command(name = "connect", mixinStandardHelpOptions = true,
             description = "Print the iSCSI properties (portal, IQN, LUN, CHAP) for attaching from HOST; "
                     + "places a volume that has no host yet on HOST.")
-    static final class Connect implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ManagerClientOptions options;
+    static final class Connect extends ManagerClientCommand {
         @Parameters(index = "0", paramLabel = "VOLUME")
         String id;
         @Parameters(index = "1", paramLabel = "HOST", description = "The attaching host's id.")
         String host;
 
         @Override
-        public Integer call() throws Exception {
-            return ClientCommands.run(spec, () -> {
-                VolumeConnection c = options.client().connectVolume(id, new VolumeConnector(host, null, null));
-                PrintWriter out = spec.commandLine().getOut();
-                out.printf("portal   %s%niqn      %s%nlun      %d%nchap     %s / %s%nexported %s%n", c.portal(), c.iqn(),
-                        c.lun(), c.authUsername(), c.authPassword(), c.exported() ? "yes" : "not yet (next heartbeat)");
-                out.printf("url      iscsi://%s%%%s@%s/%s/%d%n", c.authUsername(), c.authPassword(), c.portal(), c.iqn(),
-                        c.lun());
-                return 0;
-            });
+        void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            VolumeConnection c = client.connectVolume(id, new VolumeConnector(host, null, null));
+            out.printf("portal   %s%niqn      %s%nlun      %d%nchap     %s / %s%nexported %s%n", c.portal(), c.iqn(),
+                    c.lun(), c.authUsername(), c.authPassword(), c.exported() ? "yes" : "not yet (next heartbeat)");
+            out.printf("url      iscsi://%s%%%s@%s/%s/%d%n", c.authUsername(), c.authPassword(), c.portal(), c.iqn(),
+                    c.lun());
         }
     }
 
     @Command(name = "rm", aliases = "delete", mixinStandardHelpOptions = true,
             description = "Delete a volume; its agent removes the files on its next heartbeat.")
-    static final class Remove implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Mixin
-        ManagerClientOptions options;
+    static final class Remove extends ManagerClientCommand {
         @Parameters(index = "0", paramLabel = "VOLUME")
         String id;
 
         @Override
-        public Integer call() throws Exception {
-            return ClientCommands.run(spec, () -> {
-                options.client().deleteVolume(id);
-                spec.commandLine().getOut().printf("deleted volume %s%n", id);
-                return 0;
-            });
+        void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            client.deleteVolume(id);
+            out.printf("deleted volume %s%n", id);
         }
     }
 
