@@ -1,9 +1,7 @@
 package dev.virtman.manager.bench;
 
-import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.ImageView;
-import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.client.ManagerClient;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -50,43 +49,24 @@ public final class HeartbeatLoadBench {
         List<Long> join = Collections.synchronizedList(new ArrayList<>());
         List<Long> steady = Collections.synchronizedList(new ArrayList<>());
         List<Long> baseline = Collections.synchronizedList(new ArrayList<>());
-        List<Thread> agents = new ArrayList<>();
         long start = System.nanoTime();
-        for (int i = 0; i < hosts; i++) {
-            String host = "agent" + i;
-            String address = "127.0." + ((i + 2) / 256) + "." + ((i + 2) % 256) + ":3260";
-            Labels labels = new Labels("rack" + i / 20, "zone" + i / 50);
-            agents.add(Thread.ofVirtual().start(() -> {
-                try {
-                    client.registerHost(host, address, labels);
-                    for (int round = 0; round < rounds; round++) {
-                        long t0 = System.nanoTime();
-                        HeartbeatReply reply = client.heartbeat(host, hb);
-                        long t1 = System.nanoTime();
-                        http.send(health, HttpResponse.BodyHandlers.discarding());
-                        long t2 = System.nanoTime();
-                        if (!"placed".equals(reply.images().get(img.id()).status())) {
-                            throw new IllegalStateException(host + " not placed");
-                        }
-                        (round == 0 ? join : steady).add(t1 - t0);
-                        baseline.add(t2 - t1);
-                        Thread.sleep(intervalMillis);
-                    }
-                } catch (Exception e) {
-                    System.err.println(host + ": " + e.getMessage());
-                }
-            }));
-        }
-        for (Thread t : agents) {
-            t.join();
-        }
+        SimulatedAgents.run(client, hosts, rounds, Duration.ofMillis(intervalMillis), hb, (host, round, nanos, reply) -> {
+            long t1 = System.nanoTime();
+            http.send(health, HttpResponse.BodyHandlers.discarding());
+            long t2 = System.nanoTime();
+            if (!"placed".equals(reply.images().get(img.id()).status())) {
+                throw new IllegalStateException(host + " not placed");
+            }
+            (round == 0 ? join : steady).add(nanos);
+            baseline.add(t2 - t1);
+        }, (host, failure) -> System.err.println(host + ": " + failure.getMessage()));
         double seconds = (System.nanoTime() - start) / 1e9;
         client.removeImage(img.id());
         for (int i = 0; i < hosts; i++) {
             try {
-                client.removeHost("agent" + i);
+                client.removeHost(SimulatedAgents.hostId(i));
             } catch (RuntimeException e) {
-                System.err.println("agent" + i + ": " + e.getMessage());
+                System.err.println(SimulatedAgents.hostId(i) + ": " + e.getMessage());
             }
         }
         Files.delete(image);

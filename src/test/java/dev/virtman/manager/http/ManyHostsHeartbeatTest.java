@@ -2,12 +2,11 @@ package dev.virtman.manager.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.HostView;
 import dev.virtman.manager.api.ImageView;
-import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.api.TreeView;
+import dev.virtman.manager.bench.SimulatedAgents;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.tree.TreeLimits;
 import java.nio.file.Path;
@@ -55,34 +54,15 @@ class ManyHostsHeartbeatTest {
             List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
             List<Long> steady = Collections.synchronizedList(new ArrayList<>());
             AtomicInteger errors = new AtomicInteger();
-            List<Thread> agents = new ArrayList<>();
-            for (int i = 0; i < HOSTS; i++) {
-                String host = "agent" + i;
-                String address = "127.0." + ((i + 2) / 256) + "." + ((i + 2) % 256) + ":3260";
-                Labels labels = new Labels("rack" + i / 20, "zone" + i / 50);
-                agents.add(Thread.ofVirtual().start(() -> {
-                    try {
-                        client.registerHost(host, address, labels);
-                        for (int round = 0; round < ROUNDS; round++) {
-                            long t0 = System.nanoTime();
-                            HeartbeatReply reply = client.heartbeat(host, hb);
-                            latencies.add(System.nanoTime() - t0);
-                            if (round > 0) {
-                                steady.add(System.nanoTime() - t0);
-                            }
-                            if (!reply.images().get(img.id()).status().equals("placed")) {
-                                errors.incrementAndGet();
-                            }
-                            Thread.sleep(INTERVAL.toMillis());
-                        }
-                    } catch (Exception | AssertionError e) {
-                        errors.incrementAndGet();
-                    }
-                }));
-            }
-            for (Thread t : agents) {
-                t.join();
-            }
+            SimulatedAgents.run(client, HOSTS, ROUNDS, INTERVAL, hb, (host, round, nanos, reply) -> {
+                latencies.add(nanos);
+                if (round > 0) {
+                    steady.add(nanos);
+                }
+                if (!reply.images().get(img.id()).status().equals("placed")) {
+                    errors.incrementAndGet();
+                }
+            }, (host, failure) -> errors.incrementAndGet());
             assertThat(errors.get()).isZero();
             assertThat(latencies).hasSize(HOSTS * ROUNDS);
             print("all heartbeats (first one joins the tree: a durable commit)", latencies);
