@@ -28,7 +28,7 @@ import java.util.TreeMap;
  *       {@link dev.virtman.block.cache.FetchPolicy} (attempt timeout, rounds, back-off, cool-down);</li>
  *   <li>a host's VMs share its cache with single flight per chunk, as {@link ChunkCache} does, and
  *       prefetch follows a boot profile recorded by {@link BootProfileRecorder} during a lone boot,
- *       with the cache's default prefetch threads and queue length.</li>
+ *       with the cache's default prefetch threads, over the whole profile.</li>
  * </ul>
  * Hardware is {@link NetworkModel}: per-host in/out links, the source's link, latency and a fixed
  * per-chunk overhead. A VM replays its {@link Workload} read by read: a read is issued at its trace
@@ -39,6 +39,7 @@ import java.util.TreeMap;
  */
 public final class BootStormSim {
     static final int SOURCE = -1;
+    private static final int NO_PEER = -2;
     private static final byte ABSENT = 0;
     private static final byte IN_FLIGHT = 1;
     private static final byte READY = 2;
@@ -59,14 +60,22 @@ public final class BootStormSim {
     private final EventLoop loop = new EventLoop();
     private final int hostCount;
     private final int vmsPerHost;
+    /**
+     * VMs simulated per host. Without a shared testbed resource a host's VMs are in lock step
+     * (same start, same trace, same cache: the first to miss starts the fetch, the rest wait on
+     * it and all wake together), so one stands for all of them: same completion times, a tenth
+     * of the events for 10 VMs per host. With a testbed resource they contend and all are run.
+     */
+    private final int simVms;
     private final int chunkBytes;
+    private final int maxRunChunks;
     private final byte[][] state;
     private final Link[] in;
     private final Link[] out;
     private final Link source;
     private final Link testbed;
     private final boolean[] dead;
-    private final List<Map<Integer, List<Attempt>>> waiting;
+    private final List<Map<Integer, List<Request>>> waiting;
     private final int[] vmRead;
     private final int[] vmPos;
     private final int[] vmWaiting;
@@ -91,7 +100,6 @@ public final class BootStormSim {
 
     // Prefetch state.
     private int[] profile;
-    private int prefetchLimit;
     private int prefetchThreads;
     private int[] prefetchNext;
     private int[][] prefetchSlots;
@@ -105,10 +113,13 @@ public final class BootStormSim {
     private double maxFetch;
     private final StringBuilder notes = new StringBuilder();
 
-    /** One fetch of one chunk by one host: its current parent and where it is in the retry schedule. */
+    /**
+     * One fetch by one host of a run of chunks (one upstream request; a single chunk is a run of
+     * one): its current parent and where it is in the retry schedule.
+     */
     private static final class Attempt {
         final int host;
-        final int chunk;
+        final int[] run;
         final boolean prefetch;
         int[] parentList;
         ParentHealth parentHealth;
@@ -116,31 +127,52 @@ public final class BootStormSim {
         int next;
         int round;
         int slot;
-        int peer;
+        int tries;
+        int firstPeer = NO_PEER;
         double start;
         /** Bumped per try: a timer or a delivery of an earlier try finds it changed and is ignored. */
         int serial;
         /** The try whose timeout timer is set. */
         int timerArmedFor = -1;
 
-        Attempt(final int host, final int chunk, final boolean prefetch) {
+        Attempt(final int host, final int[] run, final boolean prefetch) {
             this.host = host;
-            this.chunk = chunk;
+            this.run = run;
             this.prefetch = prefetch;
         }
     }
 
-    public BootStormSim(final Scenario scenario) {
-        this(scenario, null);
+    /** One try of an attempt at one parent: where the parent's read of the run has got to. */
+    private static final class Request {
+        final Attempt attempt;
+        final int peer;
+        final int serial;
+        int pos;
+
+        Request(final Attempt attempt, final int peer, final int serial) {
+            this.attempt = attempt;
+            this.peer = peer;
+            this.serial = serial;
+        }
     }
 
-    private BootStormSim(final Scenario scenario, final BootProfileRecorder recorder) {
+    public BootStormSim(final Scenario scenario) {
+        this(scenario, null, false);
+    }
+
+    /** @param everyVm simulate each VM even when a host's VMs are in lock step (tests: the shortcut is exact) */
+    BootStormSim(final Scenario scenario, final boolean everyVm) {
+        this(scenario, null, everyVm);
+    }
+
+    private BootStormSim(final Scenario scenario, final BootProfileRecorder recorder, final boolean everyVm) {
         this.sc = scenario;
         this.w = scenario.workload();
         this.net = scenario.network();
         this.hostCount = scenario.hosts();
         this.vmsPerHost = scenario.vmsPerHost();
         this.chunkBytes = w.chunkSize();
+        this.maxRunChunks = Math.max(1, ChunkCache.MAX_RUN_BYTES / chunkBytes);
         this.recorder = recorder;
         this.state = new byte[hostCount][w.chunks()];
         this.in = new Link[hostCount];
@@ -151,12 +183,13 @@ public final class BootStormSim {
         }
         this.source = new Link(net.sourceRate());
         this.testbed = Double.isInfinite(net.testbedRead()) ? null : new Link(net.testbedRead());
+        this.simVms = testbed == null && !everyVm ? 1 : vmsPerHost;
         this.dead = new boolean[hostCount];
         this.waiting = new ArrayList<>(hostCount);
         for (int h = 0; h < hostCount; h++) {
             waiting.add(null);
         }
-        int vms = hostCount * vmsPerHost;
+        int vms = hostCount * simVms;
         this.vmRead = new int[vms];
         this.vmPos = new int[vms];
         this.vmWaiting = new int[vms];
@@ -182,7 +215,7 @@ public final class BootStormSim {
         lone = new Scenario(1, 1, lone.workload(), lone.imageBytes(), lone.network(), Strategy.FLAT, false, 0, 0,
                 lone.seed(), lone.fetch(), lone.heartbeatInterval(), lone.heartbeatTimeout());
         BootProfileRecorder recorder = new BootProfileRecorder(scenario.workload().chunks());
-        new BootStormSim(lone, recorder).run();
+        new BootStormSim(lone, recorder, false).run();
         return recorder.chunks().stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -297,7 +330,7 @@ public final class BootStormSim {
     // ---------------------------------------------------------------- VMs
 
     private void startVms() {
-        for (int v = 0; v < hostCount * vmsPerHost; v++) {
+        for (int v = 0; v < hostCount * simVms; v++) {
             int vm = v;
             loop.at(0, () -> process(vm));
         }
@@ -305,7 +338,7 @@ public final class BootStormSim {
 
     /** Advances VM {@code v} until it blocks on a chunk or a trace time, or finishes. */
     private void process(final int v) {
-        int h = v / vmsPerHost;
+        int h = v / simVms;
         if (dead[h]) {
             return;
         }
@@ -337,7 +370,7 @@ public final class BootStormSim {
                     vmPos[v] = pos;
                     vmWaiting[v] = c;
                     if (s == ABSENT) {
-                        startFetch(h, c, false);
+                        startFetch(h, claimRun(h, chunks, pos, w.pieceEnd(r, pos)), false);
                     }
                     return;
                 }
@@ -358,16 +391,47 @@ public final class BootStormSim {
 
     // ---------------------------------------------------------------- fetching
 
-    private void startFetch(final int h, final int c, final boolean prefetch) {
-        state[h][c] = IN_FLIGHT;
-        Attempt a = new Attempt(h, c, prefetch);
+    /**
+     * The run {@code ChunkCache} claims for a miss at {@code chunks[from]} (absent at {@code h}):
+     * it and the following chunks up to {@code last} of the same READ that are absent too (not
+     * cached, not in flight), at most {@code MAX_RUN_BYTES}; fetched with one upstream request.
+     */
+    private int[] claimRun(final int h, final int[] chunks, final int from, final int last) {
+        int end = from + 1;
+        while (end <= last && end - from < maxRunChunks && state[h][chunks[end]] == ABSENT) {
+            end++;
+        }
+        return end == from + 1 ? new int[] {chunks[from]} : Arrays.copyOfRange(chunks, from, end);
+    }
+
+    private void startFetch(final int h, final int[] claimed, final boolean prefetch) {
         if (sc.strategy().kind() != Strategy.Kind.MULTI_PARENT) {
+            for (int c : claimed) {
+                state[h][c] = IN_FLIGHT;
+            }
+            Attempt a = new Attempt(h, claimed, prefetch);
             a.parentList = parents[h];
             a.parentHealth = health[h];
             a.order = a.parentHealth.attemptOrder(nanos());
             tryNext(a);
-        } else {
-            tryNext(a);
+            return;
+        }
+        // Multi-parent: the peer is chosen for the first chunk, and the run keeps only the chunks
+        // that peer holds or is fetching, so a peer never has to fetch for the requester (two
+        // hosts could otherwise wait on each other until the attempt timeout).
+        int peer = choosePeer(h, claimed[0]);
+        int n = 1;
+        while (n < claimed.length && (peer == SOURCE || state[peer][claimed[n]] != ABSENT)) {
+            n++;
+        }
+        int[] run = n == claimed.length ? claimed : Arrays.copyOf(claimed, n);
+        for (int c : run) {
+            state[h][c] = IN_FLIGHT;
+        }
+        Attempt a = new Attempt(h, run, prefetch);
+        a.firstPeer = peer;
+        tryNext(a);
+        for (int c : run) {
             addHolder(h, c); // after choosing, so a host never picks itself
         }
     }
@@ -377,9 +441,23 @@ public final class BootStormSim {
         if (dead[a.host]) {
             return;
         }
+        if (a.run.length > 1 && a.tries > 0) {
+            // ChunkFetcher.fetchRun asks only the first parent for a run; when that fails, each
+            // chunk is fetched on its own with the usual fail-over and rounds.
+            for (int c : a.run) {
+                Attempt single = new Attempt(a.host, new int[] {c}, a.prefetch);
+                if (sc.strategy().kind() != Strategy.Kind.MULTI_PARENT) {
+                    single.parentList = parents[a.host];
+                    single.parentHealth = health[a.host];
+                    single.order = single.parentHealth.attemptOrder(nanos());
+                }
+                tryNext(single);
+            }
+            return;
+        }
         int peer;
         if (sc.strategy().kind() == Strategy.Kind.MULTI_PARENT) {
-            peer = choosePeer(a.host, a.chunk);
+            peer = a.tries == 0 && a.firstPeer != NO_PEER ? a.firstPeer : choosePeer(a.host, a.run[0]);
         } else {
             if (a.next >= a.order.length) {
                 // ChunkFetcher: the whole list failed; pause, then try it again (a VM whose read
@@ -402,23 +480,26 @@ public final class BootStormSim {
             a.slot = a.order[a.next++];
             peer = a.parentList[a.slot];
         }
-        a.peer = peer;
+        a.tries++;
         a.start = loop.now();
-        ++a.serial;
-        loop.after(net.latency(), () -> arrive(a));
+        Request q = new Request(a, peer, ++a.serial);
+        loop.after(net.latency(), () -> arrive(q));
     }
 
     /**
      * ChunkFetcher waits attemptTimeout for one parent, then abandons the read (its late bytes
      * still cross the links) and asks the next: a dead parent and a slow one look the same. The
      * timer is only set when the answer may come late (the parent must fetch first, is dead, or
-     * its transfer ends after the deadline): one event fewer per chunk in the common case.
+     * its transfer ends after the deadline): one event fewer per request in the common case.
      */
-    private void armTimeout(final Attempt a) {
-        int serial = a.serial;
+    private void armTimeout(final Request q) {
+        Attempt a = q.attempt;
+        if (q.serial != a.serial || a.timerArmedFor == q.serial) {
+            return; // stale, or already timed
+        }
+        int serial = q.serial;
         a.timerArmedFor = serial;
-        double deadline = a.start + sc.fetch().attemptTimeout().toNanos() / NANOS;
-        loop.at(Math.max(deadline, loop.now()), () -> {
+        loop.at(Math.max(deadline(a), loop.now()), () -> {
             if (a.serial == serial && !dead[a.host]) {
                 a.serial++;
                 attemptFailed(a);
@@ -439,88 +520,96 @@ public final class BootStormSim {
     }
 
     /** The request reaches the parent. */
-    private void arrive(final Attempt a) {
-        int p = a.peer;
-        if (p == SOURCE) {
-            send(a);
-            return;
-        }
-        if (dead[p]) {
-            armTimeout(a); // never answers
-            return;
-        }
-        byte s = state[p][a.chunk];
-        if (s == READY) {
-            send(a);
-            return;
-        }
-        // The parent's own cache misses: its single flight fetches, this request waits on it.
-        armTimeout(a);
-        Map<Integer, List<Attempt>> m = waiting.get(p);
-        if (m == null) {
-            m = new HashMap<>();
-            waiting.set(p, m);
-        }
-        m.computeIfAbsent(a.chunk, k -> new ArrayList<>(2)).add(a);
-        if (s == ABSENT) {
-            startFetch(p, a.chunk, false);
+    private void arrive(final Request q) {
+        if (q.peer == SOURCE) {
+            send(q);
+        } else if (dead[q.peer]) {
+            armTimeout(q); // never answers
+        } else {
+            serve(q);
         }
     }
 
-    /** The parent holds the chunk: it goes out on the parent's link as soon as that is free. */
-    private void send(final Attempt a) {
-        Link o = a.peer == SOURCE ? source : out[a.peer];
-        double outStart = o.reserve(loop.now(), chunkBytes);
-        int serial = a.serial;
-        if (a.peer == SOURCE) {
-            sourceBytes += chunkBytes; // served, even if the requester has given up on it by then
+    /**
+     * The parent's target reads the requested chunks through its cache, in order: a cached chunk
+     * is taken, one in flight is waited for, a missing one starts the parent's own run fetch
+     * (single flight: every reader of it waits on one fetch). All there: the answer goes out.
+     */
+    private void serve(final Request q) {
+        int p = q.peer;
+        int[] run = q.attempt.run;
+        while (q.pos < run.length) {
+            int c = run[q.pos];
+            byte s = state[p][c];
+            if (s == READY) {
+                q.pos++;
+                continue;
+            }
+            armTimeout(q);
+            Map<Integer, List<Request>> m = waiting.get(p);
+            if (m == null) {
+                m = new HashMap<>();
+                waiting.set(p, m);
+            }
+            m.computeIfAbsent(c, k -> new ArrayList<>(2)).add(q);
+            if (s == ABSENT) {
+                startFetch(p, claimRun(p, run, q.pos, run.length - 1), false);
+            }
+            return;
+        }
+        send(q);
+    }
+
+    /** The parent holds the chunks: they go out on the parent's link as soon as that is free. */
+    private void send(final Request q) {
+        Link o = q.peer == SOURCE ? source : out[q.peer];
+        long n = (long) q.attempt.run.length * chunkBytes;
+        double outStart = o.reserve(loop.now(), n);
+        if (q.peer == SOURCE) {
+            sourceBytes += n; // served, even if the requester has given up on it by then
         }
         if (outStart <= loop.now()) {
-            receive(a, o, outStart, serial);
+            receive(q, o, outStart, n);
         } else {
-            loop.at(outStart, () -> receive(a, o, outStart, serial));
+            loop.at(outStart, () -> receive(q, o, outStart, n));
         }
     }
 
-    private void receive(final Attempt a, final Link o, final double outStart, final int serial) {
-        if (a.peer != SOURCE && dead[a.peer]) {
-            if (serial == a.serial) {
-                armTimeout(a);
-            }
+    private void receive(final Request q, final Link o, final double outStart, final long n) {
+        Attempt a = q.attempt;
+        if (q.peer != SOURCE && dead[q.peer]) {
+            armTimeout(q);
             return;
         }
-        double end = Link.receive(outStart, chunkBytes, o, in[a.host]);
+        double end = Link.receive(outStart, n, o, in[a.host]);
         double at = end + net.latency() + net.requestOverhead();
-        if (serial == a.serial && at > deadline(a) && !waitingTimer(a)) {
-            armTimeout(a);
+        if (at > deadline(a)) {
+            armTimeout(q);
         }
-        loop.at(at, () -> delivered(a, serial));
+        loop.at(at, () -> delivered(q));
     }
 
-    /** Whether {@code a} already has a timer: it waited at its parent, which armed one. */
-    private static boolean waitingTimer(final Attempt a) {
-        return a.timerArmedFor == a.serial;
-    }
-
-    private void delivered(final Attempt a, final int serial) {
+    private void delivered(final Request q) {
+        Attempt a = q.attempt;
         int h = a.host;
-        if (dead[h] || serial != a.serial) {
+        if (dead[h] || q.serial != a.serial) {
             return; // abandoned after a timeout
         }
-        if (a.peer != SOURCE && dead[a.peer]) {
-            if (!waitingTimer(a)) {
-                armTimeout(a); // the parent died with the chunk on its way
-            }
+        if (q.peer != SOURCE && dead[q.peer]) {
+            armTimeout(q); // the parent died with the chunks on their way
             return;
         }
         a.serial++;
-        fetches++;
+        fetches += a.run.length;
         maxFetch = Math.max(maxFetch, loop.now() - a.start);
         if (a.parentHealth != null && a.parentHealth == health[h]) {
             a.parentHealth.recordSuccess(a.slot, nanos());
         }
-        levelBytes[depth == null ? 1 : depth[h]] += chunkBytes;
-        complete(h, a.chunk);
+        levelBytes[depth == null ? 1 : depth[h]] += (long) a.run.length * chunkBytes;
+        for (int c : a.run) {
+            state[h][c] = READY;
+            release(h, c, true);
+        }
     }
 
     /**
@@ -530,44 +619,23 @@ public final class BootStormSim {
      */
     private void giveUp(final Attempt a) {
         giveUps++;
-        int h = a.host;
-        int c = a.chunk;
-        state[h][c] = ABSENT;
-        Map<Integer, List<Attempt>> m = waiting.get(h);
-        List<Attempt> children = m == null ? null : m.remove(c);
-        if (children != null) {
-            for (Attempt child : children) {
-                child.serial++;
-                attemptFailed(child);
-            }
-        }
-        if (prefetchSlots != null) {
-            int[] slots = prefetchSlots[h];
-            for (int i = 0; i < slots.length; i++) {
-                if (slots[i] == c) {
-                    slots[i] = -1;
-                }
-            }
-            pumpPrefetch(h);
-        }
-        int first = h * vmsPerHost;
-        for (int v = first; v < first + vmsPerHost; v++) {
-            if (vmWaiting[v] == c) {
-                vmWaiting[v] = -1;
-                vmFailed[v] = true;
-            }
+        for (int c : a.run) {
+            state[a.host][c] = ABSENT;
+            release(a.host, c, false);
         }
     }
 
-    /** Chunk {@code c} is verified and cached at {@code h}: wake its readers. */
-    private void complete(final int h, final int c) {
-        state[h][c] = READY;
-        Map<Integer, List<Attempt>> m = waiting.get(h);
-        if (m != null) {
-            List<Attempt> children = m.remove(c);
-            if (children != null) {
-                for (Attempt child : children) {
-                    send(child);
+    /** Chunk {@code c} at {@code h} is verified and cached ({@code ok}) or failed: its readers go on. */
+    private void release(final int h, final int c, final boolean ok) {
+        Map<Integer, List<Request>> m = waiting.get(h);
+        List<Request> children = m == null ? null : m.remove(c);
+        if (children != null) {
+            for (Request child : children) {
+                if (ok) {
+                    serve(child);
+                } else if (child.serial == child.attempt.serial) {
+                    child.attempt.serial++;
+                    attemptFailed(child.attempt);
                 }
             }
         }
@@ -580,11 +648,15 @@ public final class BootStormSim {
             }
             pumpPrefetch(h);
         }
-        int first = h * vmsPerHost;
-        for (int v = first; v < first + vmsPerHost; v++) {
+        int first = h * simVms;
+        for (int v = first; v < first + simVms; v++) {
             if (vmWaiting[v] == c) {
                 vmWaiting[v] = -1;
-                process(v);
+                if (ok) {
+                    process(v);
+                } else {
+                    vmFailed[v] = true;
+                }
             }
         }
     }
@@ -593,7 +665,8 @@ public final class BootStormSim {
      * Multi-parent: of two random live peers that hold the chunk or are fetching it, one that holds
      * it, else the less busy; a peer still fetching is joined (its single flight serves both).
      * The first host to want a chunk asks the source. Requests thus spread over a random tree per
-     * chunk, about log(hosts) deep, instead of all queueing at the first fetcher.
+     * chunk, about log(hosts) deep, instead of all queueing at the first fetcher. A run goes to a
+     * peer chosen for its first chunk; the peer fetches any of the rest it lacks.
      */
     private int choosePeer(final int h, final int c) {
         int n = holderCount[c];
@@ -641,22 +714,20 @@ public final class BootStormSim {
     // ---------------------------------------------------------------- prefetch
 
     /**
-     * Every host queues the boot profile on its cache's prefetcher at the start, as ManagedAgent
-     * does: the queue takes the first (threads + queue length) chunks, the rest are dropped.
+     * Every host prefetches the whole boot profile from the start, as ManagedAgent does with
+     * {@code ChunkCache.prefetchInOrder}: the cache's prefetch threads take the profile's chunks
+     * in order, one chunk per fetch; a chunk already cached or in flight when its turn comes is
+     * skipped. (The agent's feeder keeps a window of two chunks per thread queued, so it may look
+     * at a chunk slightly before a thread takes it; the model looks when a thread is free.)
      */
     private void startPrefetch() {
         profile = recordProfile(sc);
         ChunkCache.Options defaults = ChunkCache.Options.defaults(new SimpleMeterRegistry());
         prefetchThreads = defaults.prefetchThreads();
-        prefetchLimit = Math.min(profile.length, defaults.prefetchThreads() + defaults.prefetchQueueLength());
         prefetchNext = new int[hostCount];
         prefetchSlots = new int[hostCount][prefetchThreads];
         for (int[] s : prefetchSlots) {
             Arrays.fill(s, -1);
-        }
-        if (prefetchLimit < profile.length) {
-            notes.append("prefetch queue took ").append(prefetchLimit).append(" of ").append(profile.length)
-                    .append(" profile chunks; ");
         }
         for (int h = 0; h < hostCount; h++) {
             int host = h;
@@ -664,23 +735,18 @@ public final class BootStormSim {
         }
     }
 
-    /** Fills free prefetch threads with the next profile chunks not yet cached. */
+    /** Gives free prefetch threads the next profile chunks neither cached nor in flight. */
     private void pumpPrefetch(final int h) {
         if (dead[h]) {
             return;
         }
         int[] slots = prefetchSlots[h];
         for (int i = 0; i < slots.length; i++) {
-            while (slots[i] < 0 && prefetchNext[h] < prefetchLimit) {
+            while (slots[i] < 0 && prefetchNext[h] < profile.length) {
                 int c = profile[prefetchNext[h]++];
-                byte s = state[h][c];
-                if (s == READY) {
-                    continue;
-                }
-                // A prefetch thread joins a chunk already in flight and waits for it, like load().
-                slots[i] = c;
-                if (s == ABSENT) {
-                    startFetch(h, c, true);
+                if (state[h][c] == ABSENT) {
+                    slots[i] = c;
+                    startFetch(h, new int[] {c}, true);
                 }
             }
         }
@@ -699,8 +765,8 @@ public final class BootStormSim {
     private void copyPiece(final int h, final long offset, final long piece) {
         if (offset >= sc.imageBytes()) {
             Arrays.fill(state[h], READY);
-            int first = h * vmsPerHost;
-            for (int v = first; v < first + vmsPerHost; v++) {
+            int first = h * simVms;
+            for (int v = first; v < first + simVms; v++) {
                 vmStart[v] = loop.now();
                 process(v);
             }
@@ -745,7 +811,7 @@ public final class BootStormSim {
                 .append(" s; ");
         // Requests waiting at a dead host never get an answer: their timers fail them.
         for (int i = 0; i < count; i++) {
-            Map<Integer, List<Attempt>> m = waiting.get(order[i]);
+            Map<Integer, List<Request>> m = waiting.get(order[i]);
             if (m != null) {
                 m.clear();
             }
@@ -789,22 +855,26 @@ public final class BootStormSim {
     }
 
     private SimResult summarize(final double wallSeconds) {
-        List<Double> done = new ArrayList<>();
+        int weight = vmsPerHost / simVms;
+        double[] sorted = new double[vmDone.length * weight];
+        int completed = 0;
         int lost = 0;
         int unfinished = 0;
         int failed = 0;
         for (int v = 0; v < vmDone.length; v++) {
-            if (dead[v / vmsPerHost]) {
-                lost++;
+            if (dead[v / simVms]) {
+                lost += weight;
             } else if (vmFailed[v]) {
-                failed++;
+                failed += weight;
             } else if (Double.isNaN(vmDone[v])) {
-                unfinished++;
+                unfinished += weight;
             } else {
-                done.add(vmDone[v]);
+                Arrays.fill(sorted, completed, completed + weight, vmDone[v]);
+                completed += weight;
             }
         }
-        double[] sorted = done.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        sorted = Arrays.copyOf(sorted, completed);
+        Arrays.sort(sorted);
         Map<Integer, Long> perLevel = new TreeMap<>();
         for (int d = 0; d < levelBytes.length; d++) {
             if (levelBytes[d] > 0) {

@@ -15,7 +15,10 @@ import java.util.Map;
  * (a 15 GB image has 230,000 chunks of 64 KiB; a boot touches a few thousand).
  *
  * <p>Reads are cut into {@value #PIECE_BYTES}-byte pieces as the emulated VM issues them
- * ({@code dev.virtman.bench.storm.EmulatedVm}); a piece that spans two chunks touches both.
+ * ({@code dev.virtman.bench.storm.EmulatedVm}); a piece that spans two chunks touches both. Each
+ * piece is one SCSI READ, and the agent's cache fetches the missing chunks from a miss to the end
+ * of the READ with one upstream request ({@code ChunkCache} runs), so the workload also records
+ * where each piece ends ({@link #pieceEnd}).
  */
 public final class Workload {
     /** The emulated VM's largest single read (EmulatedVm.COMPARE_BYTES). */
@@ -25,17 +28,20 @@ public final class Workload {
     private final int chunkSize;
     private final double[] readTimes;
     private final int[][] readChunks;
+    private final int[][] pieceEnds;
     private final long[] readBytes;
     private final long[] chunkIndex;
     private final long traceBytes;
     private final long distinctBytes;
 
     private Workload(final String name, final int chunkSize, final double[] readTimes, final int[][] readChunks,
-                     final long[] readBytes, final long[] chunkIndex, final long traceBytes, final long distinctBytes) {
+                     final int[][] pieceEnds, final long[] readBytes, final long[] chunkIndex, final long traceBytes,
+                     final long distinctBytes) {
         this.name = name;
         this.chunkSize = chunkSize;
         this.readTimes = readTimes;
         this.readChunks = readChunks;
+        this.pieceEnds = pieceEnds;
         this.readBytes = readBytes;
         this.chunkIndex = chunkIndex;
         this.traceBytes = traceBytes;
@@ -55,9 +61,11 @@ public final class Workload {
         List<Long> order = new ArrayList<>();
         double[] times = new double[reads.size()];
         int[][] chunks = new int[reads.size()][];
+        int[][] ends = new int[reads.size()][];
         long[] bytes = new long[reads.size()];
         long total = 0;
         int[] scratch = new int[16];
+        int[] endScratch = new int[16];
         for (int i = 0; i < reads.size(); i++) {
             BootTrace.Read r = reads.get(i);
             times[i] = r.timeSeconds() * timeScale;
@@ -67,6 +75,7 @@ public final class Workload {
             int last = -1;
             for (long pos = r.offset(); pos < r.end(); pos += PIECE_BYTES) {
                 long pieceEnd = Math.min(r.end(), pos + PIECE_BYTES);
+                int firstOfPiece = n;
                 for (long c = pos / chunkSize; c <= (pieceEnd - 1) / chunkSize; c++) {
                     Integer id = dense.get(c);
                     if (id == null) {
@@ -77,16 +86,22 @@ public final class Workload {
                     if (id != last) {
                         if (n == scratch.length) {
                             scratch = java.util.Arrays.copyOf(scratch, n * 2);
+                            endScratch = java.util.Arrays.copyOf(endScratch, n * 2);
                         }
                         scratch[n++] = id;
                         last = id;
                     }
                 }
+                // A chunk shared with the previous piece stays that piece's (it is read there first).
+                for (int k = firstOfPiece; k < n; k++) {
+                    endScratch[k] = n - 1;
+                }
             }
             chunks[i] = java.util.Arrays.copyOf(scratch, n);
+            ends[i] = java.util.Arrays.copyOf(endScratch, n);
         }
         long[] index = order.stream().mapToLong(Long::longValue).toArray();
-        return new Workload(name, chunkSize, times, chunks, bytes, index, total, trace.distinctBytes());
+        return new Workload(name, chunkSize, times, chunks, ends, bytes, index, total, trace.distinctBytes());
     }
 
     /**
@@ -133,6 +148,15 @@ public final class Workload {
     /** Dense ids of the chunks read {@code i} touches, in order. */
     public int[] readChunks(final int i) {
         return readChunks[i];
+    }
+
+    /**
+     * Position (in {@link #readChunks}{@code (i)}) of the last chunk of the piece that position
+     * {@code pos} belongs to: the chunks from {@code pos} to there are consecutive in the image and
+     * one SCSI READ asks for them.
+     */
+    public int pieceEnd(final int i, final int pos) {
+        return pieceEnds[i][pos];
     }
 
     public long readBytes(final int i) {

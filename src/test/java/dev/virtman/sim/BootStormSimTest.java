@@ -133,4 +133,72 @@ class BootStormSimTest {
         assertThat(new BootStormSim(base).run().max()).isCloseTo(21.02, within(1e-9));
         assertThat(new BootStormSim(base.withPrefetch(true)).run().max()).isCloseTo(20.0, within(1e-9));
     }
+
+    @Test
+    void aReadOfConsecutiveMissingChunksFetchesThemWithOneRequest() {
+        // 32 KiB chunks, one 64 KiB read: the agent's cache claims both chunks as one run, so one
+        // request: 0.01 there, two chunks at one chunk per second, 0.01 back = 2.02 s. Chunk by
+        // chunk it would cost two round trips (2.04 s).
+        int half = CHUNK / 2;
+        BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK)));
+        Workload w = Workload.of("one-read", trace, half, 1.0);
+        NetworkModel net = new NetworkModel(half, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
+                Link.UNLIMITED);
+        SimResult r = new BootStormSim(Scenario.of(1, 1, w, 4L * CHUNK, net, Strategy.FLAT)).run();
+        assertThat(r.max()).isCloseTo(2.02, within(1e-9));
+        assertThat(r.fetches()).isEqualTo(2);
+        assertThat(r.sourceBytes()).isEqualTo(CHUNK);
+    }
+
+    @Test
+    void aParentMissingARunFetchesItAsOneRunAndServesTheChildOnce() {
+        // Two hosts in a chain (fan-out 1): the child's run request reaches the parent, whose
+        // cache misses both chunks: one run request to the source, then one answer to the child.
+        // Parent: 0.01 + 2 s + 0.01 = 2.02 (its VM is done then); child: request at 0.01, answer
+        // leaves at 2.02, 2 s on the child's link, 0.01 back = 4.03.
+        int half = CHUNK / 2;
+        BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK)));
+        Workload w = Workload.of("one-read", trace, half, 1.0);
+        NetworkModel net = new NetworkModel(half, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
+                Link.UNLIMITED);
+        SimResult r = new BootStormSim(Scenario.of(2, 1, w, 4L * CHUNK, net, Strategy.tree(1))).run();
+        assertThat(r.bootSeconds()).hasSize(2);
+        assertThat(r.bootSeconds()[0]).isCloseTo(2.02, within(1e-9));
+        assertThat(r.bootSeconds()[1]).isCloseTo(4.03, within(1e-9));
+        assertThat(r.sourceBytes()).isEqualTo(CHUNK);
+        assertThat(r.bytesPerLevel()).isEqualTo(Map.of(1, (long) CHUNK, 2, (long) CHUNK));
+    }
+
+    @Test
+    void oneVmStandsForAHostsVmsOnlyBecauseTheyAreInLockStep() {
+        // The shortcut (one simulated VM per host when nothing is shared between VMs) must give
+        // exactly what simulating every VM gives, faults and prefetch included.
+        Workload w = Workload.of("debian12", traceOf(), 32 << 10, 0.05);
+        NetworkModel net = new NetworkModel(2e6, 4e6, 1e-4, 8e6, Link.UNLIMITED, 2e-3, Link.UNLIMITED);
+        for (Strategy st : List.of(Strategy.FLAT, Strategy.tree(2), Strategy.tree(3), Strategy.MULTI_PARENT,
+                Strategy.FULL_COPY)) {
+            Scenario s = new Scenario(12, 3, w, 64L << 20, net, st, st.kind() == Strategy.Kind.TREE, 0.1, 1.0, 7,
+                    FetchPolicy.DEFAULT.withAttemptTimeout(java.time.Duration.ofMillis(300)),
+                    ManagerConfig.DEFAULT_HEARTBEAT_INTERVAL, ManagerConfig.DEFAULT_HEARTBEAT_TIMEOUT);
+            SimResult one = new BootStormSim(s).run();
+            SimResult all = new BootStormSim(s, true).run();
+            assertThat(one.bootSeconds()).as(st.label()).containsExactly(all.bootSeconds());
+            assertThat(one.sourceBytes()).as(st.label()).isEqualTo(all.sourceBytes());
+            assertThat(one.lostVms()).as(st.label()).isEqualTo(all.lostVms()).isEqualTo(3);
+            assertThat(one.failedVms()).as(st.label()).isEqualTo(all.failedVms());
+            assertThat(one.fetches()).as(st.label()).isEqualTo(all.fetches());
+            assertThat(one.completed()).as(st.label()).isEqualTo(33 - one.failedVms());
+            assertThat(one.events()).as(st.label()).isLessThan(all.events());
+        }
+    }
+
+    /** The first 200 reads of the recorded Debian boot: real offsets, lengths and gaps. */
+    private static BootTrace traceOf() {
+        try {
+            BootTrace full = BootTrace.readCsv(java.nio.file.Path.of("bench/traces/debian12-boot.csv"));
+            return new BootTrace(full.reads().subList(0, 200));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

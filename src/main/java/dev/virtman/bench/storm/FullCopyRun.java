@@ -56,6 +56,7 @@ public final class FullCopyRun {
              HeapSampler heap = new HeapSampler();
              ExecutorService copiers = Executors.newVirtualThreadPerTaskExecutor()) {
             long start = System.nanoTime();
+            long cpuStart = CpuClock.processCpuNanos();
             List<Future<Path>> copies = new ArrayList<>();
             for (int h = 0; h < hosts; h++) {
                 Path copy = workDir.resolve("host-" + (h + 1) + ".img");
@@ -84,7 +85,7 @@ public final class FullCopyRun {
                     .toList();
             return replay.summarize("full-copy", hosts, vmsPerHost, fromStormStart, source.bytesServed(),
                     Map.of(1, source.bytesServed()), 0, heap.peakBytes(), heap.peakRssBytes(),
-                    List.of("each host copied all " + image.size() + " bytes before its VMs started"));
+                    CpuClock.secondsSince(cpuStart), (System.nanoTime() - start) / 1e9, List.of("each host copied all " + image.size() + " bytes before its VMs started"));
         }
     }
 

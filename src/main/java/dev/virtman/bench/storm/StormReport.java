@@ -79,6 +79,8 @@ public final class StormReport {
         m.put("cacheHitRatio", r.cacheHitRatio());
         m.put("peakHeapBytes", r.peakHeapBytes());
         m.put("peakRssBytes", r.peakRssBytes());
+        m.put("cpuSeconds", r.cpuSeconds());
+        m.put("wallSeconds", r.wallSeconds());
         m.put("errors", r.errors());
         m.put("notes", r.notes());
         m.put("bootSeconds", r.bootSeconds());
@@ -91,14 +93,15 @@ public final class StormReport {
         b.append("# Boot storm\n\n");
         b.append(settings.describe()).append("\n\n");
         b.append("| strategy | hosts×VMs | completed | failed | mismatched bytes | verified | p50 s | p99 s | max s"
-                + " | source bytes | hit ratio | peak heap | peak RSS |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + " | source bytes | hit ratio | peak heap | peak RSS | cores busy |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (StrategyResult r : results) {
-            b.append(String.format(Locale.ROOT, "| %s | %d×%d | %d | %d | %d | %s | %.2f | %.2f | %.2f | %s | %.3f | %s | %s |%n",
+            b.append(String.format(Locale.ROOT, "| %s | %d×%d | %d | %d | %d | %s | %.2f | %.2f | %.2f | %s | %.3f | %s | %s | %s |%n",
                     r.strategy(), r.hosts(), r.vmsPerHost(), r.bootSeconds().size(), r.failedVms(),
                     r.mismatchedBytes(), bytes(r.verifiedBytes()), r.quantile(0.5), r.quantile(0.99), r.max(),
                     bytes(r.sourceBytes()), r.cacheHitRatio(), bytes(r.peakHeapBytes()),
-                    r.peakRssBytes() < 0 ? "?" : bytes(r.peakRssBytes())));
+                    r.peakRssBytes() < 0 ? "?" : bytes(r.peakRssBytes()),
+                    r.coresBusy() < 0 ? "?" : String.format(Locale.ROOT, "%.2f", r.coresBusy())));
         }
         b.append('\n');
         StrategyResult tree = find("tree");

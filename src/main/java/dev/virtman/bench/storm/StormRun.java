@@ -67,6 +67,7 @@ public final class StormRun {
         List<String> notes = Collections.synchronizedList(new ArrayList<>());
         Thread faults = null;
         long start = System.nanoTime();
+        long cpuStart = CpuClock.processCpuNanos();
         if (fault != null) {
             faults = Thread.ofVirtual().name("storm-fault").start(() -> {
                 try {
@@ -92,6 +93,8 @@ public final class StormRun {
             peak = heap.peakBytes();
             peakRss = heap.peakRssBytes();
         }
+        double cpu = CpuClock.secondsSince(cpuStart);
+        double wall = (System.nanoTime() - start) / 1e9;
         long failures = cluster.hostFailures();
         notes.add("hosts the manager declared failed during the run: " + (failures < 0 ? "unknown" : failures));
         long[] fetched = cluster.bytesFetchedPerHost();
@@ -101,7 +104,7 @@ public final class StormRun {
             perLevel.merge(depths.getOrDefault(cluster.hostId(h), 0), fetched[h], Long::sum);
         }
         return summarize(strategy, cluster.hosts(), vmsPerHost, results, cluster.sourceBytesServed(), perLevel,
-                cluster.cacheHitRatio(), peak, peakRss, notes);
+                cluster.cacheHitRatio(), peak, peakRss, cpu, wall, notes);
     }
 
     /** Opens one VM's disk. */
@@ -164,7 +167,7 @@ public final class StormRun {
     StrategyResult summarize(final String strategy, final int hosts, final int vmsPerHost,
                              final List<EmulatedVm.Result> results, final long sourceBytes,
                              final Map<Integer, Long> perLevel, final double hitRatio, final long peakHeap,
-                             final long peakRss,
+                             final long peakRss, final double cpuSeconds, final double wallSeconds,
                              final List<String> notes) {
         List<Double> seconds = new ArrayList<>();
         int failed = 0;
@@ -185,6 +188,7 @@ public final class StormRun {
         }
         Collections.sort(seconds);
         return new StrategyResult(strategy, hosts, vmsPerHost, seconds, failed, mismatched, verified, sourceBytes,
-                perLevel, hitRatio, peakHeap, peakRss, List.copyOf(errors), List.copyOf(notes));
+                perLevel, hitRatio, peakHeap, peakRss, cpuSeconds, wallSeconds, List.copyOf(errors),
+                List.copyOf(notes));
     }
 }

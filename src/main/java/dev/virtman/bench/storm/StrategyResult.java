@@ -18,13 +18,15 @@ import java.util.Map;
  * @param cacheHitRatio   agent chunk reads served from cache over all chunk reads
  * @param peakHeapBytes   highest sampled heap use during the run (garbage not yet collected included)
  * @param peakRssBytes    highest sampled resident set size of this JVM during the run, -1 if unknown
+ * @param cpuSeconds      CPU time the whole JVM (agents, VMs, manager, source) used during the run, -1 if unknown
+ * @param wallSeconds     wall time of the run, from the storm's start to the last VM's end
  * @param errors          the first few distinct VM errors
  * @param notes           what was special about this run (faults injected, sampling)
  */
 public record StrategyResult(String strategy, int hosts, int vmsPerHost, List<Double> bootSeconds, int failedVms,
                              long mismatchedBytes, long verifiedBytes, long sourceBytes,
                              Map<Integer, Long> bytesPerLevel, double cacheHitRatio, long peakHeapBytes, long peakRssBytes,
-                             List<String> errors, List<String> notes) {
+                             double cpuSeconds, double wallSeconds, List<String> errors, List<String> notes) {
 
     public int vms() {
         return hosts * vmsPerHost;
@@ -41,6 +43,11 @@ public record StrategyResult(String strategy, int hosts, int vmsPerHost, List<Do
         }
         int rank = (int) Math.ceil(q * bootSeconds.size());
         return bootSeconds.get(Math.max(0, Math.min(bootSeconds.size() - 1, rank - 1)));
+    }
+
+    /** Cores kept busy on average (CPU seconds over wall seconds), or -1 if unknown. */
+    public double coresBusy() {
+        return cpuSeconds < 0 || !(wallSeconds > 0) ? -1 : cpuSeconds / wallSeconds;
     }
 
     public double max() {

@@ -75,7 +75,7 @@ public final class ChunkCache implements BlockDevice {
     private static final int SHORT_ID_LENGTH = 16;
     private static final long CLOSE_WAIT_SECONDS = 30;
     /** Most bytes one miss fetches as a run (the upstream initiator splits it by the parent's limits). */
-    static final int MAX_RUN_BYTES = 1 << 20;
+    public static final int MAX_RUN_BYTES = 1 << 20;
     /**
      * Chunks of an in-order prefetch queued or running per prefetch thread: one running and one
      * waiting, so a thread that finishes finds its next chunk queued without waiting for the feeder.
