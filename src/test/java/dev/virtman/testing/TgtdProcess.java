@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * A private tgtd (Linux SCSI target framework daemon) exporting one image file: the reference
@@ -24,6 +25,7 @@ public final class TgtdProcess implements IscsiTargetUnderTest {
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    private static final Duration RETRY_PAUSE = Duration.ofMillis(200);
     private static final Path SOCKET_DIR = Path.of("/var/run/tgtd");
 
     private final Process process;
@@ -51,9 +53,27 @@ public final class TgtdProcess implements IscsiTargetUnderTest {
      * Retries with fresh ports if another process took the chosen ones first.
      */
     public static TgtdProcess start(final Path image, final String iqn, final boolean writable) {
+        return start(image, iqn, writable, FreePorts::loopbackPort);
+    }
+
+    /**
+     * Starts tgtd like {@link #start(Path, String, boolean)} on a given portal port, e.g. the port
+     * of a tgtd just killed, so that initiators reconnect to the same address. Retries with fresh
+     * control ports, a moment apart (the old daemon's port may not be free yet).
+     */
+    public static TgtdProcess startOnPort(final Path image, final String iqn, final boolean writable,
+                                          final int portalPort) {
+        return start(image, iqn, writable, () -> portalPort);
+    }
+
+    private static TgtdProcess start(final Path image, final String iqn, final boolean writable,
+                                     final IntSupplier portalPorts) {
         IllegalStateException last = null;
         for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-            TgtdProcess tgtd = launch(FreePorts.tgtdControlPort(), FreePorts.loopbackPort(), iqn);
+            if (attempt > 0) {
+                FreePorts.sleep(RETRY_PAUSE);
+            }
+            TgtdProcess tgtd = launch(FreePorts.tgtdControlPort(), portalPorts.getAsInt(), iqn);
             try {
                 tgtd.configure(image, writable);
                 return tgtd;
@@ -93,6 +113,25 @@ public final class TgtdProcess implements IscsiTargetUnderTest {
         if (!FreePorts.awaitListening(portalPort, READY_TIMEOUT) || !process.isAlive()) {
             throw new IllegalStateException("tgtd portal 127.0.0.1:" + portalPort + " not listening; log:\n" + logText());
         }
+    }
+
+    /**
+     * Adds a CHAP account to the target: one the initiator must log in with, or ({@code outgoing})
+     * the one the target answers a mutual-CHAP challenge with (RFC 7143 §12.1.3).
+     */
+    public void addAccount(final String user, final String password, final boolean outgoing) {
+        admin("--op", "new", "--mode", "account", "--user", user, "--password", password);
+        List<String> bind = new ArrayList<>(List.of("--op", "bind", "--mode", "account", "--tid", Integer.toString(TID),
+                "--user", user));
+        if (outgoing) {
+            bind.add("--outgoing");
+        }
+        admin(bind.toArray(String[]::new));
+    }
+
+    /** Sets a target-side login key; tgtd offers only its configured values (e.g. HeaderDigest=None). */
+    public void targetParameter(final String name, final String value) {
+        admin("--op", "update", "--mode", "target", "--tid", Integer.toString(TID), "--name", name, "--value", value);
     }
 
     private void awaitManagementChannel() {
@@ -145,6 +184,10 @@ public final class TgtdProcess implements IscsiTargetUnderTest {
 
     public long pid() {
         return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public String logText() {

@@ -2,6 +2,7 @@ package dev.virtman.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.TgtdProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("interop")
 class QemuBusyboxGuestBootTest {
 
+    private static final String IQN = "iqn.2026-11.dev.virtman:vm-test-busybox";
     private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(240);
 
@@ -31,13 +33,13 @@ class QemuBusyboxGuestBootTest {
         Path guest = Path.of(System.getProperty("virtman.busyboxGuest", "work/guest")).toAbsolutePath();
         HostCommand.run(List.of("scripts/build-guest", guest.toString()), BUILD_TIMEOUT); // idempotent
         Path image = guest.resolve("rootfs.raw");
-        try (TgtdTarget target = TgtdTarget.export(image)) {
+        try (TgtdProcess target = TgtdProcess.start(image, IQN, false)) {
             QemuVmDriver driver = new QemuVmDriver(dir.resolve("vms"));
             // no_timer_check: on a loaded host TCG is slow enough for the kernel's IO-APIC timer
             // check to fail and panic; the check is meaningless in a VM.
             VmSpec spec = new VmSpec("busybox", new BootSource.DirectKernel(guest.resolve("vmlinuz"), guest.resolve("initrd.img"),
                     "root=/dev/vda rw console=ttyS0 quiet panic=-1 no_timer_check"), 256, 1,
-                    new VmSpec.OverlayDisk(target.lunUrl(), OptionalLong.of(Files.size(image))), GuestMarker.UP);
+                    new VmSpec.OverlayDisk(target.url(), OptionalLong.of(Files.size(image))), GuestMarker.UP);
             VmHandle vm = driver.create(spec);
             try {
                 VmState state = driver.boot(vm, BOOT_TIMEOUT);

@@ -2,6 +2,7 @@ package dev.virtman.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.TgtdProcess;
 import java.nio.file.Path;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Tag;
@@ -16,19 +17,21 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("interop")
 class QemuTgtdDebianBootTest {
 
+    private static final String IQN = "iqn.2026-11.dev.virtman:vm-test-debian";
+
     @TempDir
     Path dir;
 
     @Test
     void bootsToMultiUserOverIscsi() throws Exception {
         DebianGuestImage guest = DebianGuestImage.get();
-        try (TgtdTarget target = TgtdTarget.export(guest.image())) {
+        try (TgtdProcess target = TgtdProcess.start(guest.image(), IQN, false)) {
             QemuVmDriver driver = new QemuVmDriver(dir.resolve("vms"));
             VmSpec spec = VmSpec.of("debian-iscsi", guest.boot(""),
-                    new VmSpec.OverlayDisk(target.lunUrl(), OptionalLong.empty()));
+                    new VmSpec.OverlayDisk(target.url(), OptionalLong.empty()));
             VmHandle vm = driver.create(spec);
             try {
-                assertThat(QcowOverlays.info(vm.overlay()).backingFile()).hasValue(target.lunUrl());
+                assertThat(QcowOverlays.info(vm.overlay()).backingFile()).hasValue(target.url());
                 VmState state = driver.boot(vm, QemuDebianBootTest.BOOT_TIMEOUT);
                 assertThat(state).as("%s; serial tail: %s", vm, QemuDebianBootTest.tail(vm.serialLog()))
                         .isEqualTo(VmState.UP);

@@ -61,7 +61,7 @@ class TgtdInitiatorTest {
 
     @Test
     void readsEveryByteWithConcurrentReads() throws Exception {
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir);
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image);
              IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(tgtd.url(1)), fastOptions())) {
             assertThat(dev.size()).isEqualTo(IMAGE_BYTES);
             assertThat(dev.logicalBlockSize()).isEqualTo(512);
@@ -72,7 +72,7 @@ class TgtdInitiatorTest {
 
     @Test
     void inquiryReportLunsAndControllerLun() throws Exception {
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir);
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image);
              IscsiSession s = IscsiSession.open("127.0.0.1", tgtd.port, IQN, fastOptions())) {
             assertThat(s.reportLuns()).containsExactly(0, 1);
             assertThat(s.inquiry(1).isDisk()).isTrue();
@@ -85,7 +85,7 @@ class TgtdInitiatorTest {
 
     @Test
     void unalignedReadsMatchTheImage() throws Exception {
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir);
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image);
              IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(tgtd.url(1)), fastOptions());
              var file = java.nio.channels.FileChannel.open(image)) {
             long[] offsets = {1, 511, 4097, IMAGE_BYTES - 3000};
@@ -102,7 +102,7 @@ class TgtdInitiatorTest {
     @Test
     void crc32cDigestsAreNegotiatedAndDataStillMatches() throws Exception {
         InitiatorOptions digests = fastOptions().withDigests(true, true);
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir)) {
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image)) {
             try (IscsiSession s = IscsiSession.open("127.0.0.1", tgtd.port, IQN, digests)) {
                 assertThat(s.parameters().headerDigest()).isFalse(); // tgtd's default offers None only
             }
@@ -127,7 +127,7 @@ class TgtdInitiatorTest {
 
     @Test
     void discoveryFindsTheTarget() throws Exception {
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir)) {
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image)) {
             List<DiscoveredTarget> targets = new IscsiInitiator(fastOptions()).discover("127.0.0.1", tgtd.port);
             assertThat(targets).extracting(DiscoveredTarget::name).containsExactly(IQN);
             assertThat(targets.get(0).addresses()).anyMatch(a -> a.startsWith("127.0.0.1:" + tgtd.port));
@@ -136,7 +136,7 @@ class TgtdInitiatorTest {
 
     @Test
     void chapWithTheRightPasswordLogsInAndTheWrongOneIsRefused() throws Exception {
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir)) {
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image)) {
             tgtd.addAccount("alice", "alice-secret-123", false);
             String url = "iscsi://alice%alice-secret-123@127.0.0.1:" + tgtd.port + "/" + IQN + "/1";
             try (IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(url), fastOptions())) {
@@ -156,7 +156,7 @@ class TgtdInitiatorTest {
 
     @Test
     void mutualChapVerifiesTheTarget() throws Exception {
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir)) {
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image)) {
             tgtd.addAccount("alice", "alice-secret-123", false);
             tgtd.addAccount("target-user", "target-secret-456", true);
             InitiatorOptions good = fastOptions().withChap(new ChapConfig("alice", "alice-secret-123",
@@ -173,7 +173,7 @@ class TgtdInitiatorTest {
 
     @Test
     void recoversWhenTgtdIsKilledMidReadAndRestarted() throws Exception {
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir);
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image);
              IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(tgtd.url(1)), fastOptions())) {
             AtomicBoolean killed = new AtomicBoolean();
             Thread[] restarter = new Thread[1];
@@ -205,7 +205,7 @@ class TgtdInitiatorTest {
     void stoppedTargetTimesOutInsteadOfHanging() throws Exception {
         InitiatorOptions options = InitiatorOptions.defaults().withTimeouts(Duration.ofSeconds(1),
                 Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(2));
-        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image, dir);
+        try (TgtdFixture tgtd = TgtdFixture.start(IQN, image);
              IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(tgtd.url(1)), options)) {
             tgtd.stop();
             try {
