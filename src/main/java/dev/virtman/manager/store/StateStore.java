@@ -10,7 +10,6 @@ import dev.virtman.manager.tree.Locality;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -39,7 +38,6 @@ public final class StateStore implements AutoCloseable {
 
     private static final int SCHEMA_VERSION = 1;
     /** Wait this long for a lock held by another process before failing (e.g. a second manager). */
-    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
 
     private static final String[] SCHEMA = {
         """
@@ -79,11 +77,8 @@ public final class StateStore implements AutoCloseable {
     /** Opens (creating if needed) the database file. */
     public static StateStore open(final Path file) {
         try {
-            Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            Connection db = DurableSqlite.open(file);
             try (Statement st = db.createStatement()) {
-                st.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
-                st.execute("PRAGMA journal_mode = WAL");
-                st.execute("PRAGMA synchronous = FULL");
                 st.execute("PRAGMA foreign_keys = ON");
                 int version;
                 try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {

@@ -1,10 +1,10 @@
 package dev.virtman.manager.volume;
 
+import dev.virtman.manager.store.DurableSqlite;
 import dev.virtman.manager.store.StoreException;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -21,7 +21,6 @@ import java.util.Optional;
  */
 public final class VolumeStore implements AutoCloseable {
     public static final String FILE = "volumes.db";
-    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
     private static final String BLANK = "";
     private static final String SCHEMA = """
             CREATE TABLE IF NOT EXISTS volumes (
@@ -38,11 +37,8 @@ public final class VolumeStore implements AutoCloseable {
 
     public static VolumeStore open(final Path file) {
         try {
-            Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            Connection db = DurableSqlite.open(file);
             try (Statement st = db.createStatement()) {
-                st.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
-                st.execute("PRAGMA journal_mode = WAL");
-                st.execute("PRAGMA synchronous = FULL");
                 st.execute(SCHEMA);
             }
             return new VolumeStore(db);
