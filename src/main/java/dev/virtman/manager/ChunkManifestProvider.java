@@ -33,21 +33,20 @@ public final class ChunkManifestProvider implements ManifestProvider {
     public ManifestSummary build(final Path image, final Path manifestDir) throws IOException {
         ChunkManifest manifest = new ManifestBuilder(chunkSize, threads, ManifestBuilder.ProgressListener.NONE)
                 .build(image);
+        return store(manifest, manifestDir);
+    }
+
+    /**
+     * Stores {@code manifest} as {@code <image id>.manifest} in {@code manifestDir} (durably: the
+     * directory is fsynced) and returns its summary, the reference being the file's path. For any
+     * provider that computes manifests its own way but keeps them like this one.
+     */
+    public static ManifestSummary store(final ChunkManifest manifest, final Path manifestDir) throws IOException {
         Files.createDirectories(manifestDir);
         Path file = manifestDir.resolve(manifest.imageIdHex() + SUFFIX);
         ManifestFormat.write(manifest, file);
         StateDir.fsync(manifestDir);
         return new ManifestSummary(manifest.imageIdHex(), manifest.imageSize(), manifest.chunkSize(),
                 manifest.chunkCount(), file.toString());
-    }
-
-    @Override
-    public byte[] read(final String manifestRef) throws IOException {
-        return Files.readAllBytes(Path.of(manifestRef));
-    }
-
-    @Override
-    public void delete(final String manifestRef) throws IOException {
-        Files.deleteIfExists(Path.of(manifestRef));
     }
 }

@@ -1,6 +1,7 @@
 package dev.virtman.manager;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -17,9 +18,16 @@ public interface ManifestProvider {
      */
     ManifestSummary build(Path image, Path manifestDir) throws IOException;
 
-    /** The stored manifest's bytes, served to agents as their integrity root. */
-    byte[] read(String manifestRef) throws IOException;
+    /**
+     * The stored manifest's bytes, served to agents as their integrity root. By default the
+     * reference is the path of the manifest file ({@link ChunkManifestProvider#store}).
+     */
+    default byte[] read(final String manifestRef) throws IOException {
+        return Files.readAllBytes(Path.of(manifestRef));
+    }
 
     /** Deletes a manifest this provider stored; a missing one is not an error. */
-    void delete(String manifestRef) throws IOException;
+    default void delete(final String manifestRef) throws IOException {
+        Files.deleteIfExists(Path.of(manifestRef));
+    }
 }

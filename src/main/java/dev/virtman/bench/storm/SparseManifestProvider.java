@@ -1,14 +1,13 @@
 package dev.virtman.bench.storm;
 
 import dev.virtman.block.manifest.ChunkManifest;
-import dev.virtman.block.manifest.ManifestFormat;
+import dev.virtman.manager.ChunkManifestProvider;
 import dev.virtman.manager.ManifestProvider;
 import dev.virtman.manager.ManifestSummary;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestException;
@@ -21,8 +20,6 @@ import java.security.MessageDigest;
  * is byte-for-byte what {@code ManifestBuilder} would produce for the same file.
  */
 public final class SparseManifestProvider implements ManifestProvider {
-    private static final String SUFFIX = ".manifest";
-
     private final StormImage image;
     private final int chunkSize;
 
@@ -40,12 +37,7 @@ public final class SparseManifestProvider implements ManifestProvider {
         if (!path.toAbsolutePath().equals(image.path().toAbsolutePath())) {
             throw new IOException("this provider only hashes the storm image " + image.path() + ", not " + path);
         }
-        ChunkManifest manifest = manifest();
-        Files.createDirectories(manifestDir);
-        Path file = manifestDir.resolve(manifest.imageIdHex() + SUFFIX);
-        ManifestFormat.write(manifest, file);
-        return new ManifestSummary(manifest.imageIdHex(), manifest.imageSize(), manifest.chunkSize(),
-                manifest.chunkCount(), file.toString());
+        return ChunkManifestProvider.store(manifest(), manifestDir);
     }
 
     private ChunkManifest manifest() throws IOException {
@@ -75,15 +67,5 @@ public final class SparseManifestProvider implements ManifestProvider {
             throw new IOException("SHA-256 digest failed", e);
         }
         return ChunkManifest.of(image.size(), chunkSize, hashes);
-    }
-
-    @Override
-    public byte[] read(final String manifestRef) throws IOException {
-        return Files.readAllBytes(Path.of(manifestRef));
-    }
-
-    @Override
-    public void delete(final String manifestRef) throws IOException {
-        Files.deleteIfExists(Path.of(manifestRef));
     }
 }
