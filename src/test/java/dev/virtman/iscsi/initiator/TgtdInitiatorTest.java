@@ -175,27 +175,8 @@ class TgtdInitiatorTest {
     void recoversWhenTgtdIsKilledMidReadAndRestarted() throws Exception {
         try (TgtdFixture tgtd = TgtdFixture.start(IQN, image);
              IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(tgtd.url(1)), fastOptions())) {
-            AtomicBoolean killed = new AtomicBoolean();
-            Thread[] restarter = new Thread[1];
-            long killAt = IMAGE_BYTES / 3 / CHUNK;
-            String sha = readAllConcurrently(dev, 8, chunk -> {
-                if (chunk == killAt && killed.compareAndSet(false, true)) {
-                    try {
-                        tgtd.kill();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    restarter[0] = Thread.ofPlatform().start(() -> {
-                        try {
-                            Thread.sleep(1500);
-                            tgtd.restart();
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    });
-                }
-            });
-            restarter[0].join();
+            String sha = readAllThroughAnOutage(dev, IMAGE_BYTES / 3 / CHUNK, tgtd::kill, Duration.ofMillis(1500),
+                    tgtd::restart);
             assertThat(sha).isEqualTo(imageSha);
             assertThat(dev.session().recoveries()).isGreaterThanOrEqualTo(1);
         }
@@ -226,6 +207,44 @@ class TgtdInitiatorTest {
 
     interface ChunkHook {
         void beforeChunk(long chunk);
+    }
+
+    /** Takes a target down or brings it back. */
+    interface TargetStep {
+        void run() throws Exception;
+    }
+
+    /**
+     * {@link #readAllConcurrently} from 8 threads, with the target taken down ({@code takeDown}, on
+     * the reader's thread) just before chunk {@code atChunk} is read and brought back
+     * ({@code bringBack}, on its own thread) {@code downtime} later; returns once both the read and
+     * the restart are done.
+     */
+    static String readAllThroughAnOutage(final IscsiBlockDevice dev, final long atChunk, final TargetStep takeDown,
+                                         final Duration downtime, final TargetStep bringBack) throws Exception {
+        AtomicBoolean done = new AtomicBoolean();
+        Thread[] restarter = new Thread[1];
+        String sha = readAllConcurrently(dev, 8, chunk -> {
+            if (chunk == atChunk && done.compareAndSet(false, true)) {
+                try {
+                    takeDown.run();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                restarter[0] = Thread.ofPlatform().start(() -> {
+                    try {
+                        Thread.sleep(downtime);
+                        bringBack.run();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            }
+        });
+        restarter[0].join();
+        return sha;
     }
 
     /** Reads the device in CHUNK pieces from {@code threads} threads; returns the SHA-256 of the whole. */

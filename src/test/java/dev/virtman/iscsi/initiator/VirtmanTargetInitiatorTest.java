@@ -182,23 +182,8 @@ class VirtmanTargetInitiatorTest {
     void recoversWhenTheTargetRestartsOnTheSamePortMidRead() throws Exception {
         int port = serve(null);
         try (IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(url(port)), TgtdInitiatorTest.fastOptions())) {
-            AtomicBoolean restarted = new AtomicBoolean();
-            Thread[] restarter = new Thread[1];
-            long at = IMAGE_BYTES / TgtdInitiatorTest.CHUNK / 3;
-            String sha = TgtdInitiatorTest.readAllConcurrently(dev, 8, chunk -> {
-                if (chunk == at && restarted.compareAndSet(false, true)) {
-                    server.close();
-                    restarter[0] = Thread.ofPlatform().start(() -> {
-                        try {
-                            Thread.sleep(1000);
-                            serve(file, null, port, TargetTuning.DEFAULTS);
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    });
-                }
-            });
-            restarter[0].join();
+            String sha = TgtdInitiatorTest.readAllThroughAnOutage(dev, IMAGE_BYTES / TgtdInitiatorTest.CHUNK / 3,
+                    () -> server.close(), Duration.ofMillis(1000), () -> serve(file, null, port, TargetTuning.DEFAULTS));
             assertThat(sha).isEqualTo(imageSha);
             assertThat(dev.session().recoveries()).isGreaterThanOrEqualTo(1);
         }
