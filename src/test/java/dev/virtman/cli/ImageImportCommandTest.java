@@ -8,6 +8,7 @@ import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.testing.GlanceProcess;
+import dev.virtman.testing.RandomFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
@@ -17,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -75,7 +75,7 @@ class ImageImportCommandTest {
 
     @Test
     void importsVerifiedThenReimportIsANoOpAndANewUploadIsVersionTwo() throws Exception {
-        Path file = randomFile("db.raw", 3 * MIB, 41);
+        Path file = RandomFiles.write(tmp.resolve("db.raw"), 3 * MIB, 41);
         String first = glance.upload("db server", "raw", file);
 
         Run r = importImage(first);
@@ -93,7 +93,7 @@ class ImageImportCommandTest {
         assertThat(again.out()).contains("already imported as db-server").contains("nothing to do");
         assertThat(files(tmp.resolve("images"))).hasSize(1);
 
-        String second = glance.upload("db server", "raw", randomFile("db2.raw", 3 * MIB, 42));
+        String second = glance.upload("db server", "raw", RandomFiles.write(tmp.resolve("db2.raw"), 3 * MIB, 42));
         Run v2 = importImage(second);
         assertThat(v2.exit()).as(v2.err()).isZero();
         assertThat(v2.out()).contains("is image db-server.v2 (version 2 of db-server)");
@@ -102,7 +102,7 @@ class ImageImportCommandTest {
 
     @Test
     void corruptedDownloadFailsWithAClearErrorAndLeavesNothing() throws Exception {
-        String id = glance.upload("broken", "raw", randomFile("broken.raw", 2 * MIB, 43));
+        String id = glance.upload("broken", "raw", RandomFiles.write(tmp.resolve("broken.raw"), 2 * MIB, 43));
         try (RandomAccessFile stored = new RandomAccessFile(glance.storedFile(id).toFile(), "rw")) {
             stored.seek(stored.length() - 1);
             int last = stored.read();
@@ -125,12 +125,6 @@ class ImageImportCommandTest {
                 "--os-username", "u", "--os-password", "p");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--os-project-name");
-    }
-
-    private Path randomFile(final String name, final int size, final long seed) throws IOException {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return Files.write(tmp.resolve(name), bytes);
     }
 
     private static List<Path> files(final Path dir) throws IOException {

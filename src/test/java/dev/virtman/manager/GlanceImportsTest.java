@@ -9,6 +9,7 @@ import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.openstack.glance.TokenSource;
 import dev.virtman.testing.GlanceProcess;
+import dev.virtman.testing.RandomFiles;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -74,7 +74,7 @@ class GlanceImportsTest {
 
     @Test
     void concurrentRequestsImportOnceAndLaterOnesAreNoOps() throws Exception {
-        Path file = randomFile("app.raw", 3 * MIB + 5, 11);
+        Path file = RandomFiles.write(tmp.resolve("app.raw"), 3 * MIB + 5, 11);
         String glanceId = glance.upload("app image", "raw", file);
 
         List<ImageView> views;
@@ -110,8 +110,8 @@ class GlanceImportsTest {
 
     @Test
     void aNewGlanceImageUnderTheSameNameIsTheNextVersionAndTheOldOneStays() throws Exception {
-        String first = glance.upload("web", "raw", randomFile("web1.raw", 2 * MIB, 21));
-        String second = glance.upload("web", "raw", randomFile("web2.raw", 2 * MIB, 22));
+        String first = glance.upload("web", "raw", RandomFiles.write(tmp.resolve("web1.raw"), 2 * MIB, 21));
+        String second = glance.upload("web", "raw", RandomFiles.write(tmp.resolve("web2.raw"), 2 * MIB, 22));
 
         ImageView v1 = client.importFromGlance(first, null, IMPORT_TIMEOUT);
         ImageView v2 = client.importFromGlance(second, null, IMPORT_TIMEOUT);
@@ -139,7 +139,7 @@ class GlanceImportsTest {
 
     @Test
     void corruptedDownloadIsRejectedWithNothingRegisteredOrLeftBehind() throws Exception {
-        Path file = randomFile("bad.raw", 2 * MIB, 31);
+        Path file = RandomFiles.write(tmp.resolve("bad.raw"), 2 * MIB, 31);
         String glanceId = glance.upload("bad", "raw", file);
         try (RandomAccessFile stored = new RandomAccessFile(glance.storedFile(glanceId).toFile(), "rw")) {
             stored.seek(MIB + 7);
@@ -173,12 +173,6 @@ class GlanceImportsTest {
                     .importFromGlance(UUID.randomUUID().toString(), null, IMPORT_TIMEOUT))
                     .hasMessageContaining("--glance-url");
         }
-    }
-
-    private Path randomFile(final String name, final int size, final long seed) throws IOException {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return Files.write(tmp.resolve(name), bytes);
     }
 
     private static List<Path> files(final Path dir) throws IOException {

@@ -8,11 +8,11 @@ import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.manager.http.ManagerServer;
+import dev.virtman.testing.RandomFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,8 +111,6 @@ class GlanceVersionsTest {
     }
 
     private Path file(final String name, final long seed) throws IOException {
-        byte[] bytes = new byte[256 << 10];
-        new Random(seed).nextBytes(bytes);
-        return Files.write(tmp.resolve(name), bytes);
+        return RandomFiles.write(tmp.resolve(name), 256 << 10, seed);
     }
 }

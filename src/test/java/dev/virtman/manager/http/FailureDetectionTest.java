@@ -10,6 +10,7 @@ import dev.virtman.manager.api.Portal;
 import dev.virtman.manager.api.TreeView;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.testing.RandomFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -48,7 +49,7 @@ class FailureDetectionTest {
                 .withHeartbeat(interval, timeout);
         server = ManagerServer.start(config);
         client = new ManagerClient(server.url(), server.token());
-        image = client.registerImage("base", ManagerApiTest.writeImage(tmp.resolve("disk.raw"), 8 * 4096, 3).toString());
+        image = client.registerImage("base", RandomFiles.write(tmp.resolve("disk.raw"), 8 * 4096, 3).toString());
         for (int i = 0; i < HOSTS; i++) {
             client.registerHost("h" + i, "127.0.0." + (i + 2) + ":3260", null);
         }

@@ -20,6 +20,7 @@ import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.testing.RandomFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -32,7 +33,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,15 +58,9 @@ class ManagerApiTest {
                 .withChunkSize(CHUNK);
     }
 
-    static Path writeImage(final Path file, final int bytes, final long seed) throws IOException {
-        byte[] data = new byte[bytes];
-        new Random(seed).nextBytes(data);
-        return Files.write(file, data);
-    }
-
     @BeforeEach
     void start() throws IOException {
-        image = writeImage(tmp.resolve("disk.raw"), 10 * CHUNK + 100, 1);
+        image = RandomFiles.write(tmp.resolve("disk.raw"), 10 * CHUNK + 100, 1);
         server = ManagerServer.start(config(tmp.resolve("state"), new TreeLimits(2, 2, 8)));
         client = new ManagerClient(server.url(), server.token());
     }
@@ -273,7 +267,7 @@ class ManagerApiTest {
     @Test
     void severalImagesEachGetTheirOwnTree() throws IOException {
         ImageView a = client.registerImage("a", image.toString());
-        ImageView b = client.registerImage("b", writeImage(tmp.resolve("b.raw"), 3 * CHUNK, 2).toString());
+        ImageView b = client.registerImage("b", RandomFiles.write(tmp.resolve("b.raw"), 3 * CHUNK, 2).toString());
         for (int i = 0; i < 5; i++) {
             client.registerHost("h" + i, "127.0.0." + (i + 2) + ":3260", null);
         }

@@ -12,6 +12,7 @@ import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.api.TreeView;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.testing.RandomFiles;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +57,7 @@ class ManagerRestartTest {
 
     @Test
     void stateSurvivesACleanRestart() throws Exception {
-        Path image = ManagerApiTest.writeImage(tmp.resolve("disk.raw"), 9 * 4096, 5);
+        Path image = RandomFiles.write(tmp.resolve("disk.raw"), 9 * 4096, 5);
         ManagerConfig config = ManagerApiTest.config(tmp.resolve("state"), new TreeLimits(2, 2, 8));
         Observed before;
         String token;
@@ -89,7 +90,7 @@ class ManagerRestartTest {
 
     @Test
     void stateSurvivesKillDashNineOfTheManagerProcess() throws Exception {
-        Path image = ManagerApiTest.writeImage(tmp.resolve("disk.raw"), 9 * 4096, 6);
+        Path image = RandomFiles.write(tmp.resolve("disk.raw"), 9 * 4096, 6);
         Path state = tmp.resolve("state");
         Process first = startManagerProcess(state);
         Observed before;

@@ -9,6 +9,7 @@ import dev.virtman.manager.api.TreeView;
 import dev.virtman.manager.bench.SimulatedAgents;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.testing.RandomFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ class ManyHostsHeartbeatTest {
         try (ManagerServer server = ManagerServer.start(ManagerApiTest.config(tmp.resolve("state"), limits)
                 .withHeartbeat(INTERVAL, Duration.ofSeconds(10)))) {
             ManagerClient client = new ManagerClient(server.url(), server.token());
-            ImageView img = client.registerImage("base", ManagerApiTest.writeImage(tmp.resolve("d.raw"), 64 * 4096, 9).toString());
+            ImageView img = client.registerImage("base", RandomFiles.write(tmp.resolve("d.raw"), 64 * 4096, 9).toString());
             HeartbeatRequest hb = new HeartbeatRequest(null, Map.of(img.id(), new HeartbeatRequest.ImageReport(0)));
             List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
             List<Long> steady = Collections.synchronizedList(new ArrayList<>());

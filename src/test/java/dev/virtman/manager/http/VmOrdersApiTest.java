@@ -10,6 +10,7 @@ import dev.virtman.manager.api.VmSyncRequest;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.testing.RandomFiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,7 @@ class VmOrdersApiTest {
 
     @BeforeEach
     void start() throws IOException {
-        Path file = ManagerApiTest.writeImage(tmp.resolve("disk.raw"), 10 * ManagerApiTest.CHUNK, 7);
+        Path file = RandomFiles.write(tmp.resolve("disk.raw"), 10 * ManagerApiTest.CHUNK, 7);
         server = ManagerServer.start(ManagerApiTest.config(tmp.resolve("state"), new TreeLimits(2, 2, 8)));
         client = new ManagerClient(server.url(), server.token());
         image = client.registerImage("base", file.toString());
@@ -116,7 +117,7 @@ class VmOrdersApiTest {
 
     @Test
     void aNameKeepsItsImageUntilDestroyed() throws IOException {
-        Path other = ManagerApiTest.writeImage(tmp.resolve("other.raw"), 10 * ManagerApiTest.CHUNK, 8);
+        Path other = RandomFiles.write(tmp.resolve("other.raw"), 10 * ManagerApiTest.CHUNK, 8);
         client.registerImage("other", other.toString());
         client.orderVm("h1", running("vm-1"));
         assertThatThrownBy(() -> client.orderVm("h1", new VmOrder("vm-1", "other", null, null, null, 256, "UP", 60,

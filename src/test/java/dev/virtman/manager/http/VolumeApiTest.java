@@ -15,6 +15,7 @@ import dev.virtman.manager.api.VolumeView;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.manager.tree.TreeLimits;
+import dev.virtman.testing.RandomFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,7 +42,7 @@ class VolumeApiTest {
 
     @BeforeEach
     void start() throws IOException {
-        Path file = ManagerApiTest.writeImage(tmp.resolve("disk.raw"), (int) IMAGE_BYTES, 1);
+        Path file = RandomFiles.write(tmp.resolve("disk.raw"), (int) IMAGE_BYTES, 1);
         server = ManagerServer.start(ManagerApiTest.config(tmp.resolve("state"), new TreeLimits(2, 2, 8)));
         client = new ManagerClient(server.url(), server.token());
         image = client.registerImage("disk", file.toString());

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.virtman.openstack.glance.GlanceException.Kind;
 import dev.virtman.testing.GlanceProcess;
 import dev.virtman.testing.Commands;
+import dev.virtman.testing.RandomFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -49,7 +49,7 @@ class GlanceApiInteropTest {
 
     @Test
     void imageRecordCarriesTheHashesGlanceComputedAtUpload() throws Exception {
-        Path file = randomImage(dir.resolve("a.raw"), 3 * MIB + 17, 1);
+        Path file = RandomFiles.write(dir.resolve("a.raw"), 3 * MIB + 17, 1);
         String id = glance.upload("record-test", "raw", file);
 
         GlanceImage image = client.image(id);
@@ -95,7 +95,7 @@ class GlanceApiInteropTest {
 
     @Test
     void qcow2ImageIsConvertedToTheSameRawBytes() throws Exception {
-        Path source = randomImage(dir.resolve("src.raw"), 4 * MIB, 2);
+        Path source = RandomFiles.write(dir.resolve("src.raw"), 4 * MIB, 2);
         Path qcow2 = dir.resolve("src.qcow2");
         qemuImg("convert", "-f", "raw", "-O", "qcow2", source.toString(), qcow2.toString());
         String id = glance.upload("qcow", "qcow2", qcow2);
@@ -109,7 +109,7 @@ class GlanceApiInteropTest {
 
     @Test
     void corruptedDownloadIsRejectedAndNothingIsLeft() throws Exception {
-        Path file = randomImage(dir.resolve("c.raw"), 2 * MIB, 3);
+        Path file = RandomFiles.write(dir.resolve("c.raw"), 2 * MIB, 3);
         String id = glance.upload("corrupt", "raw", file);
         GlanceImage image = client.image(id);
         try (RandomAccessFile stored = new RandomAccessFile(glance.storedFile(id).toFile(), "rw")) {
@@ -130,7 +130,7 @@ class GlanceApiInteropTest {
 
     @Test
     void qcow2NamingABackingFileIsRefused() throws Exception {
-        Path secret = randomImage(dir.resolve("host-secret.raw"), MIB, 4);
+        Path secret = RandomFiles.write(dir.resolve("host-secret.raw"), MIB, 4);
         Path qcow2 = dir.resolve("backed.qcow2");
         qemuImg("create", "-q", "-f", "qcow2", "-F", "raw", "-b", secret.toString(), qcow2.toString());
         String id = glance.upload("backed", "qcow2", qcow2);
@@ -142,13 +142,6 @@ class GlanceApiInteropTest {
                     assertThat(e.getMessage()).contains("backing file");
                 });
         assertThat(list(dir.resolve("imported"))).isEmpty();
-    }
-
-    static Path randomImage(final Path file, final int size, final long seed) throws IOException {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        Files.write(file, bytes);
-        return file;
     }
 
     static String hex(final String algorithm, final Path file) throws Exception {

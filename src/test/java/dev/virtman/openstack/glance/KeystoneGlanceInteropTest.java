@@ -10,6 +10,7 @@ import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.openstack.glance.GlanceException.Kind;
 import dev.virtman.testing.GlanceProcess;
 import dev.virtman.testing.KeystoneProcess;
+import dev.virtman.testing.RandomFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
@@ -46,7 +47,7 @@ class KeystoneGlanceInteropTest {
     static void start(@TempDir final Path shared) throws Exception {
         keystone = KeystoneProcess.start();
         glance = GlanceProcess.start(keystone);
-        uploaded = GlanceApiInteropTest.randomImage(shared.resolve("img.raw"), 1 << 20, 51);
+        uploaded = RandomFiles.write(shared.resolve("img.raw"), 1 << 20, 51);
         imageId = glance.upload("secured", "raw", uploaded);
     }
 
