@@ -1,9 +1,8 @@
 package dev.virtman.manager.tree;
 
-import java.util.ArrayDeque;
+import dev.virtman.manager.tree.WorkingTree.Node;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +58,8 @@ public final class TreePlanner {
                 throw new IllegalArgumentException("duplicate live host: " + m.hostId());
             }
         }
-        Working work = new Working(current);
+        WorkingTree work = new WorkingTree(current, limits, host -> localityOf(host, members),
+                host -> !members.containsKey(host));
         List<String> failed = new ArrayList<>();
         for (String host : current.hosts()) {
             if (!members.containsKey(host)) {
@@ -68,11 +68,11 @@ public final class TreePlanner {
         }
         failed.sort(Comparator.comparingInt(current::depthOf).reversed().thenComparing(Comparator.naturalOrder()));
         for (String host : failed) {
-            splice(work, host, members);
+            splice(work, work.node(host), members);
         }
         List<String> unplaced = new ArrayList<>();
         for (TreeMember m : members.values()) {
-            if (!work.contains(m.hostId()) && !place(work, m.hostId(), members)) {
+            if (!work.contains(m.hostId()) && !place(work, work.node(m.hostId()))) {
                 unplaced.add(m.hostId());
             }
         }
@@ -95,23 +95,23 @@ public final class TreePlanner {
         return changes;
     }
 
-    private void splice(final Working work, final String failed, final Map<String, TreeMember> members) {
-        String grandparent = work.parentOf(failed);
-        List<String> orphans = new ArrayList<>(work.childrenOf(failed));
+    private void splice(final WorkingTree work, final Node failed, final Map<String, TreeMember> members) {
+        Node grandparent = failed.parent;
+        List<Node> orphans = new ArrayList<>(failed.children);
         work.remove(failed);
         if (orphans.isEmpty()) {
             return;
         }
-        Locality slotLocality = localityOf(grandparent, members);
-        String promoted = orphans.stream()
-                .min(Comparator.<String>comparingInt(h -> localityOf(h, members).distanceTo(slotLocality))
-                        .thenComparing(Comparator.<String>comparingLong(h -> members.get(h).chunksHeld()).reversed()))
+        Locality slotLocality = grandparent.locality;
+        Node promoted = orphans.stream()
+                .min(Comparator.<Node>comparingInt(h -> h.locality.distanceTo(slotLocality))
+                        .thenComparing(Comparator.<Node>comparingLong(h -> members.get(h.id).chunksHeld()).reversed()))
                 .orElseThrow();
         // Same slot, one level up: fan-out unchanged, the promoted subtree only gets shallower.
         work.attach(promoted, grandparent);
-        for (String orphan : orphans) {
-            if (!orphan.equals(promoted)) {
-                placeSubtree(work, orphan, members);
+        for (Node orphan : orphans) {
+            if (orphan != promoted) {
+                placeSubtree(work, orphan);
             }
         }
     }
@@ -120,50 +120,30 @@ public final class TreePlanner {
      * Re-attaches a detached subtree whole if a slot leaves room for its height; otherwise
      * attaches its root alone and re-places each child subtree, so depth stays bounded.
      */
-    private void placeSubtree(final Working work, final String root, final Map<String, TreeMember> members) {
-        if (place(work, root, members)) {
+    private void placeSubtree(final WorkingTree work, final Node root) {
+        if (place(work, root)) {
             return;
         }
-        List<String> children = new ArrayList<>(work.childrenOf(root));
-        for (String child : children) {
+        List<Node> children = new ArrayList<>(root.children);
+        for (Node child : children) {
             work.detach(child);
         }
-        if (!place(work, root, members)) {
+        if (!place(work, root)) {
             work.remove(root);
         }
-        for (String child : children) {
-            placeSubtree(work, child, members);
+        for (Node child : children) {
+            placeSubtree(work, child);
         }
     }
 
-    /** Attaches a detached node (with its subtree) to the best free slot; false if none fits. */
-    private boolean place(final Working work, final String node, final Map<String, TreeMember> members) {
-        int height = work.heightOf(node);
-        Locality locality = localityOf(node, members);
-        String best = null;
-        int bestDepth = 0;
-        int bestDistance = 0;
-        int bestLoad = 0;
-        for (Map.Entry<String, Integer> candidate : work.breadthFirstWithDepth()) {
-            String parent = candidate.getKey();
-            int depth = candidate.getValue();
-            int load = work.childrenOf(parent).size();
-            // A failed host that is not spliced out yet is never a parent.
-            boolean doomed = !DistributionTree.SOURCE.equals(parent) && !members.containsKey(parent);
-            if (doomed || load >= limits.slotsOf(parent) || depth + 1 + height > limits.maxDepth()) {
-                continue;
-            }
-            if (best != null && depth > bestDepth) {
-                break; // breadth-first: every later candidate is deeper
-            }
-            int distance = locality.distanceTo(localityOf(parent, members));
-            if (best == null || distance < bestDistance || (distance == bestDistance && load < bestLoad)) {
-                best = parent;
-                bestDepth = depth;
-                bestDistance = distance;
-                bestLoad = load;
-            }
-        }
+    /**
+     * Attaches a detached node (with its subtree) to the best free slot; false if none fits. The
+     * best slot is the first minimum of (depth, locality distance, child count) in breadth-first
+     * order over the reachable, non-failed nodes with a free slot and room below for the
+     * subtree; {@link FreeSlotIndex} finds it without a scan.
+     */
+    private boolean place(final WorkingTree work, final Node node) {
+        Node best = work.bestParent(node.locality, WorkingTree.heightOf(node));
         if (best == null) {
             return false;
         }
@@ -178,94 +158,5 @@ public final class TreePlanner {
         }
         TreeMember member = members.get(node);
         return member == null ? Locality.UNKNOWN : member.locality();
-    }
-
-    /**
-     * The mutable tree a plan works on. A node may be detached (no parent) while its subtree is
-     * re-placed; only nodes reachable from the source end up in the result.
-     */
-    private static final class Working {
-        private final LinkedHashMap<String, String> parentOf = new LinkedHashMap<>();
-        private final Map<String, List<String>> childrenOf = new HashMap<>();
-
-        Working(final DistributionTree tree) {
-            childrenOf.put(DistributionTree.SOURCE, new ArrayList<>(tree.childrenOf(DistributionTree.SOURCE)));
-            for (String host : tree.hosts()) {
-                parentOf.put(host, tree.parentOf(host));
-                childrenOf.put(host, new ArrayList<>(tree.childrenOf(host)));
-            }
-        }
-
-        boolean contains(final String node) {
-            return childrenOf.containsKey(node) && (parentOf.get(node) != null);
-        }
-
-        String parentOf(final String node) {
-            return parentOf.get(node);
-        }
-
-        List<String> childrenOf(final String node) {
-            return childrenOf.getOrDefault(node, List.of());
-        }
-
-        void detach(final String node) {
-            String parent = parentOf.remove(node);
-            if (parent != null) {
-                childrenOf.get(parent).remove(node);
-            }
-        }
-
-        void attach(final String node, final String parent) {
-            detach(node);
-            parentOf.put(node, parent);
-            childrenOf.computeIfAbsent(node, k -> new ArrayList<>());
-            childrenOf.get(parent).add(node);
-        }
-
-        /** Removes a node; its children stay detached until re-placed. */
-        void remove(final String node) {
-            detach(node);
-            for (String child : childrenOf.getOrDefault(node, List.of())) {
-                parentOf.remove(child);
-            }
-            childrenOf.remove(node);
-        }
-
-        int heightOf(final String node) {
-            int height = 0;
-            for (String child : childrenOf(node)) {
-                height = Math.max(height, 1 + heightOf(child));
-            }
-            return height;
-        }
-
-        /** Source and attached hosts with their depths, breadth-first, children in attach order. */
-        List<Map.Entry<String, Integer>> breadthFirstWithDepth() {
-            List<Map.Entry<String, Integer>> out = new ArrayList<>();
-            ArrayDeque<Map.Entry<String, Integer>> queue = new ArrayDeque<>();
-            queue.add(Map.entry(DistributionTree.SOURCE, 0));
-            while (!queue.isEmpty()) {
-                Map.Entry<String, Integer> e = queue.poll();
-                out.add(e);
-                for (String child : childrenOf(e.getKey())) {
-                    queue.add(Map.entry(child, e.getValue() + 1));
-                }
-            }
-            return out;
-        }
-
-        DistributionTree toTree() {
-            List<DistributionTree.Edge> edges = new ArrayList<>();
-            ArrayDeque<String> queue = new ArrayDeque<>();
-            queue.add(DistributionTree.SOURCE);
-            while (!queue.isEmpty()) {
-                String node = queue.poll();
-                for (String child : childrenOf(node)) {
-                    edges.add(new DistributionTree.Edge(child, node));
-                    queue.add(child);
-                }
-            }
-            return DistributionTree.fromEdges(edges);
-        }
     }
 }
