@@ -26,7 +26,8 @@ import java.util.TreeSet;
  *
  * <p>Breadth-first order of two nodes at one depth is the order of their ancestors' attach
  * sequence numbers, compared at the first level where their ancestry differs (a parent's
- * children are in attach order, see {@link WorkingTree}). The owner removes a node before its
+ * children are in attach order, see {@link WorkingTree}), or sooner by their positions in the
+ * starting tree if neither has moved since. The owner removes a node before its
  * child count or ancestry changes and adds it back after, so the order of a set never changes
  * under it.
  */
@@ -44,7 +45,11 @@ final class FreeSlotIndex {
         if (x == y) {
             return 0;
         }
+        // Distinct nodes at one depth are in the order of their distinct ancestors at any depth.
         while (x.parent != y.parent) {
+            if (x.initialRank != WorkingTree.NO_RANK && y.initialRank != WorkingTree.NO_RANK) {
+                return Integer.compare(x.initialRank, y.initialRank);
+            }
             x = x.parent;
             y = y.parent;
         }

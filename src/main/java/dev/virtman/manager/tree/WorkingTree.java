@@ -35,6 +35,12 @@ final class WorkingTree {
         Node parent;
         /** Attach order among its siblings; only compared between children of one parent. */
         long attachSeq;
+        /**
+         * Position in the breadth-first order of the tree the plan started from, while the node
+         * has not moved since ({@link #NO_RANK} once it or an ancestor was detached): two ranked
+         * nodes compare by rank without walking up to their common ancestor.
+         */
+        int initialRank = NO_RANK;
         /** Distance from the source while reachable from it; {@link #UNREACHABLE} otherwise. */
         int depth = UNREACHABLE;
         /** Child count the index sorted this node by; {@link #NOT_INDEXED} when not in it. */
@@ -59,6 +65,7 @@ final class WorkingTree {
 
     static final int UNREACHABLE = -1;
     static final int NOT_INDEXED = -1;
+    static final int NO_RANK = -1;
 
     private final Map<String, Node> nodes = new HashMap<>();
     private final Node source;
@@ -81,8 +88,11 @@ final class WorkingTree {
         this.source = newNode(DistributionTree.SOURCE);
         source.depth = 0;
         // Parents come before their children in breadth-first order, so every parent exists.
+        int rank = 0;
+        source.initialRank = rank++;
         for (String host : tree.breadthFirst()) {
             Node node = newNode(host);
+            node.initialRank = rank++;
             Node parent = nodes.get(tree.parentOf(host));
             node.parent = parent;
             node.attachSeq = nextAttachSeq++;
@@ -210,8 +220,9 @@ final class WorkingTree {
         queue.add(root);
         while (!queue.isEmpty()) {
             Node node = queue.poll();
-            unindex(node); // by its depth, so before the depth goes
+            unindex(node); // by its depth and rank, so before they go
             node.depth = UNREACHABLE;
+            node.initialRank = NO_RANK;
             queue.addAll(node.children);
         }
     }
