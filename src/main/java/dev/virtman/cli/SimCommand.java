@@ -15,6 +15,7 @@ import dev.virtman.sim.SimResult;
 import dev.virtman.sim.SimRunner;
 import dev.virtman.sim.StormMeasurement;
 import dev.virtman.sim.Strategy;
+import dev.virtman.sim.Testbed;
 import dev.virtman.sim.Workload;
 import dev.virtman.vm.BootTrace;
 import picocli.CommandLine;
@@ -91,7 +92,7 @@ public final class SimCommand implements Runnable {
         @Option(names = "--latency-us", defaultValue = "100", description = "one-way latency, µs (default: ${DEFAULT-VALUE})")
         double latencyMicros;
         @Option(names = "--overhead-ms", defaultValue = DEFAULT_OVERHEAD_MS,
-                description = "per-chunk fetch overhead, ms (default: ${DEFAULT-VALUE})")
+                description = "per-request fetch overhead (one upstream READ of a chunk or run), ms (default: ${DEFAULT-VALUE})")
         double overheadMillis;
         @Option(names = "--prefetch", description = "hosts prefetch the boot profile (a later storm of the same image)")
         boolean prefetch;
@@ -125,7 +126,7 @@ public final class SimCommand implements Runnable {
             Workload w = Workload.of(trace.getFileName().toString(), bt, chunk, timeScale);
             double all = rate(link);
             NetworkModel net = new NetworkModel(orElse(hostIn, all), orElse(hostOut, all), latencyMicros * 1e-6,
-                    orElse(sourceNic, all), rate(sourceDisk), overheadMillis * 1e-3, Link.UNLIMITED);
+                    orElse(sourceNic, all), rate(sourceDisk), overheadMillis * 1e-3, Testbed.NONE);
             FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis((long) (fetchTimeout * 1e3)))
                     .withRounds(fetchRounds, FetchPolicy.DEFAULT.backoff());
             PrintWriter outp = spec.commandLine().getOut();
@@ -177,11 +178,18 @@ public final class SimCommand implements Runnable {
         @Parameters(paramLabel = "STORM_REPORT_JSON", arity = "1..*", description = "reports of virtman bench storm")
         List<Path> reports;
         @Option(names = "--overhead-from", paramLabel = "JSON",
-                description = "an uncapped back-to-back 1×1 storm report: per-chunk overhead measured once from it")
+                description = "an uncapped back-to-back 1×1 storm report: per-request overhead measured once from it")
         Path overheadFrom;
         @Option(names = "--traces", defaultValue = "bench/traces", paramLabel = "DIR",
                 description = "where to find a report's trace if its recorded path is gone (default: ${DEFAULT-VALUE})")
         Path traces;
+        @Option(names = "--cpu-from", paramLabel = "JSON",
+                description = "a back-to-back storm report with CPU times (one host, several VMs): model the emulation"
+                        + " machine's shared cores with the CPU costs measured from it")
+        Path cpuFrom;
+        @Option(names = "--cores", paramLabel = "N",
+                description = "cores of the machine the storms ran on (default: this machine's)")
+        Integer cores;
         @Option(names = "--fetch-timeout", defaultValue = "5", paramLabel = "SECONDS",
                 description = "the storm agents' attempt timeout (default: ${DEFAULT-VALUE})")
         double fetchTimeout;
@@ -196,8 +204,19 @@ public final class SimCommand implements Runnable {
         public Integer call() throws IOException {
             FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis((long) (fetchTimeout * 1e3)))
                     .withRounds(fetchRounds, Duration.ofMillis(backoffMillis));
-            Calibration cal = new Calibration(policy);
             PrintWriter out = spec.commandLine().getOut();
+            Testbed testbed = Testbed.NONE;
+            if (cpuFrom != null) {
+                int n = cores != null ? cores : Runtime.getRuntime().availableProcessors();
+                if (n < 1) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--cores must be >= 1");
+                }
+                testbed = new Calibration(policy).testbedFrom(StormMeasurement.read(cpuFrom, traces), n);
+                out.printf(Locale.ROOT, "Testbed CPU from %s: %d cores, %.1f µs per SCSI command, %.2f ns per byte"
+                        + " (%.0f MB/s per core)%n%n", cpuFrom, n, testbed.cpuPerCommand() * 1e6,
+                        testbed.cpuPerByte() * 1e9, testbed.cpuPerByte() == 0 ? 0 : 1e-6 / testbed.cpuPerByte());
+            }
+            Calibration cal = new Calibration(policy, testbed);
             List<Calibration.Row> global = new ArrayList<>();
             List<Calibration.Row> perStorm = new ArrayList<>();
             Double globalOverhead = null;
@@ -205,8 +224,8 @@ public final class SimCommand implements Runnable {
                 StormMeasurement ref = StormMeasurement.read(overheadFrom, traces);
                 double lone = Calibration.referenceLone(ref);
                 globalOverhead = cal.overheadFromLone(ref, lone);
-                out.printf(Locale.ROOT, "Per-chunk overhead from %s: lone VM %.2f s (median of its 1×1 runs)"
-                        + " -> %.2f ms per chunk%n%n", overheadFrom, lone, globalOverhead * 1e3);
+                out.printf(Locale.ROOT, "Per-request overhead from %s: lone VM %.2f s (median of its 1×1 runs)"
+                        + " -> %.3f ms per upstream request%n%n", overheadFrom, lone, globalOverhead * 1e3);
             }
             for (Path p : reports) {
                 StormMeasurement s = StormMeasurement.read(p, traces);
@@ -239,7 +258,7 @@ public final class SimCommand implements Runnable {
         String scenario;
         @Option(names = "--trace", defaultValue = "bench/traces/debian12-boot.csv", paramLabel = "CSV")
         Path trace;
-        @Option(names = "--overhead-ms", defaultValue = DEFAULT_OVERHEAD_MS, description = "per-chunk overhead, ms (default: ${DEFAULT-VALUE})")
+        @Option(names = "--overhead-ms", defaultValue = DEFAULT_OVERHEAD_MS, description = "per-request overhead, ms (default: ${DEFAULT-VALUE})")
         double overheadMillis;
         @Option(names = "--max-hosts", defaultValue = "10000", description = "largest storm of the scaling curve (default: ${DEFAULT-VALUE})")
         int maxHosts;

@@ -31,7 +31,7 @@ import java.util.TreeMap;
  *       with the cache's default prefetch threads, over the whole profile.</li>
  * </ul>
  * Hardware is {@link NetworkModel}: per-host in/out links, the source's link, latency and a fixed
- * per-chunk overhead. A VM replays its {@link Workload} read by read: a read is issued at its trace
+ * per-request overhead. A VM replays its {@link Workload} read by read: a read is issued at its trace
  * time or when the previous one returned, whichever is later, and touches its chunks in order; a
  * missing chunk blocks the VM until it is fetched.
  *
@@ -73,7 +73,9 @@ public final class BootStormSim {
     private final Link[] in;
     private final Link[] out;
     private final Link source;
-    private final Link testbed;
+    /** The emulation machine's shared CPU when replaying an emulated storm, else null. */
+    private final CpuPool cpu;
+    private final Testbed testbed;
     private final boolean[] dead;
     private final List<Map<Integer, List<Request>>> waiting;
     private final int[] vmRead;
@@ -108,6 +110,7 @@ public final class BootStormSim {
     private long sourceBytes;
     private final long[] levelBytes = new long[TreeLimits.MAX_DEPTH_LIMIT + 2];
     private long fetches;
+    private long requests;
     private long failedAttempts;
     private long giveUps;
     private double maxFetch;
@@ -182,8 +185,9 @@ public final class BootStormSim {
             out[h] = new Link(net.hostOut());
         }
         this.source = new Link(net.sourceRate());
-        this.testbed = Double.isInfinite(net.testbedRead()) ? null : new Link(net.testbedRead());
-        this.simVms = testbed == null && !everyVm ? 1 : vmsPerHost;
+        this.testbed = net.testbed();
+        this.cpu = testbed.shared() ? new CpuPool(testbed.cores()) : null;
+        this.simVms = cpu == null && !everyVm ? 1 : vmsPerHost;
         this.dead = new boolean[hostCount];
         this.waiting = new ArrayList<>(hostCount);
         for (int h = 0; h < hostCount; h++) {
@@ -378,9 +382,12 @@ public final class BootStormSim {
             }
             vmRead[v] = r + 1;
             vmPos[v] = 0;
-            if (testbed != null) {
+            if (cpu != null) {
+                // The VM's READs of this trace read, served by the agent's target and checked
+                // against the image, each a command on the shared CPU.
                 long n = w.readBytes(r);
-                double done = testbed.reserve(loop.now(), n) + n / testbed.bytesPerSecond();
+                long pieces = (n + Workload.PIECE_BYTES - 1) / Workload.PIECE_BYTES;
+                double done = cpu.run(loop.now(), pieces * testbed.cpuPerCommand() + n * testbed.cpuPerByte());
                 if (done > loop.now()) {
                     loop.at(done, () -> process(v));
                     return;
@@ -582,8 +589,17 @@ public final class BootStormSim {
             return;
         }
         double end = Link.receive(outStart, n, o, in[a.host]);
-        double at = end + net.latency() + net.requestOverhead();
-        if (at > deadline(a)) {
+        if (cpu == null) {
+            arrived(q, end + net.latency() + net.requestOverhead());
+        } else {
+            // The command's CPU work (served, sent, received, hashed, cached) on the shared
+            // cores, queued behind what is already there when the bytes are in.
+            loop.at(end + net.latency(), () -> arrived(q, cpu.run(loop.now(), testbed.cost(n)) + net.requestOverhead()));
+        }
+    }
+
+    private void arrived(final Request q, final double at) {
+        if (at > deadline(q.attempt)) {
             armTimeout(q);
         }
         loop.at(at, () -> delivered(q));
@@ -600,6 +616,7 @@ public final class BootStormSim {
             return;
         }
         a.serial++;
+        requests++;
         fetches += a.run.length;
         maxFetch = Math.max(maxFetch, loop.now() - a.start);
         if (a.parentHealth != null && a.parentHealth == health[h]) {
@@ -890,7 +907,7 @@ public final class BootStormSim {
             notes.append(giveUps).append(" chunk fetches exhausted every round; ");
         }
         return new SimResult(sc.strategy().label(), hostCount, vmsPerHost, sorted, lost, failed, unfinished, sourceBytes,
-                perLevel, treeDepth, fetches, failedAttempts, maxFetch, source.busySeconds(), loop.fired(), wallSeconds,
-                notes.toString());
+                perLevel, treeDepth, fetches, requests, failedAttempts, maxFetch, source.busySeconds(),
+                cpu == null ? 0 : cpu.busySeconds(), loop.fired(), wallSeconds, notes.toString());
     }
 }

@@ -11,15 +11,14 @@ package dev.virtman.sim;
  * @param sourceNic       the source's NIC, sending
  * @param sourceDisk      the source's disk, reading (the source's link is min(NIC, disk): both
  *                        serve the same chunk stream in order)
- * @param requestOverhead fixed cost of one chunk fetch on top of latency and transfer: the iSCSI
- *                        command round, SHA-256 verification, the cache's bookkeeping; measured
- *                        (see {@code Calibration})
- * @param testbedRead     shared rate at which all emulated VMs together can read and compare
- *                        their bytes: the 2 CPU cores of the machine the emulated storm ran on.
- *                        Unlimited for real deployments, where each VM has its host's CPU
+ * @param requestOverhead fixed cost of one upstream request (a chunk, or a run of chunks) on top of
+ *                        latency and transfer: the iSCSI command round, SHA-256 verification, the
+ *                        cache's bookkeeping; measured (see {@code Calibration})
+ * @param testbed         the one machine's CPU all parties share when replaying an emulated storm;
+ *                        {@link Testbed#NONE} for real deployments, where each host has its own
  */
 public record NetworkModel(double hostIn, double hostOut, double latency, double sourceNic, double sourceDisk,
-                           double requestOverhead, double testbedRead) {
+                           double requestOverhead, Testbed testbed) {
 
     /** 1 Gbit/s Ethernet payload after Ethernet/IP/TCP/iSCSI framing (~94 %). */
     public static final double GBE_PAYLOAD = 117.5e6;
@@ -31,7 +30,7 @@ public record NetworkModel(double hostIn, double hostOut, double latency, double
         positive("host out", hostOut);
         positive("source NIC", sourceNic);
         positive("source disk", sourceDisk);
-        positive("testbed read", testbedRead);
+        java.util.Objects.requireNonNull(testbed, "testbed");
         if (latency < 0 || requestOverhead < 0) {
             throw new IllegalArgumentException("latency and request overhead must be >= 0");
         }
@@ -40,7 +39,7 @@ public record NetworkModel(double hostIn, double hostOut, double latency, double
     /** Every machine on Ethernet of {@code gbit} Gbit/s, a source disk of {@code sourceDisk} B/s. */
     public static NetworkModel ethernet(final double gbit, final double sourceDisk, final double requestOverhead) {
         double rate = GBE_PAYLOAD * gbit;
-        return new NetworkModel(rate, rate, LAN_LATENCY, rate, sourceDisk, requestOverhead, Link.UNLIMITED);
+        return new NetworkModel(rate, rate, LAN_LATENCY, rate, sourceDisk, requestOverhead, Testbed.NONE);
     }
 
     /** The source's effective sending rate. */

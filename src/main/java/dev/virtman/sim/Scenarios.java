@@ -40,7 +40,7 @@ public final class Scenarios {
 
     /**
      * @param trace    the recorded boot to scale (bench/traces/debian12-boot.csv)
-     * @param overhead per-chunk overhead, seconds (measured: see docs/simulation.md)
+     * @param overhead per-request overhead, seconds (measured: see docs/simulation.md)
      * @param out      where tables and figures go
      */
     public Scenarios(final BootTrace trace, final int chunkSize, final double overhead, final Path out,
@@ -80,8 +80,8 @@ public final class Scenarios {
 
     private static SimResult relabel(final SimResult r, final String label) {
         return new SimResult(label, r.hosts(), r.vmsPerHost(), r.bootSeconds(), r.lostVms(), r.failedVms(),
-                r.unfinishedVms(), r.sourceBytes(), r.bytesPerLevel(), r.treeDepth(), r.fetches(), r.failedAttempts(),
-                r.maxFetchSeconds(), r.sourceBusySeconds(), r.events(), r.wallSeconds(), r.notes());
+                r.unfinishedVms(), r.sourceBytes(), r.bytesPerLevel(), r.treeDepth(), r.fetches(), r.requests(), r.failedAttempts(),
+                r.maxFetchSeconds(), r.sourceBusySeconds(), r.testbedCpuSeconds(), r.events(), r.wallSeconds(), r.notes());
     }
 
     /** (b) 100 hosts × 10 VMs, 15 GB, ~300 MB working set, 1 GbE: every strategy, cold and with a boot profile. */

@@ -15,17 +15,20 @@ import java.util.Map;
  * @param sourceBytes    bytes the source sent
  * @param bytesPerLevel  bytes received by hosts at each tree depth (1 = children of the source)
  * @param treeDepth      deepest level in the tree (1 for flat, 0 when there is no tree)
- * @param fetches        chunk fetch attempts that delivered
+ * @param fetches        chunks fetched (delivered, verified)
+ * @param requests       upstream requests that delivered (one per run of chunks)
  * @param failedAttempts attempts that failed (dead parent: after the attempt timeout)
  * @param maxFetchSeconds longest one successful attempt took (request to verified chunk)
  * @param sourceBusySeconds time the source's link was busy
+ * @param testbedCpuSeconds CPU seconds charged to the emulation machine's cores (0 without a {@link Testbed})
  * @param events         events the engine ran
  * @param wallSeconds    real time the simulation took
  * @param notes          what a reader should know (e.g. planner depth bound raised)
  */
 public record SimResult(String strategy, int hosts, int vmsPerHost, double[] bootSeconds, int lostVms, int failedVms, int unfinishedVms,
-                        long sourceBytes, Map<Integer, Long> bytesPerLevel, int treeDepth, long fetches,
-                        long failedAttempts, double maxFetchSeconds, double sourceBusySeconds, long events,
+                        long sourceBytes, Map<Integer, Long> bytesPerLevel, int treeDepth, long fetches, long requests,
+                        long failedAttempts, double maxFetchSeconds, double sourceBusySeconds,
+                        double testbedCpuSeconds, long events,
                         double wallSeconds, String notes) {
 
     /** The {@code q} quantile of completion (nearest rank, as the storm report computes it). */

@@ -40,9 +40,16 @@ public record StormMeasurement(Path report, int hosts, int vmsPerHost, int fanOu
      * @param p99        99th percentile
      * @param max        slowest VM
      * @param sourceBytes bytes the source served
+     * @param cpuSeconds CPU time the storm's JVM used during the run (NaN in reports that predate it)
+     * @param wallSeconds wall time of the run (NaN in reports that predate it)
      */
     public record Measured(String strategy, int hosts, int vmsPerHost, int completed, int failed, double p50, double p99,
-                           double max, long sourceBytes) { }
+                           double max, long sourceBytes, double cpuSeconds, double wallSeconds) {
+        /** Cores the storm kept busy on average, NaN if not recorded. */
+        public double coresBusy() {
+            return cpuSeconds / wallSeconds;
+        }
+    }
 
     /**
      * Reads {@code report}. The trace path recorded in it is used if it exists, else a file of the
@@ -68,11 +75,17 @@ public record StormMeasurement(Path report, int hosts, int vmsPerHost, int fanOu
             results.put(r.path("strategy").asText(), new Measured(r.path("strategy").asText(), r.path("hosts").asInt(),
                     r.path("vmsPerHost").asInt(), r.path("completed").asInt(), r.path("failedVms").asInt(),
                     r.path("p50Seconds").asDouble(Double.NaN), r.path("p99Seconds").asDouble(Double.NaN),
-                    r.path("maxSeconds").asDouble(Double.NaN), r.path("sourceBytes").asLong()));
+                    r.path("maxSeconds").asDouble(Double.NaN), r.path("sourceBytes").asLong(),
+                    positiveOrNaN(r.path("cpuSeconds").asDouble(Double.NaN)),
+                    positiveOrNaN(r.path("wallSeconds").asDouble(Double.NaN))));
         }
         return new StormMeasurement(report, s.path("hosts").asInt(), s.path("vmsPerHost").asInt(),
                 s.path("fanOut").asInt(), trace, s.path("chunkSize").asInt(), s.path("timeScale").asDouble(),
                 s.path("linkBytesPerSecond").asLong(), s.path("imageBytes").asLong(), results);
+    }
+
+    private static double positiveOrNaN(final double v) {
+        return v > 0 ? v : Double.NaN;
     }
 
     /** Short name: "10×4, 2.0 MB/s". */

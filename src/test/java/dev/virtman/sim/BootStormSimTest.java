@@ -31,7 +31,7 @@ class BootStormSimTest {
 
     private static NetworkModel slowHosts() {
         return new NetworkModel(ONE_CHUNK_PER_SECOND, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
-                Link.UNLIMITED);
+                Testbed.NONE);
     }
 
     @Test
@@ -101,7 +101,7 @@ class BootStormSimTest {
         // 64 KiB at 10 kB/s takes 6.6 s, longer than the default 5 s attempt timeout: each of the
         // policy's rounds times out and the VM's read fails, as ChunkFetcher would make it.
         NetworkModel crawl = new NetworkModel(10_000, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
-                Link.UNLIMITED);
+                Testbed.NONE);
         SimResult r = new BootStormSim(Scenario.of(1, 1, twoReads(), 4L * CHUNK, crawl, Strategy.FLAT)).run();
         assertThat(r.failedVms()).isEqualTo(1);
         assertThat(r.completed()).isZero();
@@ -143,7 +143,7 @@ class BootStormSimTest {
         BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK)));
         Workload w = Workload.of("one-read", trace, half, 1.0);
         NetworkModel net = new NetworkModel(half, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
-                Link.UNLIMITED);
+                Testbed.NONE);
         SimResult r = new BootStormSim(Scenario.of(1, 1, w, 4L * CHUNK, net, Strategy.FLAT)).run();
         assertThat(r.max()).isCloseTo(2.02, within(1e-9));
         assertThat(r.fetches()).isEqualTo(2);
@@ -160,7 +160,7 @@ class BootStormSimTest {
         BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK)));
         Workload w = Workload.of("one-read", trace, half, 1.0);
         NetworkModel net = new NetworkModel(half, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
-                Link.UNLIMITED);
+                Testbed.NONE);
         SimResult r = new BootStormSim(Scenario.of(2, 1, w, 4L * CHUNK, net, Strategy.tree(1))).run();
         assertThat(r.bootSeconds()).hasSize(2);
         assertThat(r.bootSeconds()[0]).isCloseTo(2.02, within(1e-9));
@@ -174,7 +174,7 @@ class BootStormSimTest {
         // The shortcut (one simulated VM per host when nothing is shared between VMs) must give
         // exactly what simulating every VM gives, faults and prefetch included.
         Workload w = Workload.of("debian12", traceOf(), 32 << 10, 0.05);
-        NetworkModel net = new NetworkModel(2e6, 4e6, 1e-4, 8e6, Link.UNLIMITED, 2e-3, Link.UNLIMITED);
+        NetworkModel net = new NetworkModel(2e6, 4e6, 1e-4, 8e6, Link.UNLIMITED, 2e-3, Testbed.NONE);
         for (Strategy st : List.of(Strategy.FLAT, Strategy.tree(2), Strategy.tree(3), Strategy.MULTI_PARENT,
                 Strategy.FULL_COPY)) {
             Scenario s = new Scenario(12, 3, w, 64L << 20, net, st, st.kind() == Strategy.Kind.TREE, 0.1, 1.0, 7,
@@ -190,6 +190,24 @@ class BootStormSimTest {
             assertThat(one.completed()).as(st.label()).isEqualTo(33 - one.failedVms());
             assertThat(one.events()).as(st.label()).isLessThan(all.events());
         }
+    }
+
+    @Test
+    void onASharedCoreTheVmsReadsQueueForIt() {
+        // One core, 1 s of CPU per command: two VMs on one host each read one cached-after-fetch
+        // chunk. Fetch: 0.01 there, 1 s on the link, 0.01 back = 1.02, then the request's 1 s of
+        // CPU = 2.02; the two VMs' READs then take the core one after the other: 3.02 and 4.02.
+        Testbed oneCore = new Testbed(1, 1.0, 0);
+        NetworkModel net = new NetworkModel(ONE_CHUNK_PER_SECOND, Link.UNLIMITED, LATENCY, Link.UNLIMITED,
+                Link.UNLIMITED, 0, oneCore);
+        BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK)));
+        Workload w = Workload.of("one-read", trace, CHUNK, 1.0);
+        SimResult r = new BootStormSim(Scenario.of(1, 2, w, 4L * CHUNK, net, Strategy.FLAT)).run();
+        assertThat(r.bootSeconds()).hasSize(2);
+        assertThat(r.bootSeconds()[0]).isCloseTo(3.02, within(1e-9));
+        assertThat(r.bootSeconds()[1]).isCloseTo(4.02, within(1e-9));
+        assertThat(r.testbedCpuSeconds()).isCloseTo(3.0, within(1e-9));
+        assertThat(r.requests()).isEqualTo(1);
     }
 
     /** The first 200 reads of the recorded Debian boot: real offsets, lengths and gaps. */
