@@ -265,6 +265,10 @@ public final class SimCommand implements Runnable {
         @Option(names = "--scaling-strategies", split = ",", defaultValue = "full-copy,flat,tree-2,tree-4,multi-parent",
                 description = "strategies of the scaling curve (default: ${DEFAULT-VALUE})")
         List<String> scalingStrategies;
+        @Option(names = "--scaling-workload", defaultValue = "debian", paramLabel = "debian|windows",
+                description = "boot of the scaling curve: the recorded Debian boot (40 MiB) or the Windows-like one of"
+                        + " the paper scenario (~320 MiB, 8x the events) (default: ${DEFAULT-VALUE})")
+        String scalingWorkload;
         @Option(names = "--out", defaultValue = "sim-out", paramLabel = "DIR", description = "tables and SVGs (default: ${DEFAULT-VALUE})")
         Path out;
         @CommandLine.Spec
@@ -290,7 +294,10 @@ public final class SimCommand implements Runnable {
                 for (String n : scalingStrategies) {
                     st.add(Strategy.parse(n));
                 }
-                s.scaling(maxHosts, st);
+                if (!List.of("debian", "windows").contains(scalingWorkload)) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--scaling-workload: debian or windows");
+                }
+                s.scaling(maxHosts, st, "windows".equals(scalingWorkload));
             }
             if (all || "failures".equals(scenario)) {
                 List<Strategy> st = List.of(Strategy.FLAT, Strategy.tree(2), Strategy.tree(4), Strategy.MULTI_PARENT);

@@ -116,8 +116,16 @@ public final class Scenarios {
         return results;
     }
 
-    /** (c) hosts 10 → {@code maxHosts} × 10 VMs on 10 GbE: completion and source load per strategy. */
-    public List<SimResult> scaling(final int maxHosts, final List<Strategy> strategies) throws IOException {
+    /**
+     * (c) hosts 10 → {@code maxHosts} × 10 VMs on 10 GbE: completion and source load per strategy,
+     * with the recorded Debian boot or ({@code windowsLike}) the paper scenario's larger one; the
+     * latter's files are named {@code scaling-windows-*}.
+     */
+    public List<SimResult> scaling(final int maxHosts, final List<Strategy> strategies, final boolean windowsLike)
+            throws IOException {
+        Workload w = windowsLike ? windows : debian;
+        String prefix = windowsLike ? "scaling-windows" : "scaling";
+        log.println("sim: scaling, " + w);
         List<Integer> sizes = new ArrayList<>();
         for (int h = 10; h <= maxHosts; h *= 10) {
             sizes.add(h);
@@ -126,16 +134,17 @@ public final class Scenarios {
             }
         }
         List<SimResult> results = new ArrayList<>();
-        SvgPlot time = new SvgPlot("Scaling on 10 GbE, 10 VMs per host (simulated)", "hosts (log)",
+        String boot = windowsLike ? "Windows-like boot" : "Debian boot";
+        SvgPlot time = new SvgPlot("Scaling on 10 GbE, 10 VMs per host, " + boot + " (simulated)", "hosts (log)",
                 "p99 boot completion, s (log)", true, true);
-        SvgPlot load = new SvgPlot("Source load on 10 GbE, 10 VMs per host (simulated)", "hosts (log)",
+        SvgPlot load = new SvgPlot("Source load on 10 GbE, 10 VMs per host, " + boot + " (simulated)", "hosts (log)",
                 "bytes the source sent, GB (log)", true, true);
         for (Strategy st : strategies) {
             double[] xs = new double[sizes.size()];
             double[] p99 = new double[sizes.size()];
             double[] src = new double[sizes.size()];
             for (int i = 0; i < sizes.size(); i++) {
-                SimResult r = run(base(sizes.get(i), 10, debian).withStrategy(st), st.label());
+                SimResult r = run(base(sizes.get(i), 10, w).withStrategy(st), st.label());
                 results.add(r);
                 xs[i] = sizes.get(i);
                 p99[i] = r.completed() == 0 ? Double.NaN : r.p99();
@@ -144,9 +153,9 @@ public final class Scenarios {
             time.add(st.label(), xs, p99);
             load.add(st.label(), xs, src);
         }
-        Files.writeString(out.resolve("scaling-time.svg"), time.render());
-        Files.writeString(out.resolve("scaling-source.svg"), load.render());
-        Files.writeString(out.resolve("scaling.md"), SimReport.table(results));
+        Files.writeString(out.resolve(prefix + "-time.svg"), time.render());
+        Files.writeString(out.resolve(prefix + "-source.svg"), load.render());
+        Files.writeString(out.resolve(prefix + ".md"), SimReport.table(results));
         return results;
     }
 
