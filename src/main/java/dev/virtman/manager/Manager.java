@@ -20,6 +20,7 @@ import dev.virtman.manager.tree.TreeChange;
 import dev.virtman.manager.tree.TreeMember;
 import dev.virtman.manager.tree.TreePlanner;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -35,6 +36,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -91,17 +93,21 @@ public final class Manager implements AutoCloseable {
     private final Map<String, Liveness> liveness = new HashMap<>();
     /**
      * When each host's latest heartbeat arrived, noted before the request waits for this
-     * manager's lock. Joins run one at a time under the lock (re-plan and commit each), so when
-     * 64 agents join at once a placed host's heartbeat can wait seconds for it, while the failure
-     * detector may get the lock first and see only the last heartbeat that got through: a 1,000-VM
-     * boot storm failed live hosts exactly during such waves. Arrival is the evidence of life.
+     * manager's lock. Joins re-plan and commit under the lock (in groups, see {@link #heartbeat},
+     * but on a starved machine still for seconds when 64 agents join at once), so a placed host's
+     * heartbeat can wait while the failure detector gets the lock first and sees only the last
+     * heartbeat that got through: a 1,000-VM boot storm failed live hosts exactly during such
+     * waves, when each join still committed alone. Arrival is the evidence of life.
      * Folded into {@link #liveness} (and emptied) by each detector pass, so ids that are not
      * registered hosts do not pile up.
      */
     private final ConcurrentHashMap<String, Long> heardAt = new ConcurrentHashMap<>();
+    /** Heartbeats waiting for the lock, applied as one group by the first to get it. */
+    private final ConcurrentLinkedQueue<QueuedHeartbeat> queuedHeartbeats = new ConcurrentLinkedQueue<>();
 
     private final Counter reparentEvents;
     private final Counter heartbeats;
+    private final DistributionSummary joinGroups;
     private final MeterRegistry metrics;
     private final Map<String, Gauge> depthGauges = new HashMap<>();
 
@@ -129,6 +135,9 @@ public final class Manager implements AutoCloseable {
         this.reparentEvents = Counter.builder("virtman.reparent.events")
                 .description("hosts moved to a new parent after a failure").register(metrics);
         this.heartbeats = Counter.builder("virtman.heartbeats").description("heartbeats received").register(metrics);
+        this.joinGroups = DistributionSummary.builder("virtman.heartbeat.join.group")
+                .description("heartbeats whose tree membership changes were planned and committed together")
+                .register(metrics);
         Gauge.builder("virtman.hosts.alive", this, m -> m.countHosts(false)).register(metrics);
         Gauge.builder("virtman.hosts.failed", this, m -> m.countHosts(true)).register(metrics);
         Gauge.builder("virtman.tree.depth.max", this, Manager::maxTreeDepth)
@@ -472,21 +481,90 @@ public final class Manager implements AutoCloseable {
      * A heartbeat: marks the host alive, makes its tree memberships match the images it lists,
      * and replies with its parent list per image. Changes trees only when membership changed or
      * the host comes back from failure, so the steady state costs no disk write.
+     *
+     * <p><b>Joins commit in groups.</b> A heartbeat is queued before it waits for this manager's
+     * lock, and whichever queued heartbeat gets the lock first applies every heartbeat queued by
+     * then: each one's checks and liveness in arrival order, then all their membership changes
+     * in one transaction, with one re-plan per affected image and one commit. A wave of agents
+     * joining at once so costs a few plans and commits instead of one per agent, each waited for
+     * by every later joiner. Each caller then builds its own reply under the lock from committed
+     * state: no joiner is answered before the commit that records it, a rejected heartbeat
+     * (unknown host, bad body) gets its own error, and a failed commit fails only the
+     * heartbeats that needed it.
      */
     public HeartbeatReply heartbeat(final String hostId, final HeartbeatRequest request) {
         if (hostId != null && TargetNames.HOST_ID.matcher(hostId).matches()) {
             heardAt.merge(hostId, clock.millis(), Math::max);
         }
-        return heartbeatLocked(hostId, request);
+        QueuedHeartbeat mine = new QueuedHeartbeat(hostId, request);
+        queuedHeartbeats.add(mine);
+        synchronized (this) {
+            if (!mine.applied) {
+                applyQueuedHeartbeats();
+            }
+            if (mine.rejection != null) {
+                throw mine.rejection;
+            }
+            Map<String, HeartbeatReply.Placement> placements = new TreeMap<>();
+            for (String image : reported(request).keySet()) {
+                placements.put(image, placement(hostId, image));
+            }
+            return new HeartbeatReply(hostId, config.heartbeatInterval().toMillis(), placements);
+        }
     }
 
-    private synchronized HeartbeatReply heartbeatLocked(final String hostId, final HeartbeatRequest request) {
+    /** A heartbeat waiting for the lock; its fields are written and read under the lock. */
+    private static final class QueuedHeartbeat {
+        final String hostId;
+        final HeartbeatRequest request;
+        boolean applied;
+        RuntimeException rejection;
+
+        QueuedHeartbeat(final String hostId, final HeartbeatRequest request) {
+            this.hostId = hostId;
+            this.request = request;
+        }
+    }
+
+    /** Applies every queued heartbeat as one group (see {@link #heartbeat}). Lock held. */
+    private void applyQueuedHeartbeats() {
+        List<QueuedHeartbeat> batch = new ArrayList<>();
+        for (QueuedHeartbeat q = queuedHeartbeats.poll(); q != null; q = queuedHeartbeats.poll()) {
+            batch.add(q);
+        }
+        List<QueuedHeartbeat> joining = new ArrayList<>();
+        try {
+            for (QueuedHeartbeat q : batch) {
+                try {
+                    if (noteHeartbeat(q.hostId, q.request)) {
+                        joining.add(q);
+                    }
+                } catch (RuntimeException e) {
+                    q.rejection = e;
+                }
+            }
+            if (!joining.isEmpty()) {
+                commitMemberships(joining);
+            }
+        } catch (RuntimeException e) {
+            joining.forEach(q -> q.rejection = e);
+        } finally {
+            batch.forEach(q -> q.applied = true);
+        }
+    }
+
+    /**
+     * Checks a heartbeat and records what lives only in memory (liveness, chunks held).
+     *
+     * @return whether its tree memberships must change (a join, a leave, or a failed host back)
+     */
+    private boolean noteHeartbeat(final String hostId, final HeartbeatRequest request) {
         HostRecord host = requireHost(hostId);
         if (request.hostId() != null && !request.hostId().equals(hostId)) {
             throw ManagerException.invalid("hostId in body ('" + request.hostId() + "') does not match the path ('"
                     + hostId + "')");
         }
-        Map<String, HeartbeatRequest.ImageReport> reported = request.images() == null ? Map.of() : request.images();
+        Map<String, HeartbeatRequest.ImageReport> reported = reported(request);
         for (Map.Entry<String, HeartbeatRequest.ImageReport> e : reported.entrySet()) {
             if (e.getValue() == null || e.getValue().chunksPresent() < 0) {
                 throw ManagerException.invalid("images." + e.getKey() + ".chunksPresent must be >= 0");
@@ -495,19 +573,26 @@ public final class Manager implements AutoCloseable {
         heartbeats.increment();
         Liveness live = markSeen(hostId);
         reported.forEach((image, report) -> live.chunksHeld.put(image, report.chunksPresent()));
-        Set<String> wanted = new LinkedHashSet<>();
-        for (String image : reported.keySet()) {
-            if (images.containsKey(image)) {
-                wanted.add(image);
-            }
-        }
-        Set<String> before = membership.getOrDefault(hostId, Set.of());
-        if (host.failed() || !before.equals(wanted)) {
-            transact(tx -> {
-                tx.change.rebuildable();
-                Set<String> affected = new LinkedHashSet<>(before);
+        return host.failed() || !membership.getOrDefault(hostId, Set.of()).equals(wantedImages(reported));
+    }
+
+    /** One transaction for the membership changes of a group of heartbeats, one re-plan per image. */
+    private void commitMemberships(final List<QueuedHeartbeat> joining) {
+        transact(tx -> {
+            tx.change.rebuildable();
+            Set<String> affected = new LinkedHashSet<>();
+            membership = copy(membership);
+            for (QueuedHeartbeat q : joining) {
+                String hostId = q.hostId;
+                HostRecord host = hosts.get(hostId);
+                Set<String> wanted = wantedImages(reported(q.request));
+                Set<String> before = membership.getOrDefault(hostId, Set.of());
+                // An earlier heartbeat of the same host in this group may have made the change.
+                if (!host.failed() && before.equals(wanted)) {
+                    continue;
+                }
+                affected.addAll(before);
                 affected.addAll(wanted);
-                membership = copy(membership);
                 membership.put(hostId, wanted);
                 if (host.failed()) {
                     HostRecord revived = host.withFailed(false);
@@ -516,17 +601,28 @@ public final class Manager implements AutoCloseable {
                     tx.change.putHost(revived);
                     tx.afterCommit(() -> LOG.info("host {} is back", hostId));
                 }
-                for (String image : affected) {
-                    replan(image, tx);
-                }
-                return null;
-            });
-        }
-        Map<String, HeartbeatReply.Placement> placements = new TreeMap<>();
+            }
+            for (String image : affected) {
+                replan(image, tx);
+            }
+            tx.afterCommit(() -> joinGroups.record(joining.size()));
+            return null;
+        });
+    }
+
+    private static Map<String, HeartbeatRequest.ImageReport> reported(final HeartbeatRequest request) {
+        return request.images() == null ? Map.of() : request.images();
+    }
+
+    /** The reported images this manager knows; a host serves only those. */
+    private Set<String> wantedImages(final Map<String, HeartbeatRequest.ImageReport> reported) {
+        Set<String> wanted = new LinkedHashSet<>();
         for (String image : reported.keySet()) {
-            placements.put(image, placement(hostId, image));
+            if (images.containsKey(image)) {
+                wanted.add(image);
+            }
         }
-        return new HeartbeatReply(hostId, config.heartbeatInterval().toMillis(), placements);
+        return wanted;
     }
 
     private HeartbeatReply.Placement placement(final String hostId, final String imageId) {
