@@ -36,7 +36,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -104,6 +107,8 @@ public final class Manager implements AutoCloseable {
     private final ConcurrentHashMap<String, Long> heardAt = new ConcurrentHashMap<>();
     /** Heartbeats waiting for the lock, applied as one group by the first to get it. */
     private final ConcurrentLinkedQueue<QueuedHeartbeat> queuedHeartbeats = new ConcurrentLinkedQueue<>();
+    /** Set while one heartbeat thread applies the queue (see {@link #heartbeat}). */
+    private final AtomicBoolean combining = new AtomicBoolean();
 
     private final Counter reparentEvents;
     private final Counter heartbeats;
@@ -482,15 +487,14 @@ public final class Manager implements AutoCloseable {
      * and replies with its parent list per image. Changes trees only when membership changed or
      * the host comes back from failure, so the steady state costs no disk write.
      *
-     * <p><b>Joins commit in groups.</b> A heartbeat is queued before it waits for this manager's
-     * lock, and whichever queued heartbeat gets the lock first applies every heartbeat queued by
-     * then: each one's checks and liveness in arrival order, then all their membership changes
-     * in one transaction, with one re-plan per affected image and one commit. A wave of agents
-     * joining at once so costs a few plans and commits instead of one per agent, each waited for
-     * by every later joiner. Each caller then builds its own reply under the lock from committed
-     * state: no joiner is answered before the commit that records it, a rejected heartbeat
-     * (unknown host, bad body) gets its own error, and a failed commit fails only the
-     * heartbeats that needed it.
+     * <p><b>Joins commit in groups.</b> A heartbeat is queued, and one heartbeat thread at a time
+     * takes this manager's lock and applies every heartbeat queued by then: each one's checks and
+     * liveness in arrival order, then all their membership changes in one transaction, with one
+     * re-plan per affected image and one commit, then every member's reply from the committed
+     * state. The other threads only wait for their replies. A wave of agents joining at once so
+     * costs a few plans, commits and lock hand-offs instead of one of each per agent. No joiner
+     * is answered before the commit that records it, a rejected heartbeat (unknown host, bad
+     * body) gets its own error, and a failed commit fails only the heartbeats that needed it.
      */
     public HeartbeatReply heartbeat(final String hostId, final HeartbeatRequest request) {
         if (hostId != null && TargetNames.HOST_ID.matcher(hostId).matches()) {
@@ -498,26 +502,34 @@ public final class Manager implements AutoCloseable {
         }
         QueuedHeartbeat mine = new QueuedHeartbeat(hostId, request);
         queuedHeartbeats.add(mine);
-        synchronized (this) {
-            if (!mine.applied) {
-                applyQueuedHeartbeats();
+        // Flat combining: one thread at a time drains the queue under the lock; the others wait
+        // for their replies without taking the lock. A combiner re-checks the queue after letting
+        // go, so a heartbeat queued while it was draining is never left behind.
+        if (Thread.holdsLock(this)) {
+            applyQueuedHeartbeats(); // a caller holding the lock must not wait for another combiner
+        }
+        while (!queuedHeartbeats.isEmpty() && combining.compareAndSet(false, true)) {
+            try {
+                synchronized (this) {
+                    applyQueuedHeartbeats();
+                }
+            } finally {
+                combining.set(false);
             }
-            if (mine.rejection != null) {
-                throw mine.rejection;
-            }
-            Map<String, HeartbeatReply.Placement> placements = new TreeMap<>();
-            for (String image : reported(request).keySet()) {
-                placements.put(image, placement(hostId, image));
-            }
-            return new HeartbeatReply(hostId, config.heartbeatInterval().toMillis(), placements);
+        }
+        try {
+            return mine.reply.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
     }
 
-    /** A heartbeat waiting for the lock; its fields are written and read under the lock. */
+    /** A heartbeat waiting to be applied, and its reply once the group it was in is committed. */
     private static final class QueuedHeartbeat {
         final String hostId;
         final HeartbeatRequest request;
-        boolean applied;
+        final CompletableFuture<HeartbeatReply> reply = new CompletableFuture<>();
+        /** Written and read under the lock. */
         RuntimeException rejection;
 
         QueuedHeartbeat(final String hostId, final HeartbeatRequest request) {
@@ -549,7 +561,24 @@ public final class Manager implements AutoCloseable {
         } catch (RuntimeException e) {
             joining.forEach(q -> q.rejection = e);
         } finally {
-            batch.forEach(q -> q.applied = true);
+            // After the commit, so no joiner learns its parents before they are durable.
+            batch.forEach(this::answer);
+        }
+    }
+
+    private void answer(final QueuedHeartbeat q) {
+        if (q.rejection != null) {
+            q.reply.completeExceptionally(q.rejection);
+            return;
+        }
+        try {
+            Map<String, HeartbeatReply.Placement> placements = new TreeMap<>();
+            for (String image : reported(q.request).keySet()) {
+                placements.put(image, placement(q.hostId, image));
+            }
+            q.reply.complete(new HeartbeatReply(q.hostId, config.heartbeatInterval().toMillis(), placements));
+        } catch (RuntimeException e) {
+            q.reply.completeExceptionally(e);
         }
     }
 

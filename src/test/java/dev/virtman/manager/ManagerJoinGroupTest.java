@@ -25,9 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Agents joining at once while the manager's lock is busy are planned and committed as one group:
- * one transaction for all of them, every joiner still gets its own placement (its parent list
- * is the one in the committed tree), heartbeats that must be rejected are rejected alone, and
- * the tree the group committed is what a restarted manager loads.
+ * one thread waits for the lock, the others only for their replies; one transaction for all of
+ * them; every joiner still gets its own placement (its parent list is the one in the committed
+ * tree); heartbeats that must be rejected are rejected alone; and the tree the group committed
+ * is what a restarted manager loads.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ManagerJoinGroupTest {
@@ -75,11 +76,13 @@ class ManagerJoinGroupTest {
                         errors.put(host, e);
                     }
                 })));
+                // One waits for the lock to apply the group, the others wait for their replies.
                 for (Thread agent : agents) {
-                    while (agent.getState() != Thread.State.BLOCKED) {
+                    while (agent.getState() != Thread.State.BLOCKED && agent.getState() != Thread.State.WAITING) {
                         Thread.sleep(2);
                     }
                 }
+                assertThat(agents).filteredOn(a -> a.getState() == Thread.State.BLOCKED).hasSize(1);
             }
             for (Thread agent : agents) {
                 agent.join();
