@@ -23,6 +23,17 @@ class BootStormSimTest {
     private static final double ONE_CHUNK_PER_SECOND = CHUNK;
     private static final double LATENCY = 0.01;
 
+    /** One 64 KiB read at t=0 over 32 KiB chunks: a run of two. */
+    private static Workload oneReadOfTwoChunks() {
+        BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK)));
+        return Workload.of("one-read", trace, CHUNK / 2, 1.0);
+    }
+
+    /** Each host receives one 32 KiB chunk per second. */
+    private static NetworkModel oneHalfChunkPerSecond() {
+        return new NetworkModel(CHUNK / 2.0, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0, Testbed.NONE);
+    }
+
     /** Two one-chunk reads: chunk 0 at t=0, chunk 1 at t=1. */
     private static Workload twoReads() {
         BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK), new BootTrace.Read(1.0, CHUNK, CHUNK)));
@@ -139,12 +150,8 @@ class BootStormSimTest {
         // 32 KiB chunks, one 64 KiB read: the agent's cache claims both chunks as one run, so one
         // request: 0.01 there, two chunks at one chunk per second, 0.01 back = 2.02 s. Chunk by
         // chunk it would cost two round trips (2.04 s).
-        int half = CHUNK / 2;
-        BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK)));
-        Workload w = Workload.of("one-read", trace, half, 1.0);
-        NetworkModel net = new NetworkModel(half, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
-                Testbed.NONE);
-        SimResult r = new BootStormSim(Scenario.of(1, 1, w, 4L * CHUNK, net, Strategy.FLAT)).run();
+        SimResult r = new BootStormSim(Scenario.of(1, 1, oneReadOfTwoChunks(), 4L * CHUNK, oneHalfChunkPerSecond(),
+                Strategy.FLAT)).run();
         assertThat(r.max()).isCloseTo(2.02, within(1e-9));
         assertThat(r.fetches()).isEqualTo(2);
         assertThat(r.sourceBytes()).isEqualTo(CHUNK);
@@ -156,12 +163,8 @@ class BootStormSimTest {
         // cache misses both chunks: one run request to the source, then one answer to the child.
         // Parent: 0.01 + 2 s + 0.01 = 2.02 (its VM is done then); child: request at 0.01, answer
         // leaves at 2.02, 2 s on the child's link, 0.01 back = 4.03.
-        int half = CHUNK / 2;
-        BootTrace trace = new BootTrace(List.of(new BootTrace.Read(0, 0, CHUNK)));
-        Workload w = Workload.of("one-read", trace, half, 1.0);
-        NetworkModel net = new NetworkModel(half, Link.UNLIMITED, LATENCY, Link.UNLIMITED, Link.UNLIMITED, 0,
-                Testbed.NONE);
-        SimResult r = new BootStormSim(Scenario.of(2, 1, w, 4L * CHUNK, net, Strategy.tree(1))).run();
+        SimResult r = new BootStormSim(Scenario.of(2, 1, oneReadOfTwoChunks(), 4L * CHUNK, oneHalfChunkPerSecond(),
+                Strategy.tree(1))).run();
         assertThat(r.bootSeconds()).hasSize(2);
         assertThat(r.bootSeconds()[0]).isCloseTo(2.02, within(1e-9));
         assertThat(r.bootSeconds()[1]).isCloseTo(4.03, within(1e-9));
