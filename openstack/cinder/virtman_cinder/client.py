@@ -6,6 +6,10 @@ from oslo_log import log as logging
 
 LOG = logging.getLogger(__name__)
 
+# An error body that is not the manager's JSON (a proxy's HTML page, say) is
+# quoted only this far in the exception message.
+MAX_QUOTED_CHARS = 300
+
 
 class ManagerError(Exception):
     """The manager refused a request or could not be reached."""
@@ -19,11 +23,23 @@ class ManagerClient(object):
     """Calls the manager; every error becomes a ManagerError with the manager's own message."""
 
     def __init__(self, base_url, token, timeout):
+        # The token file ends with a newline; a header value must not. An
+        # invalid header would otherwise fail inside http.client with a
+        # ValueError quoting the whole header, token included, into the log.
+        token = token.strip()
+        if not token or any(not ch.isprintable() or ch.isspace()
+                            for ch in token):
+            raise ValueError('the VirtMan API token is empty or contains '
+                             'whitespace or control characters')
         self._base = base_url.rstrip('/')
         self._timeout = timeout
         self._session = requests.Session()
         self._session.headers.update({'Authorization': 'Bearer ' + token,
                                       'Accept': 'application/json'})
+
+    def close(self):
+        """Closes the kept-alive connections to the manager."""
+        self._session.close()
 
     def call(self, method, path, body=None):
         url = self._base + path
@@ -34,16 +50,19 @@ class ManagerClient(object):
             raise ManagerError('cannot reach the VirtMan manager at %s: %s'
                                % (self._base, e))
         if resp.status_code >= 400:
-            try:
-                message = resp.json().get('error') or resp.text
-            except ValueError:
-                message = resp.text
-            raise ManagerError('%s %s: %s (HTTP %d)' % (method, path, message,
-                                                        resp.status_code),
+            raise ManagerError('%s %s: %s (HTTP %d)'
+                               % (method, path, _error_message(resp),
+                                  resp.status_code),
                                resp.status_code)
         if resp.status_code == 204 or not resp.content:
             return None
-        return resp.json()
+        try:
+            return resp.json()
+        except ValueError:
+            raise ManagerError('%s %s: the reply is not JSON (HTTP %d): %s'
+                               % (method, path, resp.status_code,
+                                  _quote(resp.text)),
+                               resp.status_code)
 
     def import_glance_image(self, glance_image_id):
         """The manager imports the image from its Glance (a no-op when it has it already)."""
@@ -69,3 +88,21 @@ class ManagerClient(object):
                          {'host': connector.get('host'),
                           'ip': connector.get('ip'),
                           'initiator': connector.get('initiator')})
+
+
+def _error_message(resp):
+    """The manager's {"error": "..."}, else (not the manager?) the body's start."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get('error'), str):
+        return body['error']
+    return _quote(resp.text) or 'no error message'
+
+
+def _quote(text):
+    text = text.strip()
+    if len(text) > MAX_QUOTED_CHARS:
+        return text[:MAX_QUOTED_CHARS] + '... (%d characters)' % len(text)
+    return text

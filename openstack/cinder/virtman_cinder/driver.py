@@ -11,7 +11,7 @@ The driver is thin: every operation is one or two calls to the VirtMan manager's
         [virtman]
         volume_driver = virtman_cinder.driver.VirtmanDriver
         volume_backend_name = virtman
-        virtman_manager_url = http://controller:7480
+        virtman_manager_url = http://controller:7070
         virtman_api_token = <the manager's token file>
 """
 
@@ -36,7 +36,7 @@ GIB = 1024 ** 3
 virtman_opts = [
     cfg.URIOpt('virtman_manager_url',
                help='Base URL of the VirtMan manager REST API, '
-                    'e.g. http://controller:7480'),
+                    'e.g. http://controller:7070'),
     cfg.StrOpt('virtman_api_token', secret=True,
                help="The manager's bearer token (its state directory's "
                     "'token' file)."),
@@ -82,8 +82,13 @@ class VirtmanDriver(driver.VolumeDriver):
             raise exception.InvalidConfigurationValue(
                 option='virtman_manager_url/virtman_api_token',
                 value='unset')
-        self._client = virtman_client.ManagerClient(
-            url, token, self.configuration.virtman_request_timeout)
+        try:
+            self._client = virtman_client.ManagerClient(
+                url, token, self.configuration.virtman_request_timeout)
+        except ValueError as e:
+            # Never quote the token itself: it is a secret.
+            raise exception.InvalidConfigurationValue(
+                option='virtman_api_token', value='(secret: %s)' % e)
 
     def check_for_setup_error(self):
         try:
