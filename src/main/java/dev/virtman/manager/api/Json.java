@@ -12,16 +12,28 @@ import dev.virtman.manager.ManagerException;
 import java.io.IOException;
 
 /**
- * The one JSON mapping of the REST API, shared by server and client. Strict on input: an unknown
- * field is rejected (a typo must not silently become a missing value).
+ * The one JSON mapping of the REST API, shared by server and client. The manager is strict on
+ * requests ({@link #MAPPER}, {@link #parse}): an unknown field is rejected with a 422, because a
+ * typo must not silently become a missing value. Clients read replies with {@link #REPLIES}, which
+ * skips fields it does not know: views gain fields as the manager evolves ({@code ImageView.glance},
+ * for one), and a CLI or agent one release older must keep working against a newer manager.
  */
 public final class Json {
 
+    /** Writes everything; reads requests strictly (the manager side). */
     public static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .setSerializationInclusion(JsonInclude.Include.ALWAYS);
+
+    /**
+     * Reads the manager's replies (the client side): like {@link #MAPPER} except that a field
+     * unknown to this build is ignored (forward compatibility). A missing field still reads as
+     * null/0/false, exactly as before.
+     */
+    public static final ObjectMapper REPLIES = MAPPER.copy()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private Json() {
     }

@@ -47,6 +47,9 @@ import java.util.Objects;
  * <p>Every failure is a {@link ManagerClientException} whose message says what to do: the
  * manager is not running, the token is wrong, or the manager's own error message for a refused
  * request.
+ *
+ * <p>Replies are read with {@link Json#REPLIES}: a field a newer manager added to a view is
+ * skipped, so this client keeps working against it (requests stay strict on the manager side).
  */
 public final class ManagerClient {
 
@@ -300,7 +303,7 @@ public final class ManagerClient {
             return null;
         }
         try {
-            return Json.MAPPER.readValue(resp.body(), replyType);
+            return Json.REPLIES.readValue(resp.body(), replyType);
         } catch (IOException e) {
             throw new ManagerClientException(status, "unreadable reply from manager: " + e.getMessage(), e);
         }
@@ -313,7 +316,7 @@ public final class ManagerClient {
 
     private static String errorMessage(final byte[] body) {
         try {
-            ErrorBody e = Json.MAPPER.readValue(body, ErrorBody.class);
+            ErrorBody e = Json.REPLIES.readValue(body, ErrorBody.class);
             if (e != null && e.error() != null) {
                 return e.error();
             }
@@ -325,11 +328,11 @@ public final class ManagerClient {
     }
 
     private static JavaType type(final Class<?> c) {
-        return Json.MAPPER.getTypeFactory().constructType(c);
+        return Json.REPLIES.getTypeFactory().constructType(c);
     }
 
     private static JavaType listOf(final Class<?> c) {
-        return Json.MAPPER.getTypeFactory().constructCollectionType(List.class, c);
+        return Json.REPLIES.getTypeFactory().constructCollectionType(List.class, c);
     }
 
     private static String enc(final String segment) {
