@@ -123,7 +123,6 @@ public final class BootStormSim {
     private static final class Attempt {
         final int host;
         final int[] run;
-        final boolean prefetch;
         int[] parentList;
         ParentHealth parentHealth;
         int[] order;
@@ -138,10 +137,9 @@ public final class BootStormSim {
         /** The try whose timeout timer is set. */
         int timerArmedFor = -1;
 
-        Attempt(final int host, final int[] run, final boolean prefetch) {
+        Attempt(final int host, final int[] run) {
             this.host = host;
             this.run = run;
-            this.prefetch = prefetch;
         }
     }
 
@@ -374,7 +372,7 @@ public final class BootStormSim {
                     vmPos[v] = pos;
                     vmWaiting[v] = c;
                     if (s == ABSENT) {
-                        startFetch(h, claimRun(h, chunks, pos, w.pieceEnd(r, pos)), false);
+                        startFetch(h, claimRun(h, chunks, pos, w.pieceEnd(r, pos)));
                     }
                     return;
                 }
@@ -411,15 +409,13 @@ public final class BootStormSim {
         return end == from + 1 ? new int[] {chunks[from]} : Arrays.copyOfRange(chunks, from, end);
     }
 
-    private void startFetch(final int h, final int[] claimed, final boolean prefetch) {
+    private void startFetch(final int h, final int[] claimed) {
         if (sc.strategy().kind() != Strategy.Kind.MULTI_PARENT) {
             for (int c : claimed) {
                 state[h][c] = IN_FLIGHT;
             }
-            Attempt a = new Attempt(h, claimed, prefetch);
-            a.parentList = parents[h];
-            a.parentHealth = health[h];
-            a.order = a.parentHealth.attemptOrder(nanos());
+            Attempt a = new Attempt(h, claimed);
+            takeParentList(a);
             tryNext(a);
             return;
         }
@@ -435,12 +431,19 @@ public final class BootStormSim {
         for (int c : run) {
             state[h][c] = IN_FLIGHT;
         }
-        Attempt a = new Attempt(h, run, prefetch);
+        Attempt a = new Attempt(h, run);
         a.firstPeer = peer;
         tryNext(a);
         for (int c : run) {
             addHolder(h, c); // after choosing, so a host never picks itself
         }
+    }
+
+    /** The host's current parent list and health, and their attempt order now (a ChunkFetcher round). */
+    private void takeParentList(final Attempt a) {
+        a.parentList = parents[a.host];
+        a.parentHealth = health[a.host];
+        a.order = a.parentHealth.attemptOrder(nanos());
     }
 
     /** Sends {@code a} to the next parent in its order, or starts the next round after the back-off. */
@@ -452,11 +455,9 @@ public final class BootStormSim {
             // ChunkFetcher.fetchRun asks only the first parent for a run; when that fails, each
             // chunk is fetched on its own with the usual fail-over and rounds.
             for (int c : a.run) {
-                Attempt single = new Attempt(a.host, new int[] {c}, a.prefetch);
+                Attempt single = new Attempt(a.host, new int[] {c});
                 if (sc.strategy().kind() != Strategy.Kind.MULTI_PARENT) {
-                    single.parentList = parents[a.host];
-                    single.parentHealth = health[a.host];
-                    single.order = single.parentHealth.attemptOrder(nanos());
+                    takeParentList(single);
                 }
                 tryNext(single);
             }
@@ -476,9 +477,7 @@ public final class BootStormSim {
                 }
                 long pause = sc.fetch().pauseBeforeRoundNanos(a.round);
                 loop.after(pause / NANOS, () -> {
-                    a.parentList = parents[a.host];
-                    a.parentHealth = health[a.host];
-                    a.order = a.parentHealth.attemptOrder(nanos());
+                    takeParentList(a);
                     a.next = 0;
                     tryNext(a);
                 });
@@ -560,7 +559,7 @@ public final class BootStormSim {
             }
             m.computeIfAbsent(c, k -> new ArrayList<>(2)).add(q);
             if (s == ABSENT) {
-                startFetch(p, claimRun(p, run, q.pos, run.length - 1), false);
+                startFetch(p, claimRun(p, run, q.pos, run.length - 1));
             }
             return;
         }
@@ -763,7 +762,7 @@ public final class BootStormSim {
                 int c = profile[prefetchNext[h]++];
                 if (state[h][c] == ABSENT) {
                     slots[i] = c;
-                    startFetch(h, new int[] {c}, true);
+                    startFetch(h, new int[] {c});
                 }
             }
         }
