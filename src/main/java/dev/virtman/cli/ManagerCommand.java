@@ -49,9 +49,10 @@ public final class ManagerCommand implements Callable<Integer> {
             description = "Children of the source target (default: same as --fan-out).")
     Integer sourceFanOut;
 
-    @Option(names = "--max-depth", paramLabel = "N", defaultValue = "" + TreeLimits.DEFAULT_MAX_DEPTH,
-            description = "Deepest tree level. Default: ${DEFAULT-VALUE}.")
-    int maxDepth;
+    @Option(names = "--max-depth", paramLabel = "N",
+            description = "Deepest tree level, fixed: hosts that do not fit wait unplaced. Default: "
+                    + TreeLimits.DEFAULT_MAX_DEPTH + ", growing by a level whenever the hosts would not fit.")
+    Integer maxDepth;
 
     @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "2s",
             converter = DurationConverter.class, description = "Expected agent heartbeat period. Default: ${DEFAULT-VALUE}.")
@@ -88,6 +89,11 @@ public final class ManagerCommand implements Callable<Integer> {
     @Mixin
     OpenStackAuthOptions glanceAuth;
 
+    private TreeLimits limits() {
+        int source = sourceFanOut == null ? fanOut : sourceFanOut;
+        return maxDepth == null ? TreeLimits.growing(fanOut, source) : new TreeLimits(fanOut, source, maxDepth);
+    }
+
     @Override
     public Integer call() throws Exception {
         ManagerConfig config;
@@ -97,7 +103,7 @@ public final class ManagerCommand implements Callable<Integer> {
             ChunkManifest.checkChunkSize((int) Math.min(chunk, Integer.MAX_VALUE));
             config = ManagerConfig.defaults(stateDir == null ? StateDir.defaultDir() : new StateDir(stateDir))
                     .withListen(parsed)
-                    .withLimits(new TreeLimits(fanOut, sourceFanOut == null ? fanOut : sourceFanOut, maxDepth))
+                    .withLimits(limits())
                     .withHeartbeat(heartbeatInterval, heartbeatTimeout)
                     .withSource(sourcePortal, new Locality(sourceRack, sourceZone))
                     .withChunkSize((int) chunk)
