@@ -34,9 +34,7 @@ class ConfigFileTest {
         assertThat(cmd.heartbeatTimeout).isEqualTo(Duration.ofSeconds(9));
         assertThat(cmd.serveSource).isTrue();
         assertThat(cmd.sourcePortal).isEqualTo("10.0.0.1:3260");
-        assertThat(cmd.maxDepth).as("not in the file: the default").isEqualTo(
-                new CommandLine(new ManagerCommand()).getCommandSpec().findOption("--max-depth").defaultValue()
-                        .transform(Integer::parseInt));
+        assertThat(cmd.heartbeatInterval).as("not in the file: the default").isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test
