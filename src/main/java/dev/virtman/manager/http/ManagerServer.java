@@ -177,7 +177,8 @@ public final class ManagerServer implements AutoCloseable {
         running.publishUrl();
         LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
                 running.url(), dir.path(), config.limits().fanOut(), config.limits().sourceFanOut(),
-                config.limits().maxDepth(), config.heartbeatInterval(), config.heartbeatTimeout());
+                config.limits().maxDepth() + (config.limits().depthGrows() ? " growing with the hosts" : ""),
+                config.heartbeatInterval(), config.heartbeatTimeout());
         if (glance != null) {
             LOG.info("imports Glance images on demand from {} into {}", config.glance().endpoint(), dir.images());
         }
