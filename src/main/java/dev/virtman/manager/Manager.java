@@ -107,6 +107,8 @@ public final class Manager implements AutoCloseable {
     private final ConcurrentHashMap<String, Long> heardAt = new ConcurrentHashMap<>();
     /** Heartbeats waiting for the lock, applied as one group by the first to get it. */
     private final ConcurrentLinkedQueue<QueuedHeartbeat> queuedHeartbeats = new ConcurrentLinkedQueue<>();
+    /** Hosts whose replies may have changed, for the agents' streams. */
+    private final ReplyChanges replyChanges = new ReplyChanges();
     /** Set while one heartbeat thread applies the queue (see {@link #heartbeat}). */
     private final AtomicBoolean combining = new AtomicBoolean();
 
@@ -263,6 +265,7 @@ public final class Manager implements AutoCloseable {
     }
 
     private ImageView add(final ImageRecord image, final Transaction tx) {
+        tx.afterCommit(replyChanges::all);
         images = copy(images);
         images.put(image.id(), image);
         trees = copy(trees);
@@ -341,6 +344,7 @@ public final class Manager implements AutoCloseable {
                     members.put(host, rest);
                 });
                 membership = members;
+                tx.afterCommit(replyChanges::all);
                 tx.change.deleteImage(image.id());
                 tx.afterCommit(() -> {
                     Gauge gauge = depthGauges.remove(image.id());
@@ -805,6 +809,15 @@ public final class Manager implements AutoCloseable {
         trees.put(imageId, plan.tree());
         tx.change.putTree(imageId, plan.tree());
         tx.afterCommit(() -> {
+            Set<String> changed = new HashSet<>();
+            for (TreeChange c : plan.changes()) {
+                changed.add(c.hostId());
+                if (c.kind() == TreeChange.Kind.MOVED) {
+                    changed.addAll(plan.tree().subtreeOf(c.hostId()));
+                }
+            }
+            changed.addAll(plan.unplaced());
+            replyChanges.hosts(changed);
             for (TreeChange c : plan.changes()) {
                 switch (c.kind()) {
                     case MOVED -> LOG.info("image {}: re-parented {} from {} to {}", imageId, c.hostId(),
@@ -833,6 +846,49 @@ public final class Manager implements AutoCloseable {
      *
      * @return true if created, false if replaced (force)
      */
+    /** Hosts whose heartbeat replies may have changed (the agents' streams push them). */
+    public ReplyChanges replyChanges() {
+        return replyChanges;
+    }
+
+    /**
+     * Notes that a host's agent was heard (a ping on its stream): liveness without a report, so
+     * the steady state costs no lock and no reply.
+     */
+    public void heard(final String hostId) {
+        if (hostId != null && TargetNames.HOST_ID.matcher(hostId).matches()) {
+            heardAt.merge(hostId, clock.millis(), Math::max);
+        }
+    }
+
+    /**
+     * The replies the hosts would get for their last reports, computed under one lock hold and
+     * without noting a heartbeat. A host that is failed, or whose report asks for tree
+     * memberships it does not have (an image registered after it reported), maps to null: it
+     * needs its report applied as a heartbeat. Unknown hosts are left out.
+     */
+    public synchronized Map<String, HeartbeatReply> currentReplies(final Map<String, HeartbeatRequest> reports) {
+        Map<String, HeartbeatReply> out = new HashMap<>();
+        for (Map.Entry<String, HeartbeatRequest> e : reports.entrySet()) {
+            String hostId = e.getKey();
+            HostRecord host = hosts.get(hostId);
+            if (host == null) {
+                continue;
+            }
+            Map<String, HeartbeatRequest.ImageReport> reported = reported(e.getValue());
+            if (host.failed() || !membership.getOrDefault(hostId, Set.of()).equals(wantedImages(reported))) {
+                out.put(hostId, null);
+                continue;
+            }
+            Map<String, HeartbeatReply.Placement> placements = new TreeMap<>();
+            for (String image : reported.keySet()) {
+                placements.put(image, placement(hostId, image));
+            }
+            out.put(hostId, new HeartbeatReply(hostId, config.heartbeatInterval().toMillis(), placements));
+        }
+        return out;
+    }
+
     public synchronized boolean putProfile(final String idOrName, final List<Integer> chunks, final String recordedBy,
                                            final boolean force) {
         ImageRecord image = requireImage(idOrName);
@@ -868,6 +924,7 @@ public final class Manager implements AutoCloseable {
             profiles = copy(profiles);
             profiles.put(image.id(), profile);
             tx.change.putProfile(profile);
+            tx.afterCommit(replyChanges::all);
             tx.afterCommit(() -> LOG.info("image {}: boot profile of {} chunks {} by {}", image.id(), order.length,
                     existing == null ? "recorded" : "replaced", recordedBy));
             return existing == null;

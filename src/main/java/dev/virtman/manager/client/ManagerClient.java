@@ -120,6 +120,22 @@ public final class ManagerClient {
         return base;
     }
 
+    /** The HTTP client (shared by the agent streams this client opens). */
+    HttpClient http() {
+        return http;
+    }
+
+    String token() {
+        return token;
+    }
+
+    /** The {@code ws://} or {@code wss://} URI of a host's agent stream. */
+    URI streamUri(final String hostId) {
+        String scheme = "https".equalsIgnoreCase(base.getScheme()) ? "wss" : "ws";
+        return URI.create(scheme + base.toString().substring(base.getScheme().length())
+                + dev.virtman.manager.api.AgentStreamProtocol.path(enc(hostId)));
+    }
+
     // ---------------------------------------------------------------- images
 
     public ImageView registerImage(final String name, final String path) {

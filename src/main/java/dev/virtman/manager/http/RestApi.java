@@ -122,15 +122,22 @@ final class RestApi {
 
         // ------------------------------------------------------------ volumes
         r.add("GET", "/v1/volumes", c -> Reply.ok(volumeService(volumes).volumes()));
-        r.add("POST", "/v1/volumes", c -> new Reply(Reply.CREATED,
-                volumeService(volumes).create(c.body(CreateVolumeRequest.class))));
+        r.add("POST", "/v1/volumes", c -> {
+            Reply created = new Reply(Reply.CREATED, volumeService(volumes).create(c.body(CreateVolumeRequest.class)));
+            manager.replyChanges().all();
+            return created;
+        });
         r.add("GET", "/v1/volumes/{id}", c -> Reply.ok(volumeService(volumes).volume(c.param("id"))));
         r.add("DELETE", "/v1/volumes/{id}", c -> {
             volumeService(volumes).delete(c.param("id"));
+            manager.replyChanges().all();
             return Reply.noContent();
         });
-        r.add("POST", "/v1/volumes/{id}/connection", c -> Reply.ok(
-                volumeService(volumes).connect(c.param("id"), c.body(VolumeConnector.class))));
+        r.add("POST", "/v1/volumes/{id}/connection", c -> {
+            Reply connection = Reply.ok(volumeService(volumes).connect(c.param("id"), c.body(VolumeConnector.class)));
+            manager.replyChanges().all();
+            return connection;
+        });
         return r;
     }
 
