@@ -52,9 +52,9 @@ class ManagedHostsBootTest {
             ManagerClient client = new ManagerClient(manager.url(), manager.token());
             ImageView image = client.registerImage("demo", demo.image().toString());
             try (SourceTarget source = SourceTarget.start(sourcePortal, image.id(), demo.image());
-                 VirtmanAgentProcess h1 = VirtmanAgentProcess.launch(manager.url(), manager.token(), "h1",
+                 VirtmanAgentProcess h1 = VirtmanAgentProcess.launch(manager.url(), manager.enrolmentToken(), "h1",
                          LoopbackPorts.freePortOn("127.0.0.2"), "demo", work.resolve("h1"));
-                 VirtmanAgentProcess h2 = VirtmanAgentProcess.launch(manager.url(), manager.token(), "h2",
+                 VirtmanAgentProcess h2 = VirtmanAgentProcess.launch(manager.url(), manager.enrolmentToken(), "h2",
                          LoopbackPorts.freePortOn("127.0.0.3"), "demo", work.resolve("h2"))) {
                 h1.awaitReady();
                 h2.awaitReady();

@@ -2,12 +2,15 @@ package dev.virtman.manager.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.ManagerException;
 import dev.virtman.manager.ManagerException.Reason;
 import dev.virtman.manager.VmBoard;
+import dev.virtman.manager.auth.Access;
+import dev.virtman.manager.auth.Credentials;
+import dev.virtman.manager.auth.Principal;
+import dev.virtman.manager.api.HostCredentialView;
 import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.ErrorBody;
 import dev.virtman.manager.api.FailureReport;
@@ -52,6 +55,7 @@ import org.slf4j.LoggerFactory;
  *   GET|PUT         /v1/images/{id}/profile[?force=true]
  *   GET|POST        /v1/hosts
  *   GET|DELETE      /v1/hosts/{id}
+ *   POST            /v1/hosts/{id}/credential       enrol: issues the host its own token (admin or enrolment token)
  *   POST            /v1/hosts/{id}/heartbeat
  *   GET             /v1/hosts/{id}/vms              VM orders and the agent's last report
  *   PUT|DELETE      /v1/hosts/{id}/vms/{name}       order a VM / order it destroyed
@@ -74,7 +78,7 @@ final class ApiHandler implements HttpHandler {
     private static final int NO_CONTENT = 204;
 
     private final Manager manager;
-    private final ApiToken token;
+    private final Credentials credentials;
     private final PrometheusMeterRegistry metrics;
     private final VolumeService volumes;
     /** Null when the manager has no Glance to import from. */
@@ -85,12 +89,12 @@ final class ApiHandler implements HttpHandler {
     /** VM orders per host ({@code virtman boot --manager}) and the agents' VM reports. */
     private final VmBoard vms;
 
-    ApiHandler(final Manager manager, final ApiToken token, final PrometheusMeterRegistry metrics,
+    ApiHandler(final Manager manager, final Credentials credentials, final PrometheusMeterRegistry metrics,
                final VolumeService volumes, final GlanceImports glanceImports, final Executor longRequests,
                final VmBoard vms) {
         this.manager = manager;
         this.glanceImports = glanceImports;
-        this.token = token;
+        this.credentials = credentials;
         this.metrics = metrics;
         this.volumes = volumes;
         this.longRequests = longRequests;
@@ -140,12 +144,13 @@ final class ApiHandler implements HttpHandler {
                     requireMethod(method, "GET");
                     return Reply.ok(Map.of("status", "ok"));
                 }
-                authenticate(exchange);
+                Principal who = authenticate(exchange);
                 if (path.equals("/metrics")) {
                     requireMethod(method, "GET");
+                    Access.requireAdmin(who, "reading metrics");
                     return new Reply(OK, new Text(metrics.scrape()));
                 }
-                return route(exchange, method, segments(path));
+                return route(exchange, who, method, segments(path));
             });
         } finally {
             if (!handedOff) {
@@ -202,25 +207,28 @@ final class ApiHandler implements HttpHandler {
     /** A plain-text body (the Prometheus scrape). */
     private record Text(String text) { }
 
-    private Reply route(final HttpExchange ex, final String method, final List<String> seg) throws IOException {
+    private Reply route(final HttpExchange ex, final Principal who, final String method, final List<String> seg)
+            throws IOException {
         if (seg.size() < 2 || !seg.get(0).equals("v1")) {
             throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath() + " (API is under /v1)");
         }
         String collection = seg.get(1);
         switch (collection) {
             case "images" -> {
-                return images(ex, method, seg);
+                return images(ex, who, method, seg);
             }
             case "hosts" -> {
-                return hosts(ex, method, seg);
+                return hosts(ex, who, method, seg);
             }
             case "volumes" -> {
+                Access.requireAdmin(who, "managing volumes");
                 return volumes(ex, method, seg);
             }
             case "failure-reports" -> {
                 if (seg.size() == 2) {
                     requireMethod(method, "POST");
                     FailureReport r = body(ex, FailureReport.class);
+                    Access.requireActingAs(who, r.reporter(), "reporting a failure");
                     return Reply.ok(manager.reportFailure(r.reporter(), r.failedHostId()));
                 }
             }
@@ -229,7 +237,13 @@ final class ApiHandler implements HttpHandler {
         throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
     }
 
-    private Reply images(final HttpExchange ex, final String method, final List<String> seg) throws IOException {
+    private Reply images(final HttpExchange ex, final Principal who, final String method, final List<String> seg)
+            throws IOException {
+        if (method.equals("GET") && !(seg.size() == 4 && seg.get(3).equals("tree"))) {
+            Access.requireAdminOrHost(who, "reading images");
+        } else if (!(seg.size() == 4 && seg.get(3).equals("profile"))) {
+            Access.requireAdmin(who, "managing images and reading trees");
+        }
         if (seg.size() == 2) {
             requireMethod(method, "GET", "POST");
             if (method.equals("GET")) {
@@ -285,6 +299,11 @@ final class ApiHandler implements HttpHandler {
             }
             boolean force = "true".equals(query(ex).get("force"));
             BootProfileView p = body(ex, BootProfileView.class);
+            if (force || p.recordedBy() == null) {
+                Access.requireAdmin(who, force ? "replacing a boot profile" : "recording a boot profile in no host's name");
+            } else {
+                Access.requireActingAs(who, p.recordedBy(), "recording a boot profile");
+            }
             if (p.imageId() != null && !p.imageId().equals(id) && !p.imageId().equals(manager.image(id).id())) {
                 throw ManagerException.invalid("imageId in body does not match the path");
             }
@@ -294,13 +313,16 @@ final class ApiHandler implements HttpHandler {
         throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
     }
 
-    private Reply hosts(final HttpExchange ex, final String method, final List<String> seg) throws IOException {
+    private Reply hosts(final HttpExchange ex, final Principal who, final String method, final List<String> seg)
+            throws IOException {
         if (seg.size() == 2) {
             requireMethod(method, "GET", "POST");
             if (method.equals("GET")) {
+                Access.requireAdmin(who, "listing hosts");
                 return Reply.ok(manager.hosts());
             }
             RegisterHostRequest r = body(ex, RegisterHostRequest.class);
+            Access.requireActingAs(who, r.hostId(), "registering");
             boolean created = manager.registerHost(r.hostId(), r.address(), r.labels());
             return new Reply(created ? CREATED : OK, manager.host(r.hostId()));
         }
@@ -308,30 +330,42 @@ final class ApiHandler implements HttpHandler {
         if (seg.size() == 3) {
             requireMethod(method, "GET", "DELETE");
             if (method.equals("GET")) {
+                Access.requireActingAs(who, id, "reading a host");
                 return Reply.ok(manager.host(id));
             }
+            Access.requireAdmin(who, "removing hosts");
             manager.removeHost(id);
             vms.forget(id);
+            credentials.revoke(id);
             return new Reply(NO_CONTENT, null);
+        }
+        if (seg.size() == 4 && seg.get(3).equals("credential")) {
+            requireMethod(method, "POST");
+            Credentials.HostCredential issued = credentials.enrol(who, id);
+            return new Reply(issued.rotated() ? OK : CREATED, new HostCredentialView(issued.hostId(), issued.token()));
         }
         if (seg.size() == 4 && seg.get(3).equals("heartbeat")) {
             requireMethod(method, "POST");
+            Access.requireActingAs(who, id, "heartbeating");
             HeartbeatRequest request = body(ex, HeartbeatRequest.class);
             HeartbeatReply reply = manager.heartbeat(id, request);
             return Reply.ok(volumes == null ? reply : volumes.onHeartbeat(id, request, reply));
         }
         if (seg.size() == 4 && seg.get(3).equals("vm-sync")) {
             requireMethod(method, "POST");
+            Access.requireActingAs(who, id, "reporting VMs");
             manager.host(id);
             return Reply.ok(vms.sync(id, body(ex, VmSyncRequest.class)));
         }
         if (seg.size() == 4 && seg.get(3).equals("vms")) {
             requireMethod(method, "GET");
+            Access.requireActingAs(who, id, "reading VM orders");
             manager.host(id);
             return Reply.ok(vms.view(id));
         }
         if (seg.size() == 5 && seg.get(3).equals("vms")) {
             requireMethod(method, "PUT", "DELETE");
+            Access.requireAdmin(who, "ordering VMs");
             manager.host(id);
             if (method.equals("DELETE")) {
                 vms.destroy(id, seg.get(4));
@@ -380,18 +414,15 @@ final class ApiHandler implements HttpHandler {
         throw ManagerException.notFound("no such endpoint: " + ex.getRequestURI().getPath());
     }
 
-    private void authenticate(final HttpExchange ex) {
+    private Principal authenticate(final HttpExchange ex) {
         String header = ex.getRequestHeaders().getFirst("Authorization");
-        if (header == null) {
-            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-            throw new ManagerException(Reason.UNAUTHORIZED,
-                    "missing bearer token: send 'Authorization: Bearer <token>' (the token is in the manager's state directory)");
-        }
-        String presented = header.regionMatches(true, 0, "Bearer ", 0, "Bearer ".length())
-                ? header.substring("Bearer ".length()).strip() : null;
-        if (!token.matches(presented)) {
-            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-            throw new ManagerException(Reason.UNAUTHORIZED, "invalid bearer token");
+        String presented = header == null || !header.regionMatches(true, 0, "Bearer ", 0, "Bearer ".length())
+                ? null : header.substring("Bearer ".length()).strip();
+        try {
+            return credentials.authenticate(presented);
+        } catch (ManagerException e) {
+            ex.getResponseHeaders().set("WWW-Authenticate", header == null ? "Bearer" : "Bearer error=\"invalid_token\"");
+            throw e;
         }
     }
 

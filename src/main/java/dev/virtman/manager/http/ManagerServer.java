@@ -1,7 +1,6 @@
 package dev.virtman.manager.http;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.VmBoard;
@@ -9,6 +8,7 @@ import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.ManifestProvider;
 import dev.virtman.manager.ChunkManifestProvider;
 import dev.virtman.manager.StateDir;
+import dev.virtman.manager.auth.Credentials;
 import dev.virtman.manager.store.StateStore;
 import dev.virtman.manager.volume.VolumeService;
 import dev.virtman.manager.volume.VolumeStore;
@@ -64,19 +64,20 @@ public final class ManagerServer implements AutoCloseable {
     private final ExecutorService requests;
     private final ExecutorService longRequests;
     private final ScheduledExecutorService detector;
-    private final ApiToken token;
+    private final Credentials credentials;
     private final StateDir stateDir;
 
     private ManagerServer(final Manager manager, final VolumeService volumes, final HttpServer http,
                           final ExecutorService requests, final ExecutorService longRequests,
-                          final ScheduledExecutorService detector, final ApiToken token, final StateDir stateDir) {
+                          final ScheduledExecutorService detector, final Credentials credentials,
+                          final StateDir stateDir) {
         this.manager = manager;
         this.volumes = volumes;
         this.http = http;
         this.requests = requests;
         this.longRequests = longRequests;
         this.detector = detector;
-        this.token = token;
+        this.credentials = credentials;
         this.stateDir = stateDir;
     }
 
@@ -87,14 +88,21 @@ public final class ManagerServer implements AutoCloseable {
 
     public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests) throws IOException {
         StateDir dir = config.stateDir().create();
-        ApiToken token = ApiToken.loadOrCreate(dir.token());
-        StateStore store = StateStore.open(dir.database());
+        Credentials credentials = Credentials.open(dir, InstantSource.system());
+        StateStore store;
+        try {
+            store = StateStore.open(dir.database());
+        } catch (RuntimeException e) {
+            credentials.close();
+            throw e;
+        }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Manager manager;
         try {
             manager = new Manager(config, store, manifests, metrics, InstantSource.system());
         } catch (RuntimeException e) {
             store.close();
+            credentials.close();
             throw e;
         }
         VolumeService volumes = new VolumeService(manager, VolumeStore.open(dir.path().resolve(VolumeStore.FILE)));
@@ -104,6 +112,7 @@ public final class ManagerServer implements AutoCloseable {
         } catch (IOException e) {
             volumes.close();
             manager.close();
+            credentials.close();
             throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
         }
         ExecutorService requests = Executors.newFixedThreadPool(REQUEST_THREADS,
@@ -112,7 +121,7 @@ public final class ManagerServer implements AutoCloseable {
         GlanceImports glance = config.glance() == null ? null
                 : new GlanceImports(manager, config.glance(), dir.images());
         ExecutorService longRequests = Executors.newVirtualThreadPerTaskExecutor();
-        http.createContext("/", new ApiHandler(manager, token, metrics, volumes, glance, longRequests,
+        http.createContext("/", new ApiHandler(manager, credentials, metrics, volumes, glance, longRequests,
                 new VmBoard(InstantSource.system())));
         http.start();
         ScheduledExecutorService detector = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -128,7 +137,8 @@ public final class ManagerServer implements AutoCloseable {
                 LOG.error("failure detector pass failed; retrying next period", e);
             }
         }, period, period, TimeUnit.MILLISECONDS);
-        ManagerServer server = new ManagerServer(manager, volumes, http, requests, longRequests, detector, token, dir);
+        ManagerServer server = new ManagerServer(manager, volumes, http, requests, longRequests, detector, credentials,
+                dir);
         server.publishUrl();
         LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
                 server.url(), dir.path(), config.limits().fanOut(), config.limits().sourceFanOut(),
@@ -156,8 +166,18 @@ public final class ManagerServer implements AutoCloseable {
         return URI.create("http://" + host + ":" + a.getPort());
     }
 
+    /** The admin token. */
     public String token() {
-        return token.value();
+        return credentials.adminToken();
+    }
+
+    /** The bootstrap secret that enrols new hosts. */
+    public String enrolmentToken() {
+        return credentials.enrolmentToken();
+    }
+
+    public Credentials credentials() {
+        return credentials;
     }
 
     public VolumeService volumes() {
@@ -183,6 +203,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         volumes.close();
         manager.close();
+        credentials.close();
         LOG.info("manager stopped");
     }
 }
