@@ -61,7 +61,7 @@ class ManagedHostsBootTest {
                 StringWriter out = new StringWriter();
                 Path report = work.resolve("boot.html");
                 int code = new CommandLine(new VirtmanCommand()).setOut(new PrintWriter(out, true))
-                        .execute("boot", "--manager", manager.url().toString(), "--token", manager.token(),
+                        .execute("boot", "--manager", manager.url().toString(), "--token-file", manager.tokenFile().toString(),
                                 "--hosts", "h1,h2", "--count", "2", "--timeout", "480",
                                 "--work-dir", work.toString(), "--report", report.toString());
                 String diag = out + "\n--- h1:\n" + h1.log() + "\n--- h2:\n" + h2.log();
