@@ -5,6 +5,8 @@ import dev.virtman.manager.ManagerException;
 import dev.virtman.manager.ReplyChanges;
 import dev.virtman.manager.TargetNames;
 import dev.virtman.manager.api.AgentPush;
+import dev.virtman.manager.auth.Access;
+import dev.virtman.manager.auth.Principal;
 import dev.virtman.manager.api.AgentStreamProtocol;
 import dev.virtman.manager.api.ErrorBody;
 import dev.virtman.manager.api.HeartbeatReply;
@@ -112,15 +114,21 @@ public final class AgentStreams implements AutoCloseable {
         UriTemplatePathSpec spec = new UriTemplatePathSpec(AgentStreamProtocol.PATH);
         return (ServerUpgradeRequest request, ServerUpgradeResponse response,
                 org.eclipse.jetty.util.Callback callback) -> {
+            Principal caller;
             try {
-                authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+                caller = authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
             } catch (ManagerException e) {
                 response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-                return refuse(response, callback, 401, e.getMessage());
+                return refuse(response, callback, e.reason().httpStatus(), e.getMessage());
             }
             String hostId = Routes.decode(spec.getPathParams(request.getHttpURI().getPath()).get("id"));
             if (!TargetNames.HOST_ID.matcher(hostId).matches()) {
                 return refuse(response, callback, 422, "host id must match " + TargetNames.HOST_ID.pattern());
+            }
+            try {
+                Access.requireActingAs(caller, hostId, "opening the agent stream");
+            } catch (ManagerException e) {
+                return refuse(response, callback, e.reason().httpStatus(), e.getMessage());
             }
             if (!request.hasSubProtocol(AgentStreamProtocol.SUBPROTOCOL)) {
                 return refuse(response, callback, 400, "the agent stream needs WebSocket subprotocol "

@@ -1,6 +1,5 @@
 package dev.virtman.manager.http;
 
-import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.VmBoard;
@@ -8,6 +7,7 @@ import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.ManifestProvider;
 import dev.virtman.manager.ChunkManifestProvider;
 import dev.virtman.manager.StateDir;
+import dev.virtman.manager.auth.Credentials;
 import dev.virtman.manager.store.StateStore;
 import dev.virtman.manager.volume.VolumeService;
 import dev.virtman.manager.volume.VolumeStore;
@@ -69,13 +69,13 @@ public final class ManagerServer implements AutoCloseable {
     private final ServerConnector connector;
     private final ExecutorService longRequests;
     private final ScheduledExecutorService timers;
-    private final ApiToken token;
+    private final Credentials credentials;
     private final StateDir stateDir;
     private final boolean tls;
 
     private ManagerServer(final Manager manager, final VolumeService volumes, final Server http,
                           final ServerConnector connector, final ExecutorService longRequests,
-                          final ScheduledExecutorService timers, final ApiToken token, final StateDir stateDir,
+                          final ScheduledExecutorService timers, final Credentials credentials, final StateDir stateDir,
                           final boolean tls) {
         this.manager = manager;
         this.volumes = volumes;
@@ -83,7 +83,7 @@ public final class ManagerServer implements AutoCloseable {
         this.connector = connector;
         this.longRequests = longRequests;
         this.timers = timers;
-        this.token = token;
+        this.credentials = credentials;
         this.stateDir = stateDir;
         this.tls = tls;
     }
@@ -107,14 +107,21 @@ public final class ManagerServer implements AutoCloseable {
         SslContextFactory.Server tlsContext = settings.tls()
                 ? PemTls.serverContext(settings.tlsCertificate(), settings.tlsKey()) : null;
         StateDir dir = config.stateDir().create();
-        ApiToken token = ApiToken.loadOrCreate(dir.token());
-        StateStore store = StateStore.open(dir.database());
+        Credentials credentials = Credentials.open(dir, InstantSource.system());
+        StateStore store;
+        try {
+            store = StateStore.open(dir.database());
+        } catch (RuntimeException e) {
+            credentials.close();
+            throw e;
+        }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Manager manager;
         try {
             manager = new Manager(config, store, manifests, metrics, InstantSource.system());
         } catch (RuntimeException e) {
             store.close();
+            credentials.close();
             throw e;
         }
         VolumeService volumes = new VolumeService(manager, VolumeStore.open(dir.path().resolve(VolumeStore.FILE)));
@@ -127,7 +134,7 @@ public final class ManagerServer implements AutoCloseable {
             return t;
         });
         VmBoard vms = new VmBoard(InstantSource.system());
-        Authenticator authenticator = Authenticator.apiToken(token);
+        Authenticator authenticator = Authenticator.of(credentials);
 
         // Platform threads, not virtual: a manager embedded in a busy JVM (virtman boot, the boot
         // storm) would otherwise queue requests behind every other virtual thread on the shared
@@ -154,8 +161,8 @@ public final class ManagerServer implements AutoCloseable {
         limit.setEndPointIdleTimeout(IDLE_TIMEOUT_AT_LIMIT.toMillis());
         server.addBean(limit);
         AgentStreams streams = new AgentStreams(manager, volumes, authenticator, metrics);
-        RestHandler rest = new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics), authenticator,
-                settings, threads, longRequests, metrics);
+        RestHandler rest = new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics, credentials),
+                authenticator, settings, threads, longRequests, metrics);
         WebSocketUpgradeHandler upgrades = WebSocketUpgradeHandler.from(server, streams::install);
         upgrades.setHandler(rest);
         server.setHandler(upgrades);
@@ -166,6 +173,7 @@ public final class ManagerServer implements AutoCloseable {
             timers.shutdownNow();
             volumes.close();
             manager.close();
+            credentials.close();
             throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }
         new HeaderDeadline(connector, settings.headerTimeout(), System::nanoTime).schedule(timers);
@@ -178,7 +186,7 @@ public final class ManagerServer implements AutoCloseable {
                 LOG.error("failure detector pass failed; retrying next period", e);
             }
         }, period, period, TimeUnit.MILLISECONDS);
-        ManagerServer running = new ManagerServer(manager, volumes, server, connector, longRequests, timers, token,
+        ManagerServer running = new ManagerServer(manager, volumes, server, connector, longRequests, timers, credentials,
                 dir, settings.tls());
         running.publishUrl();
         LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
@@ -217,8 +225,23 @@ public final class ManagerServer implements AutoCloseable {
         return URI.create((tls ? "https" : "http") + "://" + host + ":" + connector.getLocalPort());
     }
 
+    /** The admin token. */
     public String token() {
-        return token.value();
+        return credentials.adminToken();
+    }
+
+    /** The file (mode 0600) holding the admin token, for {@code --token-file}. */
+    public java.nio.file.Path tokenFile() {
+        return stateDir.token();
+    }
+
+    /** The bootstrap secret that enrols new hosts. */
+    public String enrolmentToken() {
+        return credentials.enrolmentToken();
+    }
+
+    public Credentials credentials() {
+        return credentials;
     }
 
     public VolumeService volumes() {
@@ -243,6 +266,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         volumes.close();
         manager.close();
+        credentials.close();
         LOG.info("manager stopped");
     }
 }
