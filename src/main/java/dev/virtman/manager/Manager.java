@@ -449,7 +449,12 @@ public final class Manager implements AutoCloseable {
                 replanFor(hostId, tx);
             }
             tx.afterCommit(() -> {
-                markSeen(hostId);
+                // A new host's liveness clock starts with its first heartbeat or stream: until
+                // then it is in no tree, so failing it would move nobody and only cost a commit
+                // (a 10,000-host enrolment wave registers faster than it opens its streams).
+                if (old != null) {
+                    markSeen(hostId);
+                }
                 LOG.info("{} host {} at {} (rack '{}', zone '{}')", old == null ? "registered" : "re-registered",
                         hostId, address, locality.rack(), locality.zone());
             });

@@ -135,11 +135,8 @@ public final class AgentStreams implements AutoCloseable {
                         + AgentStreamProtocol.SUBPROTOCOL + " (offered: " + request.getSubProtocols()
                         + "); this agent and manager are of incompatible versions");
             }
-            try {
-                manager.host(hostId);
-            } catch (ManagerException e) {
-                return refuse(response, callback, e.reason().httpStatus(), e.getMessage());
-            }
+            // Whether the host is registered is checked by its first report (no manager lock here:
+            // an enrolment wave's registrations hold it); an unknown host's stream closes with 4404.
             response.setAcceptedSubProtocol(AgentStreamProtocol.SUBPROTOCOL);
             return new Stream(hostId);
         };
