@@ -25,7 +25,7 @@ public record HedgePolicy(boolean enabled, Duration initialDeadline, Duration mi
      * even if every hedge went to the source. Silence: at least a second of no answer at all.
      */
     public static final HedgePolicy DEFAULT = new HedgePolicy(true, Duration.ofMillis(500), Duration.ofMillis(20),
-            0.95, 3.0, 64, 0.03, 10, Duration.ofSeconds(1), 8);
+            0.95, 3.0, 64, 0.03, 10, Duration.ofSeconds(1), 4);
 
     /** No hedging: each parent gets the whole attempt timeout before the next is asked. */
     public static final HedgePolicy OFF = DEFAULT.withEnabled(false);

@@ -45,6 +45,6 @@ class HedgeDeadlineTest {
         assertThat(fast.nanos()).isEqualTo(POLICY.minDeadline().toNanos());
         assertThat(slow.nanos()).isEqualTo(Duration.ofSeconds(5).toNanos());
         assertThat(fast.silentNanos()).isEqualTo(POLICY.silentAfter().toNanos());
-        assertThat(slow.silentNanos()).isEqualTo(Duration.ofSeconds(40).toNanos());
+        assertThat(slow.silentNanos()).isEqualTo(Duration.ofSeconds(20).toNanos());
     }
 }

@@ -172,8 +172,8 @@ class ParentFailoverTest {
         clock.advance(Duration.ofNanos(deadline));
         got.get(10, TimeUnit.SECONDS);
         assertThat(silent).as("beaten once: slow, not yet silent").isEmpty();
-        // Silent = no answer for max(1 s, 8 x deadline) = 4 s from the missed deadline.
-        clock.advance(Duration.ofMillis(3_999));
+        // Silent = no answer for max(1 s, 4 x deadline) = 2 s from the missed deadline.
+        clock.advance(Duration.ofMillis(1_999));
         fetchAsync(4).get(10, TimeUnit.SECONDS);
         assertThat(silent).isEmpty();
         clock.advance(Duration.ofMillis(1));
