@@ -1,0 +1,78 @@
+package dev.virtman.manager.api;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The manager's state directory ({@code ~/.local/state/virtman} by default): database, manifests,
+ * API token, and the URL a running manager listens on. Private to the user (mode 0700).
+ */
+public final class StateDir {
+
+    public static final String DATABASE = "manager.db";
+    public static final String MANIFESTS = "manifests";
+    public static final String TOKEN = "token";
+    public static final String URL = "manager.url";
+    public static final String IMAGES = "images";
+
+    private final Path dir;
+
+    public StateDir(final Path dir) {
+        this.dir = dir.toAbsolutePath();
+    }
+
+    /** {@code $XDG_STATE_HOME/virtman}, else {@code ~/.local/state/virtman}. */
+    public static StateDir defaultDir() {
+        String xdg = System.getenv("XDG_STATE_HOME");
+        Path base = xdg != null && !xdg.isBlank()
+                ? Path.of(xdg)
+                : Path.of(System.getProperty("user.home"), ".local", "state");
+        return new StateDir(base.resolve("virtman"));
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    public Path database() {
+        return dir.resolve(DATABASE);
+    }
+
+    public Path manifests() {
+        return dir.resolve(MANIFESTS);
+    }
+
+    /** Raw images the manager imported itself (from Glance); removed with their image. */
+    public Path images() {
+        return dir.resolve(IMAGES);
+    }
+
+    public Path token() {
+        return dir.resolve(TOKEN);
+    }
+
+    public Path url() {
+        return dir.resolve(URL);
+    }
+
+    /** Creates the directory (0700) if missing. */
+    public StateDir create() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        }
+        return this;
+    }
+
+    /** Forces a file's or directory's contents and metadata to disk. */
+    public static void fsync(final Path path) throws IOException {
+        boolean directory = Files.isDirectory(path);
+        try (FileChannel ch = FileChannel.open(path, directory ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+}
