@@ -1,8 +1,8 @@
 package dev.virtman.manager.http;
 
-import dev.virtman.manager.ApiToken;
-import dev.virtman.manager.ManagerException;
-import dev.virtman.manager.ManagerException.Reason;
+import dev.virtman.manager.api.ApiToken;
+import dev.virtman.manager.api.ManagerException;
+import dev.virtman.manager.api.ManagerException.Reason;
 
 /**
  * Decides who sent a request from its {@code Authorization} header. The server knows nothing

@@ -1,6 +1,6 @@
 package dev.virtman.manager.http;
 
-import dev.virtman.manager.ApiToken;
+import dev.virtman.manager.api.ApiToken;
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.VmBoard;

@@ -2,7 +2,7 @@ package dev.virtman.manager.http;
 
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
-import dev.virtman.manager.ManagerException;
+import dev.virtman.manager.api.ManagerException;
 import dev.virtman.manager.VmBoard;
 import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.CreateVolumeRequest;

@@ -1,7 +1,7 @@
 package dev.virtman.manager.http;
 
-import dev.virtman.manager.ManagerException;
-import dev.virtman.manager.ManagerException.Reason;
+import dev.virtman.manager.api.ManagerException;
+import dev.virtman.manager.api.ManagerException.Reason;
 import dev.virtman.manager.api.ErrorBody;
 import dev.virtman.manager.api.Json;
 import dev.virtman.manager.store.StoreException;
