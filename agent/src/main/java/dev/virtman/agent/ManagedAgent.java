@@ -79,9 +79,14 @@ public final class ManagedAgent implements Closeable {
         this.heartbeats = heartbeats;
     }
 
+    /** Whether the agent of {@code hostId} holds its own host token in {@code cacheDir} (enrolled before). */
+    public static boolean enrolled(final Path cacheDir, final String hostId) {
+        return HostEnrolment.enrolled(cacheDir, hostId);
+    }
+
     /** Registers, waits for placement, opens the caches and exports, starts heartbeats and prefetch. */
     public static ManagedAgent start(final ManagedAgentConfig config) throws IOException {
-        ManagerClient client = new ManagerClient(config.manager(), config.token());
+        ManagerClient client = HostEnrolment.hostClient(config);
         Map<String, ChunkManifest> manifests = new LinkedHashMap<>();
         Path manifestDir = Files.createDirectories(config.cacheDir().resolve(MANIFESTS_DIR));
         Map<String, Path> manifestFiles = new LinkedHashMap<>();

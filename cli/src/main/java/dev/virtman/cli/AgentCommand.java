@@ -69,9 +69,12 @@ public final class AgentCommand implements Callable<Integer> {
             description = "managed mode: take manifests, parents and boot profiles from this manager")
     URI manager;
 
-    @Option(names = "--token", paramLabel = "TOKEN",
-            description = "the manager's API token (default: $" + ManagerClient.ENV_TOKEN + ")")
-    String token;
+    /**
+     * The manager's enrolment token (or admin token), used once: the agent enrols, gets its own host
+     * token and keeps it in {@code <cache-dir>/host-token} (0600), which later starts use.
+     */
+    @CommandLine.Mixin
+    TokenOptions token;
 
     @Option(names = "--host-id", paramLabel = "ID", description = "managed mode: this host's id in the trees")
     String hostId;
@@ -134,6 +137,7 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        token.refuseArgvToken();
         boolean managed = manager != null;
         // Managed mode may name no image: a compute node's agent can serve volumes only.
         if (managed == !images.isEmpty() || (!managed && !managedImages.isEmpty())) {
@@ -210,11 +214,12 @@ public final class AgentCommand implements Callable<Integer> {
     }
 
     ManagedAgentConfig managedConfig() {
-        String t = token != null ? token : System.getenv(ManagerClient.ENV_TOKEN);
-        if (t == null || hostId == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "managed mode needs --host-id and --token (or $" + ManagerClient.ENV_TOKEN + ")");
+        if (hostId == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "managed mode needs --host-id");
         }
+        token.refuseArgvToken();
+        // Once enrolled, the agent's own host token is all it needs; the bootstrap token is optional.
+        String t = ManagedAgent.enrolled(cacheDir, hostId) ? null : token.token(null);
         try {
             return new ManagedAgentConfig(manager, t, hostId, managedImages, address("--portal", portal),
                     metrics == null ? null : address("--metrics", metrics), cacheDir,

@@ -63,7 +63,8 @@ public final class FreePorts {
         return false;
     }
 
-    static void sleep(final Duration duration) {
+    /** Sleeps, turning an interrupt into an exception (polling loops in process helpers). */
+    public static void sleep(final Duration duration) {
         try {
             Thread.sleep(duration);
         } catch (InterruptedException e) {

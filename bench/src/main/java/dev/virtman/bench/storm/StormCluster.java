@@ -142,7 +142,7 @@ public final class StormCluster implements AutoCloseable {
                 String address = LoopbackPorts.hostAddress(i);
                 Path cache = Files.createDirectories(workDir.resolve("cache").resolve(hostId));
                 hostIds.add(hostId);
-                configs.add(new ManagedAgentConfig(manager.url(), manager.token(), hostId, List.of(image.id()),
+                configs.add(new ManagedAgentConfig(manager.url(), manager.enrolmentToken(), hostId, List.of(image.id()),
                         LoopbackPorts.freePortOn(address), null, cache, upstreamCap, 0, STORM_FETCH_POLICY, PLACEMENT_TIMEOUT,
                         null));
             }
