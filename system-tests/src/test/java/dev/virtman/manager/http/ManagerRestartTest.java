@@ -11,9 +11,11 @@ import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.api.TreeView;
 import dev.virtman.manager.client.ManagerClient;
+import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
 import dev.virtman.testing.RandomFiles;
 import java.io.File;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** State survives a clean restart and a kill -9 of the manager process. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ManagerRestartTest {
+    // In system-tests: it starts the manager as `virtman manager` in a child JVM (the cli module).
 
     private static final int HOSTS = 6;
 
@@ -58,7 +61,11 @@ class ManagerRestartTest {
     @Test
     void stateSurvivesACleanRestart() throws Exception {
         Path image = RandomFiles.write(tmp.resolve("disk.raw"), 9 * 4096, 5);
-        ManagerConfig config = ManagerApiTest.config(tmp.resolve("state"), new TreeLimits(2, 2, 8));
+        ManagerConfig config = ManagerConfig.defaults(new StateDir(tmp.resolve("state")))
+                .withListen(new InetSocketAddress("127.0.0.1", 0))
+                .withLimits(new TreeLimits(2, 2, 8))
+                .withSource("127.0.0.1:3260", Locality.UNKNOWN)
+                .withChunkSize(4096);
         Observed before;
         String token;
         String imageId;
