@@ -8,6 +8,7 @@ import dev.virtman.agent.ImageExport;
 import dev.virtman.agent.ManagedAgent;
 import dev.virtman.agent.ManagedAgentConfig;
 import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.block.cache.HedgePolicy;
 import dev.virtman.block.manifest.ByteSize;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.vm.VmDriver;
@@ -123,9 +124,14 @@ public final class AgentCommand implements Callable<Integer> {
     String downstreamCap;
 
     @Option(names = "--fetch-timeout", paramLabel = "MILLIS", defaultValue = "5000",
-            description = "longest a parent may take for one chunk before the next parent is asked "
+            description = "longest a parent may take for one chunk before it is given up on; a hedged request"
+                    + " to the next parent usually goes out long before, at the parent's learned deadline "
                     + "(default: ${DEFAULT-VALUE} ms)")
     long fetchTimeoutMillis;
+
+    @Option(names = "--no-hedge", description = "ask one parent at a time, each for the whole --fetch-timeout"
+            + " (no hedged requests to the next parent)")
+    boolean noHedge;
 
     @Option(names = "--read-trace", paramLabel = "DIR",
             description = "record every read of each export in DIR/NAME.csv (boot-trace format: "
@@ -208,7 +214,7 @@ public final class AgentCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis));
+        FetchPolicy policy = fetchPolicy();
         return new AgentConfig(list, address("--portal", portal), metrics == null ? null : address("--metrics", metrics),
                 cacheDir, upstream, downstream, policy, readTraceDir, limit);
     }
@@ -224,7 +230,7 @@ public final class AgentCommand implements Callable<Integer> {
             return new ManagedAgentConfig(manager, t, hostId, managedImages, address("--portal", portal),
                     metrics == null ? null : address("--metrics", metrics), cacheDir,
                     BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
-                    FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis)), null, null,
+                    fetchPolicy(), null, null,
                     cacheLimitBytes());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -251,5 +257,10 @@ public final class AgentCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     option + " must be HOST:PORT, got '" + hostPort + "' (" + e.getMessage() + ")");
         }
+    }
+
+    private FetchPolicy fetchPolicy() {
+        FetchPolicy p = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis));
+        return noHedge ? p.withHedging(HedgePolicy.OFF) : p;
     }
 }

@@ -4,6 +4,7 @@ import dev.virtman.manager.api.FailureReportReply;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,12 +22,12 @@ final class FailureDetector {
     private static final Logger LOG = LoggerFactory.getLogger(FailureDetector.class);
     /** A heartbeat older than this many intervals counts as missed when a child reports its parent. */
     private static final double STALE_INTERVALS = 2;
-    /** Distinct children whose reports fail a host that still heartbeats to the manager. */
-    private static final int REPORTERS_TO_FAIL = 2;
 
     private final ManagerState state;
     private final TreeService trees;
     private final ManagerMetrics metrics;
+    /** Children's reports of silent parents; guarded by the state lock, memory-only like liveness. */
+    private final SuspicionTracker suspicions;
     /**
      * When each host's latest heartbeat arrived, noted before the request waits for the state
      * lock. Joins re-plan and commit under the lock (in groups, see {@link Heartbeats}, but on a
@@ -43,6 +44,8 @@ final class FailureDetector {
         this.state = state;
         this.trees = trees;
         this.metrics = metrics;
+        this.suspicions = new SuspicionTracker(state.config.heartbeatTimeout().toMillis(),
+                (long) (STALE_INTERVALS * state.config.heartbeatInterval().toMillis()));
     }
 
     /** A heartbeat from a valid host id arrived (no lock needed). */
@@ -66,7 +69,9 @@ final class FailureDetector {
     /**
      * A child cannot reach its parent. Fails the parent at once if its heartbeat is stale too, or
      * if another child already complained; otherwise marks it suspect (a lone report may be the
-     * child's own network trouble, and moving a healthy parent's whole subtree is costly).
+     * child's own network trouble, and moving a healthy parent's whole subtree is costly). See
+     * {@link SuspicionTracker}. A report from a host that does not have the suspect among its
+     * ancestors in any tree is answered "ignored": only children can tell that a parent is silent.
      */
     FailureReportReply report(final String reporter, final String failedHostId) {
         HostRegistry.requireHostId(reporter, "reporter");
@@ -81,15 +86,18 @@ final class FailureDetector {
             if (suspect.failed()) {
                 return new FailureReportReply(failedHostId, "failed");
             }
+            if (state.trees.values().stream()
+                    .noneMatch(t -> t.contains(reporter) && t.ancestorsOf(reporter).contains(failedHostId))) {
+                LOG.info("report by {} about {} ignored: not its child in any tree", reporter, failedHostId);
+                return new FailureReportReply(failedHostId, "ignored");
+            }
             long now = state.clock.millis();
             Liveness live = state.liveness.computeIfAbsent(failedHostId, k -> new Liveness(now));
-            live.reporters.entrySet().removeIf(e -> now - e.getValue() > state.config.heartbeatTimeout().toMillis());
-            live.reporters.put(reporter, now);
             foldArrivals();
-            boolean stale = now - live.lastSeenMillis > STALE_INTERVALS * state.config.heartbeatInterval().toMillis();
-            if (stale || live.reporters.size() >= REPORTERS_TO_FAIL) {
-                fail(failedHostId, stale ? "reported by " + reporter + ", heartbeat stale"
-                        : "reported by " + live.reporters.keySet());
+            if (suspicions.report(failedHostId, reporter, now, live.lastSeenMillis) == SuspicionTracker.Verdict.FAILED) {
+                Set<String> by = suspicions.reporters(failedHostId, now);
+                fail(failedHostId, by.size() >= SuspicionTracker.REPORTERS_TO_FAIL ? "reported by " + by
+                        : "reported by " + reporter + ", heartbeat stale");
                 return new FailureReportReply(failedHostId, "failed");
             }
             LOG.info("host {} suspect: reported by {}, heartbeat still fresh", failedHostId, reporter);
@@ -118,9 +126,8 @@ final class FailureDetector {
     }
 
     /** Whether a child's report against the host is younger than the timeout. Lock held. */
-    boolean suspect(final Liveness live, final long now) {
-        return live != null && live.reporters.values().stream()
-                .anyMatch(t -> now - t <= state.config.heartbeatTimeout().toMillis());
+    boolean suspect(final String hostId, final long now) {
+        return suspicions.suspected(hostId, now);
     }
 
     /** Moves heartbeat arrival times noted outside the lock into the hosts' liveness. Lock held. */
@@ -144,7 +151,7 @@ final class FailureDetector {
             tx.change.putHost(failed);
             trees.replanFor(hostId, tx);
             tx.afterCommit(() -> {
-                state.liveness.get(hostId).reporters.clear();
+                suspicions.clear(hostId);
                 metrics.hostFailed(why.startsWith("reported") ? "report" : "timeout");
                 LOG.warn("host {} failed ({})", hostId, why);
             });

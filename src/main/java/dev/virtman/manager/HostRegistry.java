@@ -100,7 +100,7 @@ final class HostRegistry {
     private HostStatus status(final HostRecord h) {
         Liveness live = state.liveness.get(h.hostId());
         long now = state.clock.millis();
-        String status = h.failed() ? "failed" : detector.suspect(live, now) ? "suspect" : "alive";
+        String status = h.failed() ? "failed" : detector.suspect(h.hostId(), now) ? "suspect" : "alive";
         long ago = live == null || !live.heardSinceStart ? -1 : now - live.lastSeenMillis;
         List<String> served = new ArrayList<>();
         state.trees.forEach((image, tree) -> {

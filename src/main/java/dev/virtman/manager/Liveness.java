@@ -9,8 +9,6 @@ final class Liveness {
     boolean heardSinceStart;
     /** image -> chunks the host reported holding. */
     final Map<String, Long> chunksHeld = new HashMap<>();
-    /** reporter -> time of its report that this host is unreachable. */
-    final Map<String, Long> reporters = new HashMap<>();
 
     Liveness(final long now) {
         this.lastSeenMillis = now;
