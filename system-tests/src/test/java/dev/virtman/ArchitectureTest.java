@@ -5,6 +5,7 @@ import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
@@ -34,8 +35,16 @@ import com.tngtech.archunit.lang.ArchRule;
  *               bench                    not shipped
  * </pre>
  */
-@AnalyzeClasses(packages = "dev.virtman", importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(packages = "dev.virtman", importOptions = ArchitectureTest.MainClassesOnly.class)
 class ArchitectureTest {
+
+    /** Main classes only: not test-classes directories, nor test jars (block's, under verify). */
+    static final class MainClassesOnly implements ImportOption {
+        @Override
+        public boolean includes(final Location location) {
+            return !location.contains("/test-classes/") && !location.contains("-tests.jar");
+        }
+    }
 
     private static final String[] MANAGER = {"dev.virtman.manager", "dev.virtman.manager.model..",
         "dev.virtman.manager.store..", "dev.virtman.manager.tree..", "dev.virtman.manager.http..",
