@@ -14,5 +14,6 @@ record TargetContext(
         TargetMetrics metrics,
         SessionRegistry sessions,
         ExecutorService workers,
-        SecureRandom random) {
+        SecureRandom random,
+        TargetPause pause) {
 }
