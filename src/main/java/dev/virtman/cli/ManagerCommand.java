@@ -101,11 +101,11 @@ public final class ManagerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ManagerConfig config;
         try {
-            InetSocketAddress parsed = Addresses.parseListen(listen);
+            InetSocketAddress parsed = Addresses.resolveListen(listen);
             long chunk = ByteSize.parse(chunkSize);
             ChunkManifest.checkChunkSize((int) Math.min(chunk, Integer.MAX_VALUE));
             config = ManagerConfig.defaults(stateDir == null ? StateDir.defaultDir() : new StateDir(stateDir))
-                    .withListen(new InetSocketAddress(parsed.getHostString(), parsed.getPort()))
+                    .withListen(parsed)
                     .withLimits(limits())
                     .withHeartbeat(heartbeatInterval, heartbeatTimeout)
                     .withSource(sourcePortal, new Locality(sourceRack, sourceZone))
@@ -113,6 +113,12 @@ public final class ManagerCommand implements Callable<Integer> {
                     .withGlance(glanceUrl == null ? null : new GlanceSettings(glanceUrl, glanceAuth.tokens()));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        InetSocketAddress sourceListen;
+        try {
+            sourceListen = serveSource ? Addresses.resolved(Addresses.parse(sourcePortal)) : null;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--source-portal: " + e.getMessage());
         }
         ManagerServer server;
         try {
@@ -124,8 +130,8 @@ public final class ManagerCommand implements Callable<Integer> {
         SourceExports source = null;
         if (serveSource) {
             try {
-                source = SourceExports.start(server.manager(), Addresses.parse(sourcePortal));
-            } catch (IOException | IllegalArgumentException e) {
+                source = SourceExports.start(server.manager(), sourceListen);
+            } catch (IOException e) {
                 server.close();
                 spec.commandLine().getErr().println("virtman: cannot serve the source target on " + sourcePortal + ": "
                         + e.getMessage());
