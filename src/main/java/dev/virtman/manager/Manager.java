@@ -145,6 +145,8 @@ public final class Manager implements AutoCloseable {
                 .register(metrics);
         Gauge.builder("virtman.hosts.alive", this, m -> m.countHosts(false)).register(metrics);
         Gauge.builder("virtman.hosts.failed", this, m -> m.countHosts(true)).register(metrics);
+        Gauge.builder("virtman.hosts.unplaced", this, Manager::countUnplaced)
+                .description("hosts waiting for a place in some image's tree (limits reached)").register(metrics);
         Gauge.builder("virtman.tree.depth.max", this, Manager::maxTreeDepth)
                 .description("deepest tree level over all images").register(metrics);
         load(store.load());
@@ -955,6 +957,10 @@ public final class Manager implements AutoCloseable {
 
     private synchronized double countHosts(final boolean failed) {
         return hosts.values().stream().filter(h -> h.failed() == failed).count();
+    }
+
+    private synchronized double countUnplaced() {
+        return unplaced.values().stream().mapToInt(List::size).sum();
     }
 
     private synchronized double maxTreeDepth() {

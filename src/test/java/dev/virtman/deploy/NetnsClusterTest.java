@@ -48,7 +48,7 @@ class NetnsClusterTest {
 
     @AfterEach
     void down() throws Exception {
-        harness(Duration.ofMinutes(2), "down", id);
+        Harness.run(Duration.ofMinutes(2), "down", id);
     }
 
     @Test
@@ -56,11 +56,11 @@ class NetnsClusterTest {
     void guestsBootThroughFaultsOnEightNamespaceHosts() throws Exception {
         System.setProperty("virtman.home", ProjectPaths.root().toString());
         DemoImage.Guest demo = DemoImage.ensure(work.resolve("demo"), ProgressSink.NONE);
-        Map<String, String> env = parseEnv(harness(Duration.ofMinutes(8), "up", id, "--hosts", "8", "--fan-out", "2",
+        Map<String, String> env = Harness.env(Harness.run(Duration.ofMinutes(8), "up", id, "--hosts", "8", "--fan-out", "2",
                 "--image", demo.image().toString(), "--name", "demo",
                 "--heartbeat-timeout", HEARTBEAT_TIMEOUT.toSeconds() + "s", "--fetch-timeout", "2000"));
         String treePath = "/v1/images/" + imageId(env) + "/tree";
-        JsonNode tree = await("all 8 hosts placed", Duration.ofMinutes(2),
+        JsonNode tree = Harness.await("all 8 hosts placed", Duration.ofMinutes(2),
                 () -> treeOrNull(treePath), t -> t.get("nodes").size() == 8);
         assertThat(tree.get("depth").asInt()).as("fan-out 2 over 8 hosts").isGreaterThanOrEqualTo(2);
 
@@ -83,37 +83,39 @@ class NetnsClusterTest {
                 .sorted().findFirst().orElseThrow();
 
         Path bootLog = work.resolve("boot.log");
-        Process boot = new ProcessBuilder(harnessCommand("virtman", id, "m", "boot", "--manager", env.get("VMNC_MANAGER"),
+        Process boot = new ProcessBuilder(Harness.command("virtman", id, "m", "boot", "--manager", env.get("VMNC_MANAGER"),
                 "--hosts", String.join(",", vmHosts), "--name", "demo", "--count", "3", "--timeout", "600",
                 "--kernel", demo.kernel().toString(), "--initrd", demo.initrd().toString(),
                 "--marker", "VIRTMAN-GUEST-UP data=ok", "--work-dir", work.resolve("boot").toString()))
                 .redirectErrorStream(true).redirectOutput(bootLog.toFile()).start();
         try {
             // Mid-boot: once the interior agent serves its subtree, kill -9 it.
-            await("the interior agent " + killed + " serving its subtree", Duration.ofMinutes(8),
+            Harness.await("the interior agent " + killed + " serving its subtree", Duration.ofMinutes(8),
                     () -> metric(env, killed, "virtman_iscsi_target_read_bytes_total", null), v -> v > 0);
-            harness(Duration.ofSeconds(30), "kill-agent", id, killed, "KILL");
+            Harness.run(Duration.ofSeconds(30), "kill-agent", id, killed, "KILL");
             long killedAt = System.nanoTime();
-            await("children of " + killed + " re-parented", HEARTBEAT_TIMEOUT.multipliedBy(4),
+            Harness.await("children of " + killed + " re-parented", HEARTBEAT_TIMEOUT.multipliedBy(4),
                     () -> treeOrNull(treePath), t -> {
                         Map<String, String> p = parents(t);
                         return !p.containsKey(killed) && !p.containsValue(killed);
                     });
             Duration reparented = Duration.ofNanos(System.nanoTime() - killedAt);
+            System.out.printf("killed %s (interior, subtree %s): re-parented after %d ms%n", killed, below,
+                    reparented.toMillis());
             assertThat(reparented).as("re-parented within the heartbeat timeout plus one sweep and one poll")
                     .isLessThan(HEARTBEAT_TIMEOUT.plusSeconds(6));
 
             // A host's cable pulled and plugged back: failed while down, alive again after.
-            harness(Duration.ofSeconds(30), "link", id, linkHost, "down");
-            await(linkHost + " failed while its link is down", HEARTBEAT_TIMEOUT.multipliedBy(4),
+            Harness.run(Duration.ofSeconds(30), "link", id, linkHost, "down");
+            Harness.await(linkHost + " failed while its link is down", HEARTBEAT_TIMEOUT.multipliedBy(4),
                     () -> treeOrNull(treePath), t -> !parents(t).containsKey(linkHost));
-            harness(Duration.ofSeconds(30), "link", id, linkHost, "up");
-            await(linkHost + " back in the tree", Duration.ofMinutes(2),
+            Harness.run(Duration.ofSeconds(30), "link", id, linkHost, "up");
+            Harness.await(linkHost + " back in the tree", Duration.ofMinutes(2),
                     () -> treeOrNull(treePath), t -> parents(t).containsKey(linkHost));
 
             // The manager restarted: same state, the agents carry on and are placed again.
-            harness(Duration.ofMinutes(3), "restart-manager", id);
-            await("7 hosts placed after the manager restart", Duration.ofMinutes(2),
+            Harness.run(Duration.ofMinutes(3), "restart-manager", id);
+            Harness.await("7 hosts placed after the manager restart", Duration.ofMinutes(2),
                     () -> treeOrNull(treePath), t -> t.get("nodes").size() == 7);
 
             assertThat(boot.waitFor(12, TimeUnit.MINUTES)).as("boot finished").isTrue();
@@ -137,6 +139,7 @@ class NetnsClusterTest {
             fetched.put(h, metric(env, h, "virtman_parent_fetch_bytes_total", null));
             source += metric(env, h, "virtman_parent_fetch_bytes_total", env.get("VMNC_SOURCE"));
         }
+        System.out.printf("VM hosts %s; bytes fetched per host %s; from the source %.0f%n", vmHosts, fetched, source);
         double workingSet = vmHosts.stream().mapToDouble(h -> fetched.getOrDefault(h, 0.0)).max().orElseThrow();
         assertThat(workingSet).as("a guest reads its 24 MiB blob").isGreaterThan(24 << 20);
         for (Map.Entry<String, Double> e : fetched.entrySet()) {
@@ -147,45 +150,6 @@ class NetnsClusterTest {
                 fetched).isLessThanOrEqualTo(workingSet * 4 * 1.05);
     }
 
-    // --- the harness -------------------------------------------------------------------------
-
-    private static List<String> harnessCommand(final String... args) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProjectPaths.root().resolve("scripts/netns-cluster").toString());
-        cmd.addAll(List.of(args));
-        return cmd;
-    }
-
-    private static String harness(final Duration limit, final String... args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(harnessCommand(args)).redirectErrorStream(true).start();
-        byte[] out;
-        try {
-            out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
-                throw new AssertionError("netns-cluster " + String.join(" ", args) + " took over " + limit);
-            }
-        } finally {
-            p.destroyForcibly();
-        }
-        String text = new String(out, StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new AssertionError("netns-cluster " + String.join(" ", args) + " failed: " + text);
-        }
-        return text;
-    }
-
-    private static Map<String, String> parseEnv(final String out) {
-        Map<String, String> env = new HashMap<>();
-        for (String line : out.split("\n")) {
-            int eq = line.indexOf('=');
-            if (line.startsWith("VMNC_") && eq > 0) {
-                env.put(line.substring(0, eq), line.substring(eq + 1));
-            }
-        }
-        assertThat(env).containsKeys("VMNC_MANAGER", "VMNC_SOURCE_IQN");
-        return env;
-    }
-
     private static String imageId(final Map<String, String> env) {
         String iqn = env.get("VMNC_SOURCE_IQN");
         return iqn.substring(iqn.lastIndexOf('.') + 1);
@@ -193,7 +157,7 @@ class NetnsClusterTest {
 
     private JsonNode treeOrNull(final String path) {
         try {
-            String body = harness(Duration.ofSeconds(30), "http", id, "10.77.0.1:7070", path);
+            String body = Harness.run(Duration.ofSeconds(30), "http", id, "10.77.0.1:7070", path);
             JsonNode t = JSON.readTree(body);
             return t != null && t.has("nodes") ? t : null;
         } catch (Exception | AssertionError e) {
@@ -224,7 +188,7 @@ class NetnsClusterTest {
     private double metric(final Map<String, String> env, final String host, final String name, final String labelPart) {
         String body;
         try {
-            body = harness(Duration.ofSeconds(30), "http", id, "10.77.0." + (10 + Integer.parseInt(host.substring(1)))
+            body = Harness.run(Duration.ofSeconds(30), "http", id, "10.77.0." + (10 + Integer.parseInt(host.substring(1)))
                     + ":9273", "/metrics");
         } catch (Exception | AssertionError e) {
             return -1;
@@ -238,19 +202,5 @@ class NetnsClusterTest {
             }
         }
         return sum;
-    }
-
-    private static <T> T await(final String what, final Duration limit, final java.util.function.Supplier<T> probe,
-            final java.util.function.Predicate<T> done) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        T last = null;
-        while (System.nanoTime() < deadline) {
-            last = probe.get();
-            if (last != null && done.test(last)) {
-                return last;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("not within " + limit + ": " + what + " (last: " + last + ")");
     }
 }
