@@ -11,7 +11,6 @@ import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.ImageView;
-import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.api.Portal;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
@@ -96,7 +95,7 @@ public final class ManagedAgent implements Closeable {
         // Registering starts the manager's liveness clock, so it comes after the manifest downloads
         // (2 MiB each for a 4 GiB image; 100 agents fetching theirs at once took over the 5 s
         // heartbeat timeout) and right before the first heartbeat.
-        client.registerHost(config.hostId(), config.portalString(), Labels.NONE);
+        client.registerHost(config.hostId(), config.portalString(), config.labels());
         HeartbeatReply placed = awaitPlacement(config, client, manifests);
         List<ImageConfig> images = new ArrayList<>();
         Map<String, BootProfileRecorder> recorders = new LinkedHashMap<>();

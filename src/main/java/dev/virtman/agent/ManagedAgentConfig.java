@@ -1,6 +1,7 @@
 package dev.virtman.agent;
 
 import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.manager.api.Labels;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -25,11 +26,14 @@ import java.util.List;
  * @param placementTimeout how long to wait at start for the manager to place this host in every tree
  * @param profileQuiet     a boot being recorded is over when no new chunk was read for this long
  * @param cacheLimitBytes  most bytes the cache root may hold, 0 = no limit ({@link AgentConfig#cacheLimitBytes})
+ * @param labels           this host's rack and zone, sent at registration: the planner prefers parents
+ *                         in the same rack, then zone ({@code Labels.NONE}: no preference)
  */
 public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
-                                 Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes) {
+                                 Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
+                                 Labels labels) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -46,6 +50,17 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
         if (cacheLimitBytes < 0) {
             throw new IllegalArgumentException("the cache limit must be >= 0");
         }
+        labels = labels == null ? Labels.NONE : labels;
+    }
+
+    /** No rack or zone. */
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, Labels.NONE);
     }
 
     /** No cache limit. */
@@ -60,7 +75,13 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
 
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
-                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes);
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes, labels);
+    }
+
+    public ManagedAgentConfig withLabels(final Labels newLabels) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, newLabels);
     }
 
     /** {@code ip:port} of the portal, as the manager records it. */
