@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  * What the commands get ({@link DocumentedCommandRewriter}): loopback addresses with free ports,
  * absolute paths under {@code /var /etc /srv /images /tmp} moved into a temporary root, an empty
- * HOME, no {@code VIRTMAN_*} variables, and {@code virtman} on PATH running this build.
+ * HOME (also the JVM's {@code user.home}), no {@code VIRTMAN_*} variables, and {@code virtman} on PATH running this build.
  * {@code virtman manager|agent|serve} run in the background until the sequence ends and must
  * still be alive then; every other command must exit 0 ({@code set -e}).
  *
@@ -179,7 +179,7 @@ class DocumentedCommandsTest {
         Files.createDirectories(bin);
         String java = ProcessHandle.current().info().command().orElse("java");
         String shim = "#!/bin/sh\nexec '" + java + "' -Xmx512m -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED"
-                + " -Dvirtman.home='" + repo + "' -cp '" + System.getProperty("java.class.path") + "'"
+                + " -Duser.home=\"$HOME\" -Dvirtman.home='" + repo + "' -cp '" + System.getProperty("java.class.path") + "'"
                 + " dev.virtman.cli.VirtmanCommand \"$@\"\n";
         Path virtman = Files.writeString(bin.resolve("virtman"), shim);
         Files.setPosixFilePermissions(virtman, PosixFilePermissions.fromString("rwxr-xr-x"));
