@@ -53,7 +53,7 @@ public final class EmbeddedCluster implements BootHosts, AutoCloseable {
         ManagerConfig config = ManagerConfig.defaults(state)
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN)
-                .withLimits(new TreeLimits(fanOut, fanOut, TreeLimits.DEFAULT_MAX_DEPTH));
+                .withLimits(TreeLimits.growing(fanOut, fanOut));
         ManagerServer manager = ManagerServer.start(config);
         SourceTarget source = null;
         List<ManagedAgent> agents = new ArrayList<>();

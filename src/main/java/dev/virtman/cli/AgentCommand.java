@@ -59,6 +59,9 @@ public final class AgentCommand implements Callable<Integer> {
         List<String> parents;
     }
 
+    @CommandLine.Mixin
+    ConfigFile.Option configFile;
+
     @ArgGroup(exclusive = false, multiplicity = "0..*",
             heading = "Standalone images (repeat the group for several):%n")
     List<ImageOptions> images = new ArrayList<>();

@@ -33,6 +33,9 @@ public final class ManagerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @CommandLine.Mixin
+    ConfigFile.Option configFile;
+
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:" + ManagerConfig.DEFAULT_PORT,
             description = "REST API address (port 0 picks a free one). Default: ${DEFAULT-VALUE}.")
     String listen;
@@ -50,9 +53,10 @@ public final class ManagerCommand implements Callable<Integer> {
             description = "Children of the source target (default: same as --fan-out).")
     Integer sourceFanOut;
 
-    @Option(names = "--max-depth", paramLabel = "N", defaultValue = "" + TreeLimits.DEFAULT_MAX_DEPTH,
-            description = "Deepest tree level. Default: ${DEFAULT-VALUE}.")
-    int maxDepth;
+    @Option(names = "--max-depth", paramLabel = "N",
+            description = "Deepest tree level, fixed: hosts that do not fit wait unplaced. Default: "
+                    + TreeLimits.DEFAULT_MAX_DEPTH + ", growing by a level whenever the hosts would not fit.")
+    Integer maxDepth;
 
     @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "2s",
             converter = DurationConverter.class, description = "Expected agent heartbeat period. Default: ${DEFAULT-VALUE}.")
@@ -89,22 +93,33 @@ public final class ManagerCommand implements Callable<Integer> {
     @Mixin
     OpenStackAuthOptions glanceAuth;
 
+    private TreeLimits limits() {
+        int source = sourceFanOut == null ? fanOut : sourceFanOut;
+        return maxDepth == null ? TreeLimits.growing(fanOut, source) : new TreeLimits(fanOut, source, maxDepth);
+    }
+
     @Override
     public Integer call() throws Exception {
         ManagerConfig config;
         try {
-            InetSocketAddress parsed = Addresses.parseListen(listen);
+            InetSocketAddress parsed = Addresses.resolveListen(listen);
             long chunk = ByteSize.parse(chunkSize);
             ChunkManifest.checkChunkSize((int) Math.min(chunk, Integer.MAX_VALUE));
             config = ManagerConfig.defaults(stateDir == null ? StateDir.defaultDir() : new StateDir(stateDir))
-                    .withListen(new InetSocketAddress(parsed.getHostString(), parsed.getPort()))
-                    .withLimits(new TreeLimits(fanOut, sourceFanOut == null ? fanOut : sourceFanOut, maxDepth))
+                    .withListen(parsed)
+                    .withLimits(limits())
                     .withHeartbeat(heartbeatInterval, heartbeatTimeout)
                     .withSource(sourcePortal, new Locality(sourceRack, sourceZone))
                     .withChunkSize((int) chunk)
                     .withGlance(glanceUrl == null ? null : new GlanceSettings(glanceUrl, glanceAuth.tokens()));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        InetSocketAddress sourceListen;
+        try {
+            sourceListen = serveSource ? Addresses.resolved(Addresses.parse(sourcePortal)) : null;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--source-portal: " + e.getMessage());
         }
         ManagerServer server;
         try {
@@ -116,8 +131,8 @@ public final class ManagerCommand implements Callable<Integer> {
         SourceExports source = null;
         if (serveSource) {
             try {
-                source = SourceExports.start(server.manager(), Addresses.parse(sourcePortal));
-            } catch (IOException | IllegalArgumentException e) {
+                source = SourceExports.start(server.manager(), sourceListen);
+            } catch (IOException e) {
                 server.close();
                 spec.commandLine().getErr().println("virtman: cannot serve the source target on " + sourcePortal + ": "
                         + e.getMessage());

@@ -1,6 +1,7 @@
 package dev.virtman.manager;
 
 import java.net.InetSocketAddress;
+import java.nio.channels.UnresolvedAddressException;
 
 /** Parsing of {@code host:port} strings (IPv6 hosts in brackets). */
 public final class Addresses {
@@ -29,6 +30,28 @@ public final class Addresses {
     /** Parses a listen address: port 0 asks the kernel for a free port. */
     public static InetSocketAddress parseListen(final String address) {
         return parse(address, 0);
+    }
+
+    /**
+     * Parses a listen address and resolves its host, as a socket's {@code bind} needs: binding an
+     * unresolved address fails with an {@link UnresolvedAddressException} that has no message.
+     *
+     * @throws IllegalArgumentException when the address is malformed or its host does not resolve
+     */
+    public static InetSocketAddress resolveListen(final String address) {
+        return resolved(parseListen(address));
+    }
+
+    /** {@code address} with its host resolved (unchanged when it already is). */
+    public static InetSocketAddress resolved(final InetSocketAddress address) {
+        if (!address.isUnresolved()) {
+            return address;
+        }
+        InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
+        if (resolved.isUnresolved()) {
+            throw new IllegalArgumentException("host '" + address.getHostString() + "' does not resolve to an address");
+        }
+        return resolved;
     }
 
     private static InetSocketAddress parse(final String address, final int minPort) {

@@ -770,8 +770,9 @@ public final class Manager implements AutoCloseable {
             nodes.add(new TreeView.Node(host, h.address(), h.locality().rack(), h.locality().zone(),
                     DistributionTree.SOURCE.equals(parent) ? null : parent, tree.childrenOf(host), tree.depthOf(host)));
         }
+        List<String> waiting = unplaced.getOrDefault(image.id(), List.of());
         return new TreeView(image.id(), config.limits().fanOut(), config.limits().sourceFanOut(),
-                config.limits().maxDepth(), tree.depth(), nodes, unplaced.getOrDefault(image.id(), List.of()));
+                config.limits().forHosts(tree.size() + waiting.size()).maxDepth(), tree.depth(), nodes, waiting);
     }
 
     private void replanFor(final String hostId, final Transaction tx) {

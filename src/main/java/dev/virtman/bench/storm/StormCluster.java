@@ -121,7 +121,7 @@ public final class StormCluster implements AutoCloseable {
         ManagerConfig config = ManagerConfig.defaults(state)
                 .withListen(managerListen)
                 .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN)
-                .withLimits(new TreeLimits(fanOut, fanOut, TreeLimits.DEFAULT_MAX_DEPTH))
+                .withLimits(TreeLimits.growing(fanOut, fanOut))
                 .withHeartbeat(HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT)
                 .withChunkSize(chunkSize);
         SparseManifestProvider manifests = new SparseManifestProvider(stormImage, config.chunkSize());

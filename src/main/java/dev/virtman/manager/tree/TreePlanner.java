@@ -27,7 +27,9 @@ import java.util.TreeSet;
  *       never moves an existing host.</li>
  *   <li><b>Bounds.</b> The source has at most {@code sourceFanOut} children, every agent at most
  *       {@code fanOut}, and no host is deeper than {@code maxDepth}. A host that does not fit is
- *       reported unplaced rather than breaking a bound.</li>
+ *       reported unplaced rather than breaking a bound. With {@link TreeLimits#growing} limits
+ *       the depth bound of a plan is the one {@link TreeLimits#forHosts} gives for the live
+ *       hosts, so every host fits.</li>
  * </ol>
  */
 public final class TreePlanner {
@@ -58,7 +60,7 @@ public final class TreePlanner {
                 throw new IllegalArgumentException("duplicate live host: " + m.hostId());
             }
         }
-        WorkingTree work = new WorkingTree(current, limits, host -> localityOf(host, members),
+        WorkingTree work = new WorkingTree(current, limits.forHosts(members.size()), host -> localityOf(host, members),
                 host -> !members.containsKey(host));
         List<String> failed = new ArrayList<>();
         for (String host : current.hosts()) {
