@@ -64,20 +64,33 @@ class RackAwareTreeCommandTest {
 
     private AgentCommand agentCommand(final ManagerServer manager, final String host, final String rack) {
         AgentCommand cmd = new AgentCommand();
-        new CommandLine(cmd).parseArgs("--manager", manager.url().toString(), "--token", manager.token(),
+        new CommandLine(cmd).parseArgs("--manager", manager.url().toString(), "--token-file", tokenFile(manager).toString(),
                 "--host-id", host, "--portal", "127.0.0.2:" + FreePorts.loopbackPort(),
                 "--cache-dir", dir.resolve("cache-" + host).toString(), "--managed-image", "disk",
                 "--rack", rack, "--zone", "z1");
         return cmd;
     }
 
-    private static String cli(final ManagerServer manager, final String... args) {
+    private String cli(final ManagerServer manager, final String... args) {
         List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--manager", manager.url().toString(), "--token", manager.token()));
+        all.addAll(List.of("--manager", manager.url().toString(), "--token-file", tokenFile(manager).toString()));
         StringWriter out = new StringWriter();
         CommandLine cl = new CommandLine(new VirtmanCommand());
         cl.setOut(new PrintWriter(out));
         assertThat(cl.execute(all.toArray(String[]::new))).as("virtman %s", all).isZero();
         return out.toString();
+    }
+    /** The admin token in a 0600 file: commands take tokens from files, never from argv. */
+    private Path tokenFile(final ManagerServer manager) {
+        Path file = dir.resolve("admin.token");
+        try {
+            if (!java.nio.file.Files.exists(file)) {
+                java.nio.file.Files.writeString(file, manager.token() + "\n");
+                java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return file;
     }
 }

@@ -88,9 +88,22 @@ class VolumeConnectCommandTest {
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         List<String> args = new java.util.ArrayList<>(List.of("volume", "connect", VOLUME, HOST,
-                "--manager", manager.url().toString(), "--token", manager.token()));
+                "--manager", manager.url().toString(), "--token-file", tokenFile(manager).toString()));
         args.addAll(List.of(extra));
         int exit = cl.execute(args.toArray(String[]::new));
         return new Run(exit, out.toString(), err.toString());
+    }
+    /** The admin token in a 0600 file: commands take tokens from files, never from argv. */
+    private Path tokenFile(final ManagerServer manager) {
+        Path file = dir.resolve("admin.token");
+        try {
+            if (!java.nio.file.Files.exists(file)) {
+                java.nio.file.Files.writeString(file, manager.token() + "\n");
+                java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return file;
     }
 }

@@ -1,43 +1,34 @@
 package dev.virtman.manager.http;
 
-import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.ManagerException;
 import dev.virtman.manager.ManagerException.Reason;
+import dev.virtman.manager.auth.Credentials;
+import dev.virtman.manager.auth.Principal;
 
 /**
  * Decides who sent a request from its {@code Authorization} header. The server knows nothing
- * else about credentials: how a token maps to a caller (one admin token today, per-host
- * credentials issued at enrolment next) lives behind this seam, so the transport and the
- * credential model change independently.
+ * else about credentials: how a token maps to a {@link Principal} (admin, enrolment, one host)
+ * is {@link Credentials}' job, and what a principal may do is the domain's
+ * ({@link dev.virtman.manager.auth.Access}), so the transport and the credential model change
+ * independently.
  */
 @FunctionalInterface
 public interface Authenticator {
 
     /**
      * @param authorization the raw {@code Authorization} header, or null when absent
-     * @return the caller the credential names
+     * @return the principal the credential names
      * @throws ManagerException {@link Reason#UNAUTHORIZED} when the header is missing or wrong
      */
-    Caller authenticate(String authorization);
+    Principal authenticate(String authorization);
 
-    /** Who a request came from, as far as the credential says. */
-    record Caller(String name) {
-        /** The holder of the manager's API token. */
-        public static final Caller ADMIN = new Caller("admin");
-    }
-
-    /** Accepts exactly the manager's API token, as {@link Caller#ADMIN}. */
-    static Authenticator apiToken(final ApiToken token) {
+    /** Bearer tokens checked against the manager's credentials. */
+    static Authenticator of(final Credentials credentials) {
         return authorization -> {
-            if (authorization == null) {
-                throw new ManagerException(Reason.UNAUTHORIZED, "missing bearer token: send 'Authorization: Bearer"
-                        + " <token>' (the token is in the manager's state directory)");
+            if (authorization != null && bearer(authorization) == null) {
+                throw new ManagerException(Reason.UNAUTHORIZED, "the Authorization header must be 'Bearer <token>'");
             }
-            String presented = bearer(authorization);
-            if (!token.matches(presented)) {
-                throw new ManagerException(Reason.UNAUTHORIZED, "invalid bearer token");
-            }
-            return Caller.ADMIN;
+            return credentials.authenticate(authorization == null ? null : bearer(authorization));
         };
     }
 

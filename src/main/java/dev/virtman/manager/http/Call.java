@@ -3,6 +3,7 @@ package dev.virtman.manager.http;
 import dev.virtman.manager.ManagerException;
 import dev.virtman.manager.ManagerException.Reason;
 import dev.virtman.manager.api.Json;
+import dev.virtman.manager.auth.Principal;
 import java.util.Map;
 
 /**
@@ -18,7 +19,7 @@ import java.util.Map;
  * @param body        the body bytes (empty when none)
  */
 record Call(String method, String path, Map<String, String> params, Map<String, String> query,
-            Authenticator.Caller caller, String contentType, byte[] body) {
+            Principal caller, String contentType, byte[] body) {
 
     private static final String JSON = "application/json";
 

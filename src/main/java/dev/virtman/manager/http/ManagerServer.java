@@ -1,6 +1,5 @@
 package dev.virtman.manager.http;
 
-import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.VmBoard;
@@ -8,6 +7,7 @@ import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.ManifestProvider;
 import dev.virtman.manager.ChunkManifestProvider;
 import dev.virtman.manager.StateDir;
+import dev.virtman.manager.auth.Credentials;
 import dev.virtman.manager.store.StateStore;
 import dev.virtman.manager.volume.VolumeService;
 import dev.virtman.manager.volume.VolumeStore;
@@ -68,13 +68,13 @@ public final class ManagerServer implements AutoCloseable {
     private final ServerConnector connector;
     private final ExecutorService longRequests;
     private final ScheduledExecutorService timers;
-    private final ApiToken token;
+    private final Credentials credentials;
     private final StateDir stateDir;
     private final boolean tls;
 
     private ManagerServer(final Manager manager, final VolumeService volumes, final Server http,
                           final ServerConnector connector, final ExecutorService longRequests,
-                          final ScheduledExecutorService timers, final ApiToken token, final StateDir stateDir,
+                          final ScheduledExecutorService timers, final Credentials credentials, final StateDir stateDir,
                           final boolean tls) {
         this.manager = manager;
         this.volumes = volumes;
@@ -82,7 +82,7 @@ public final class ManagerServer implements AutoCloseable {
         this.connector = connector;
         this.longRequests = longRequests;
         this.timers = timers;
-        this.token = token;
+        this.credentials = credentials;
         this.stateDir = stateDir;
         this.tls = tls;
     }
@@ -106,14 +106,21 @@ public final class ManagerServer implements AutoCloseable {
         SslContextFactory.Server tlsContext = settings.tls()
                 ? PemTls.serverContext(settings.tlsCertificate(), settings.tlsKey()) : null;
         StateDir dir = config.stateDir().create();
-        ApiToken token = ApiToken.loadOrCreate(dir.token());
-        StateStore store = StateStore.open(dir.database());
+        Credentials credentials = Credentials.open(dir, InstantSource.system());
+        StateStore store;
+        try {
+            store = StateStore.open(dir.database());
+        } catch (RuntimeException e) {
+            credentials.close();
+            throw e;
+        }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Manager manager;
         try {
             manager = new Manager(config, store, manifests, metrics, InstantSource.system());
         } catch (RuntimeException e) {
             store.close();
+            credentials.close();
             throw e;
         }
         VolumeService volumes = new VolumeService(manager, VolumeStore.open(dir.path().resolve(VolumeStore.FILE)));
@@ -126,7 +133,7 @@ public final class ManagerServer implements AutoCloseable {
             return t;
         });
         VmBoard vms = new VmBoard(InstantSource.system());
-        Authenticator authenticator = Authenticator.apiToken(token);
+        Authenticator authenticator = Authenticator.of(credentials);
 
         // Platform threads, not virtual: a manager embedded in a busy JVM (virtman boot, the boot
         // storm) would otherwise queue requests behind every other virtual thread on the shared
@@ -152,7 +159,7 @@ public final class ManagerServer implements AutoCloseable {
         NetworkConnectionLimit limit = new NetworkConnectionLimit(settings.maxConnections(), server);
         limit.setEndPointIdleTimeout(IDLE_TIMEOUT_AT_LIMIT.toMillis());
         server.addBean(limit);
-        server.setHandler(new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics), authenticator,
+        server.setHandler(new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics, credentials), authenticator,
                 settings, threads, longRequests, metrics));
         try {
             server.start();
@@ -161,6 +168,7 @@ public final class ManagerServer implements AutoCloseable {
             timers.shutdownNow();
             volumes.close();
             manager.close();
+            credentials.close();
             throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }
         new HeaderDeadline(connector, settings.headerTimeout(), System::nanoTime).schedule(timers);
@@ -172,7 +180,7 @@ public final class ManagerServer implements AutoCloseable {
                 LOG.error("failure detector pass failed; retrying next period", e);
             }
         }, period, period, TimeUnit.MILLISECONDS);
-        ManagerServer running = new ManagerServer(manager, volumes, server, connector, longRequests, timers, token,
+        ManagerServer running = new ManagerServer(manager, volumes, server, connector, longRequests, timers, credentials,
                 dir, settings.tls());
         running.publishUrl();
         LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
@@ -211,8 +219,23 @@ public final class ManagerServer implements AutoCloseable {
         return URI.create((tls ? "https" : "http") + "://" + host + ":" + connector.getLocalPort());
     }
 
+    /** The admin token. */
     public String token() {
-        return token.value();
+        return credentials.adminToken();
+    }
+
+    /** The file (mode 0600) holding the admin token, for {@code --token-file}. */
+    public java.nio.file.Path tokenFile() {
+        return stateDir.token();
+    }
+
+    /** The bootstrap secret that enrols new hosts. */
+    public String enrolmentToken() {
+        return credentials.enrolmentToken();
+    }
+
+    public Credentials credentials() {
+        return credentials;
     }
 
     public VolumeService volumes() {
@@ -237,6 +260,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         volumes.close();
         manager.close();
+        credentials.close();
         LOG.info("manager stopped");
     }
 }

@@ -3,6 +3,7 @@ package dev.virtman.manager.http;
 import dev.virtman.manager.ManagerException;
 import dev.virtman.manager.ManagerException.Reason;
 import dev.virtman.manager.api.ErrorBody;
+import dev.virtman.manager.auth.Principal;
 import dev.virtman.manager.api.Json;
 import dev.virtman.manager.store.StoreException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -84,7 +85,7 @@ final class RestHandler extends Handler.Abstract {
             });
             return true;
         }
-        Authenticator.Caller caller;
+        Principal caller;
         try {
             caller = authenticator.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
         } catch (ManagerException e) {

@@ -65,6 +65,7 @@ class ManagerClientLocateTest {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(StateDir.URL), url + "\n");
         Files.writeString(dir.resolve(StateDir.TOKEN), "t0ken-abcdefghijklmnopqrstuvwxyz0123456789ab\n");
+        Files.setPosixFilePermissions(dir.resolve(StateDir.TOKEN), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         return dir;
     }
 }
