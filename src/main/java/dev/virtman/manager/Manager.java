@@ -832,8 +832,10 @@ public final class Manager implements AutoCloseable {
     // ---------------------------------------------------------------- boot profiles
 
     /**
-     * Stores the boot read order of an image. The first writer wins: a second PUT is a conflict
-     * unless {@code force}, so racing first boots cannot overwrite each other.
+     * Stores the boot read order of an image. A stored profile is replaced only by a longer one (a
+     * fuller record of a boot: a boot that failed early records a few chunks, and a good boot must
+     * be able to replace that) or with {@code force}; otherwise a second PUT is a conflict, so
+     * racing first boots of equal length do not overwrite each other.
      *
      * @return true if created, false if replaced (force)
      */
@@ -863,9 +865,10 @@ public final class Manager implements AutoCloseable {
             order[i] = c;
         }
         BootProfile existing = profiles.get(image.id());
-        if (existing != null && !force) {
-            throw ManagerException.conflict("image " + image.id() + " already has a boot profile (recorded by "
-                    + existing.recordedBy() + " at " + existing.recordedAt() + "); use force=true to replace it");
+        if (existing != null && !force && order.length <= existing.chunks().length) {
+            throw ManagerException.conflict("image " + image.id() + " already has a boot profile of "
+                    + existing.chunks().length + " chunks (recorded by " + existing.recordedBy() + " at "
+                    + existing.recordedAt() + "); only a longer one or force=true replaces it");
         }
         BootProfile profile = new BootProfile(image.id(), order, recordedBy, now());
         return transact(tx -> {

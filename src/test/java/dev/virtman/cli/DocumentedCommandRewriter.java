@@ -33,7 +33,9 @@ final class DocumentedCommandRewriter {
     private static final Pattern NAMED_HOST = Pattern.compile("(?<=//)(controller|manager)(?=:\\d)");
     private static final Pattern ADDRESS = Pattern.compile("\\b(127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}):(\\d{2,5})\\b");
     private static final Pattern SYSTEM_PATH = Pattern.compile("(?<![\\w.~$-])/(var|etc|srv|images|tmp)(?=/)");
-    private static final Pattern DAEMON = Pattern.compile("^(\\s*)(virtman\\s+(manager|agent|serve)\\b)");
+    /** A long-running command, perhaps after variable assignments ({@code VIRTMAN_TOKEN=... virtman agent}). */
+    private static final Pattern DAEMON = Pattern.compile("^(\\s*(?:[A-Za-z_][A-Za-z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\\S+)\\s+)*)"
+            + "(virtman\\s+(manager|agent|serve)\\b)");
     private static final Pattern COUNT = Pattern.compile("--count \\d+");
     private static final Pattern LAUNCHER = Pattern.compile("^(\\s*)\\./virtman\\b", Pattern.MULTILINE);
 
