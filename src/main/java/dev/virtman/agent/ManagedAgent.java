@@ -63,6 +63,8 @@ public final class ManagedAgent implements Closeable {
     private final ScheduledExecutorService heartbeats;
     private final long intervalMillis;
     private final Map<String, Boolean> profileUploaded = new ConcurrentHashMap<>();
+    /** Images whose settled profile waits for a VM of this host to come up (logged once). */
+    private final java.util.Set<String> profileHeldBack = ConcurrentHashMap.newKeySet();
     private final VolumeHost volumes;
     /** Threads feeding boot profiles to the caches' prefetchers; they end when the caches close. */
     private final List<Thread> profileFeeders = new CopyOnWriteArrayList<>();
@@ -318,6 +320,15 @@ public final class ManagedAgent implements Closeable {
         for (Map.Entry<String, BootProfileRecorder> e : recorders.entrySet()) {
             String id = e.getKey();
             if (profileUploaded.containsKey(id) || !e.getValue().quietFor(config.profileQuiet().toNanos(), now)) {
+                continue;
+            }
+            VmHost vms = vmHost;
+            if (vms != null && !vms.bootedUp(id)) {
+                // Reads of a boot that has not come up (no boot loader, a crash, still booting) are
+                // no profile: a failed boot once stored {"chunks":[0]} for everyone after it.
+                if (profileHeldBack.add(id)) {
+                    LOG.info("image {}: boot profile held back until a VM of it comes up on this host", id);
+                }
                 continue;
             }
             List<Integer> chunks = e.getValue().chunks();

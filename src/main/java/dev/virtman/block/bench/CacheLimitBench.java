@@ -55,11 +55,13 @@ public final class CacheLimitBench {
             }
             System.out.printf("%-22s %6s %10s %12s %14s %9s %8s %8s%n", "workload", "limit", "limit MiB",
                     "read MiB", "upstream MiB", "up/read", "fetches", "time s");
+            ChunkManifest wholeManifest = manifest(wholeImage);
             for (int pct : PERCENTS) {
-                run("whole image, 1 MiB reads", wholeImage, wholeReads, pct, work);
+                run("whole image, 1 MiB reads", wholeImage, wholeManifest, wholeReads, pct, work);
             }
+            ChunkManifest traceManifest = manifest(traceImage);
             for (int pct : PERCENTS) {
-                run("boot trace " + trace.getFileName(), traceImage, traceReads, pct, work);
+                run("boot trace replay", traceImage, traceManifest, traceReads, pct, work);
             }
         } finally {
             try (var files = Files.walk(work)) {
@@ -68,10 +70,13 @@ public final class CacheLimitBench {
         }
     }
 
-    private static void run(final String name, final Path image, final List<Read> reads, final int pct,
-                            final Path work) throws IOException {
-        ChunkManifest manifest = new ManifestBuilder(CHUNK, Runtime.getRuntime().availableProcessors(),
+    private static ChunkManifest manifest(final Path image) throws IOException {
+        return new ManifestBuilder(CHUNK, Runtime.getRuntime().availableProcessors(),
                 ManifestBuilder.ProgressListener.NONE).build(image);
+    }
+
+    private static void run(final String name, final Path image, final ChunkManifest manifest, final List<Read> reads,
+                            final int pct, final Path work) throws IOException {
         long distinct = touchedChunks(reads).size() * (long) CHUNK;
         long limit = Math.max(CHUNK, distinct * pct / 100);
         long requested = reads.stream().mapToLong(Read::length).sum();
