@@ -27,6 +27,8 @@ import java.util.List;
  * @param placementTimeout how long to wait at start for the manager to place this host in every tree
  * @param profileQuiet     a boot being recorded is over when no new chunk was read for this long
  * @param cacheLimitBytes  most bytes the cache root may hold, 0 = no limit ({@link AgentConfig#cacheLimitBytes})
+ * @param advertisedPortal the portal the manager hands to children and Cinder when they reach this host
+ *                         through NAT or a port forward, or null for {@code portal}
  * @param labels           this host's rack and zone, sent at registration: the planner prefers parents
  *                         in the same rack, then zone ({@code Labels.NONE}: no preference)
  */
@@ -34,7 +36,7 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
                                  Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
-                                 Labels labels) {
+                                 InetSocketAddress advertisedPortal, Labels labels) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -51,6 +53,10 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
         if (cacheLimitBytes < 0) {
             throw new IllegalArgumentException("the cache limit must be >= 0");
         }
+        if (advertisedPortal != null && (advertisedPortal.isUnresolved() || advertisedPortal.getPort() == 0
+                || advertisedPortal.getAddress().isAnyLocalAddress())) {
+            throw new IllegalArgumentException("--advertise needs a concrete address and port: " + advertisedPortal);
+        }
         labels = labels == null ? Labels.NONE : labels;
     }
 
@@ -59,9 +65,20 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
                               final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
                               final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
                               final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes,
+                              final InetSocketAddress advertisedPortal) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, advertisedPortal,
+                Labels.NONE);
+    }
+
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
                               final Duration profileQuiet, final long cacheLimitBytes) {
         this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
-                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, Labels.NONE);
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, null);
     }
 
     /** No cache limit. */
@@ -76,17 +93,25 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
 
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
-                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes, labels);
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
+                advertisedPortal, labels);
+    }
+
+    public ManagedAgentConfig withAdvertisedPortal(final InetSocketAddress address) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, address, labels);
     }
 
     public ManagedAgentConfig withLabels(final Labels newLabels) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, newLabels);
+                cacheLimitBytes, advertisedPortal, newLabels);
     }
 
-    /** {@code ip:port} of the portal, as the manager records it. */
+    /** {@code ip:port} of the portal, as the manager records it (the advertised one when set). */
     public String portalString() {
-        return portal.getAddress().getHostAddress() + ":" + portal.getPort();
+        InetSocketAddress p = advertisedPortal != null ? advertisedPortal : portal;
+        return p.getAddress().getHostAddress() + ":" + p.getPort();
     }
 }
