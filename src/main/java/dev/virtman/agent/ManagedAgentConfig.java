@@ -26,11 +26,14 @@ import java.util.List;
  * @param placementTimeout how long to wait at start for the manager to place this host in every tree
  * @param profileQuiet     a boot being recorded is over when no new chunk was read for this long
  * @param cacheLimitBytes  most bytes the cache root may hold, 0 = no limit ({@link AgentConfig#cacheLimitBytes})
+ * @param advertisedPortal the portal the manager hands to children and Cinder when they reach this host
+ *                         through NAT or a port forward, or null for {@code portal}
  */
 public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
-                                 Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes) {
+                                 Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
+                                 InetSocketAddress advertisedPortal) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -47,6 +50,19 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
         if (cacheLimitBytes < 0) {
             throw new IllegalArgumentException("the cache limit must be >= 0");
         }
+        if (advertisedPortal != null && (advertisedPortal.isUnresolved() || advertisedPortal.getPort() == 0
+                || advertisedPortal.getAddress().isAnyLocalAddress())) {
+            throw new IllegalArgumentException("--advertise needs a concrete address and port: " + advertisedPortal);
+        }
+    }
+
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, null);
     }
 
     /** No cache limit. */
@@ -61,11 +77,19 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
 
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
-                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes);
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
+                advertisedPortal);
     }
 
-    /** {@code ip:port} of the portal, as the manager records it. */
+    public ManagedAgentConfig withAdvertisedPortal(final InetSocketAddress address) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, address);
+    }
+
+    /** {@code ip:port} of the portal, as the manager records it (the advertised one when set). */
     public String portalString() {
-        return portal.getAddress().getHostAddress() + ":" + portal.getPort();
+        InetSocketAddress p = advertisedPortal != null ? advertisedPortal : portal;
+        return p.getAddress().getHostAddress() + ":" + p.getPort();
     }
 }
