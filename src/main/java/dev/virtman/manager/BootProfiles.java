@@ -46,9 +46,13 @@ final class BootProfiles {
                 order[i] = c;
             }
             BootProfile existing = state.profiles.get(image.id());
-            if (existing != null && !force) {
-                throw ManagerException.conflict("image " + image.id() + " already has a boot profile (recorded by "
-                        + existing.recordedBy() + " at " + existing.recordedAt() + "); use force=true to replace it");
+            // A longer profile is a fuller record of a boot (one that failed early records a few
+            // chunks, and a good boot must be able to replace it); an equal or shorter one loses, so
+            // racing first boots do not overwrite each other.
+            if (existing != null && !force && order.length <= existing.chunks().length) {
+                throw ManagerException.conflict("image " + image.id() + " already has a boot profile of "
+                        + existing.chunks().length + " chunks (recorded by " + existing.recordedBy() + " at "
+                        + existing.recordedAt() + "); only a longer one or force=true replaces it");
             }
             BootProfile profile = new BootProfile(image.id(), order, recordedBy, state.now());
             return state.transact(tx -> {

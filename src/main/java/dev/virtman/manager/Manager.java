@@ -178,10 +178,11 @@ public final class Manager implements AutoCloseable {
     }
 
     /**
-     * Stores the boot read order of an image. The first writer wins: a second PUT is a conflict
-     * unless {@code force}, so racing first boots cannot overwrite each other.
+     * Stores the boot read order of an image. The first writer wins unless a later profile is longer
+     * (a fuller record of the boot) or {@code force}: an equal or shorter second PUT is a conflict,
+     * so racing first boots cannot overwrite each other.
      *
-     * @return true if created, false if replaced (force)
+     * @return true if created, false if replaced
      */
     public boolean putProfile(final String idOrName, final List<Integer> chunks, final String recordedBy,
                               final boolean force) {
