@@ -29,7 +29,8 @@ import java.util.List;
 public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
-                                 Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes) {
+                                 Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
+                                 long scrubBytesPerSecond) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -46,6 +47,20 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
         if (cacheLimitBytes < 0) {
             throw new IllegalArgumentException("the cache limit must be >= 0");
         }
+        if (scrubBytesPerSecond < 0) {
+            throw new IllegalArgumentException("the scrub rate must be >= 0");
+        }
+    }
+
+    /** The default scrub rate ({@link AgentConfig#DEFAULT_SCRUB_BYTES_PER_SECOND}). */
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes,
+                AgentConfig.DEFAULT_SCRUB_BYTES_PER_SECOND);
     }
 
     /** No cache limit. */
@@ -60,7 +75,15 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
 
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
-                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes);
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
+                scrubBytesPerSecond);
+    }
+
+    /** @param bytesPerSecond background scrub rate, 0 = off */
+    public ManagedAgentConfig withScrubRate(final long bytesPerSecond) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, bytesPerSecond);
     }
 
     /** {@code ip:port} of the portal, as the manager records it. */

@@ -78,6 +78,7 @@ public final class Manager implements AutoCloseable {
     private final ManagerConfig config;
     private final StateStore store;
     private final ManifestProvider manifests;
+    private final ImageDirectories imageDirs;
     private final TreePlanner planner;
     private final InstantSource clock;
 
@@ -134,6 +135,7 @@ public final class Manager implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.manifests = manifests;
+        this.imageDirs = config.imageDirectories();
         this.planner = new TreePlanner(config.limits(), config.sourceLocality());
         this.clock = clock;
         this.metrics = metrics;
@@ -178,7 +180,8 @@ public final class Manager implements AutoCloseable {
     /** Hashes the image (outside the lock: it may take a while) and registers it. */
     public ImageView registerImage(final String name, final String path) {
         if (name == null || !IMAGE_NAME.matcher(name).matches()) {
-            throw ManagerException.invalid("image name must match " + IMAGE_NAME.pattern() + ", got '" + name + "'");
+            throw ManagerException.invalid("image name must match " + IMAGE_NAME.pattern() + ", got "
+                    + InputRules.quoted(name));
         }
         Path file = requireImageFile(path);
         synchronized (this) {
@@ -216,7 +219,7 @@ public final class Manager implements AutoCloseable {
         String series = origin.series();
         if (series == null || !IMAGE_NAME.matcher(GlanceOrigin.versionName(series, MAX_VERSION)).matches()) {
             throw ManagerException.invalid("series name must match " + IMAGE_NAME.pattern()
-                    + " with room for a version suffix, got '" + series + "'");
+                    + " with room for a version suffix, got " + InputRules.quoted(series));
         }
         Path file = requireImageFile(path);
         synchronized (this) {
@@ -278,18 +281,9 @@ public final class Manager implements AutoCloseable {
         return view(image);
     }
 
-    private static Path requireImageFile(final String path) {
-        if (path == null || path.isBlank()) {
-            throw ManagerException.invalid("path is required");
-        }
-        Path file = Path.of(path);
-        if (!file.isAbsolute()) {
-            throw ManagerException.invalid("path must be absolute (it is read by the manager): " + path);
-        }
-        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            throw ManagerException.invalid("not a readable regular file: " + path);
-        }
-        return file;
+    /** The real path of a client-named image file under an image directory ({@link ImageDirectories}). */
+    private Path requireImageFile(final String path) {
+        return imageDirs.requireImageFile(path);
     }
 
     private ManifestSummary buildManifest(final Path file) {
@@ -394,7 +388,7 @@ public final class Manager implements AutoCloseable {
                 throw ManagerException.invalid("image id prefix '" + ref + "' is ambiguous (" + matches.size() + " images)");
             }
         }
-        throw ManagerException.notFound("no image with id or name '" + ref + "'");
+        throw ManagerException.notFound("no image with id or name " + InputRules.quoted(ref));
     }
 
     /** The image's stored chunk manifest (its integrity root), for agents. */
@@ -421,11 +415,7 @@ public final class Manager implements AutoCloseable {
      */
     public synchronized boolean registerHost(final String hostId, final String address, final Labels labels) {
         requireHostId(hostId, "hostId");
-        try {
-            Addresses.requirePortal(address);
-        } catch (IllegalArgumentException e) {
-            throw ManagerException.invalid(e.getMessage());
-        }
+        config.admission().hostNetworks().requireHostAddress(address);
         Labels l = labels == null ? Labels.NONE : labels;
         requireLabel("labels.rack", l.rack());
         requireLabel("labels.zone", l.zone());
@@ -915,13 +905,13 @@ public final class Manager implements AutoCloseable {
     private static void requireHostId(final String hostId, final String field) {
         if (hostId == null || !TargetNames.HOST_ID.matcher(hostId).matches()) {
             throw ManagerException.invalid(field + " must match " + TargetNames.HOST_ID.pattern()
-                    + " (it becomes part of an iSCSI name), got '" + hostId + "'");
+                    + " (it becomes part of an iSCSI name), got " + InputRules.quoted(hostId));
         }
     }
 
     private static void requireLabel(final String field, final String value) {
         if (value != null && !LABEL.matcher(value).matches()) {
-            throw ManagerException.invalid(field + " must match " + LABEL.pattern() + ", got '" + value + "'");
+            throw ManagerException.invalid(field + " must match " + LABEL.pattern() + ", got " + InputRules.quoted(value));
         }
     }
 

@@ -49,6 +49,7 @@ class ImageImportCommandTest {
     void start() throws IOException {
         glance = GlanceProcess.shared();
         manager = ManagerServer.start(ManagerConfig.defaults(new StateDir(tmp.resolve("state")))
+                .withImageDirs(List.of(tmp))
                 .withListen(new InetSocketAddress("127.0.0.1", 0)));
     }
 

@@ -1,5 +1,6 @@
 package dev.virtman.manager.http;
 
+import dev.virtman.block.PrivateFiles;
 import com.sun.net.httpserver.HttpServer;
 import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.GlanceImports;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -81,12 +83,34 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     /** Starts a manager that builds manifests with the block layer's builder, one thread per core. */
+    /**
+     * The state directory 0700 and what the manager keeps in it 0600 (databases with their
+     * journals, CHAP secrets in {@code volumes.db}, token, manifests, imported images), whatever
+     * existed before. Only the manager's own entries are touched: {@code --state-dir} may name a
+     * directory that also holds other things.
+     */
+    private static void securePrivateState(final StateDir dir) throws IOException {
+        PrivateFiles.createDirectories(dir.path());
+        try (var entries = Files.list(dir.path())) {
+            for (Path p : entries.toList()) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(StateDir.DATABASE) || name.startsWith(VolumeStore.FILE)
+                        || name.equals(StateDir.TOKEN) || name.startsWith(StateDir.URL)) {
+                    PrivateFiles.restrict(p);
+                }
+            }
+        }
+        PrivateFiles.secureTree(dir.manifests());
+        PrivateFiles.secureTree(dir.images());
+    }
+
     public static ManagerServer start(final ManagerConfig config) throws IOException {
         return start(config, new ChunkManifestProvider(config.chunkSize(), Runtime.getRuntime().availableProcessors()));
     }
 
     public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests) throws IOException {
         StateDir dir = config.stateDir().create();
+        securePrivateState(dir);
         ApiToken token = ApiToken.loadOrCreate(dir.token());
         StateStore store = StateStore.open(dir.database());
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -98,6 +122,13 @@ public final class ManagerServer implements AutoCloseable {
             throw e;
         }
         VolumeService volumes = new VolumeService(manager, VolumeStore.open(dir.path().resolve(VolumeStore.FILE)));
+        try {
+            securePrivateState(dir); // the databases SQLite just created, with the umask's mode
+        } catch (IOException e) {
+            volumes.close();
+            manager.close();
+            throw e;
+        }
         HttpServer http;
         try {
             http = HttpServer.create(config.listen(), ACCEPT_BACKLOG);

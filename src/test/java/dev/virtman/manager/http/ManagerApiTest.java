@@ -52,6 +52,7 @@ class ManagerApiTest {
 
     static ManagerConfig config(final Path stateDir, final TreeLimits limits) {
         return ManagerConfig.defaults(new StateDir(stateDir))
+                .withImageDirs(List.of(stateDir.getParent()))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withLimits(limits)
                 .withSource(SOURCE_PORTAL, Locality.UNKNOWN)

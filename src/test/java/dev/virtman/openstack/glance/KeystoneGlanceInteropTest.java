@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -104,6 +105,7 @@ class KeystoneGlanceInteropTest {
     @Test
     void cliImportsWithTheOsOptions() throws Exception {
         try (ManagerServer manager = ManagerServer.start(ManagerConfig.defaults(new StateDir(dir.resolve("state")))
+                .withImageDirs(List.of(dir))
                 .withListen(new InetSocketAddress("127.0.0.1", 0)))) {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
