@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import sys
+import tempfile
 import time
 import unittest
 import uuid
@@ -513,6 +514,35 @@ class AuthenticationTest(DriverTestCase):
         self.assertIn('virtman_api_token', str(cm.exception))
         for message in [str(cm.exception)] + logs.messages:
             self.assertNotIn('half-a-token', message)
+        self.assertEqual([], self.manager.requests)
+
+    def test_the_token_comes_from_a_token_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'virtman-token')
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            with os.fdopen(fd, 'w') as f:
+                f.write(TOKEN + '\n')
+            d = self.setup_driver(self.manager.url, virtman_api_token=None,
+                                  virtman_api_token_file=path)
+            d.check_for_setup_error()
+        (listing,) = self.manager.requests_to('GET', '/v1/volumes')
+        self.assertEqual('Bearer ' + TOKEN, listing.headers['authorization'])
+
+    def test_a_world_readable_or_missing_token_file_is_refused_without_quoting_it(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'virtman-token')
+            with open(path, 'w') as f:
+                f.write(TOKEN)
+            os.chmod(path, 0o644)
+            for candidate, why in ((path, 'readable by every user'),
+                                   (path + '.missing', 'unreadable')):
+                d = make_driver(self.manager.url, token=None,
+                                virtman_api_token_file=candidate)
+                with self.assertRaises(exception.InvalidConfigurationValue) as cm:
+                    d.do_setup(None)
+                self.assertIn('virtman_api_token_file', str(cm.exception))
+                self.assertIn(why, str(cm.exception))
+                self.assertNotIn(TOKEN, str(cm.exception))
         self.assertEqual([], self.manager.requests)
 
     def test_a_missing_url_or_token_is_a_configuration_error(self):

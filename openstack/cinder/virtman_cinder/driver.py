@@ -12,9 +12,11 @@ The driver is thin: every operation is one or two calls to the VirtMan manager's
         volume_driver = virtman_cinder.driver.VirtmanDriver
         volume_backend_name = virtman
         virtman_manager_url = http://controller:7070
-        virtman_api_token = <the manager's token file>
+        virtman_api_token_file = /etc/cinder/virtman-token   (the manager's admin token, 0640 root:cinder)
 """
 
+import os
+import stat
 import time
 
 from oslo_config import cfg
@@ -37,9 +39,15 @@ virtman_opts = [
     cfg.URIOpt('virtman_manager_url',
                help='Base URL of the VirtMan manager REST API, '
                     'e.g. http://controller:7070'),
+    cfg.StrOpt('virtman_api_token_file',
+               help="File holding the manager's admin token (a copy of its "
+                    "state directory's 'token' file, readable by the "
+                    "cinder user and nobody else). Preferred over "
+                    "virtman_api_token."),
     cfg.StrOpt('virtman_api_token', secret=True,
-               help="The manager's bearer token (its state directory's "
-                    "'token' file)."),
+               help="The manager's admin token itself; use "
+                    "virtman_api_token_file instead, so the secret is not "
+                    "copied into every cinder.conf."),
     cfg.IntOpt('virtman_request_timeout', default=120, min=1,
                help='Seconds to wait for one manager request (an image '
                     'import from Glance can take a while).'),
@@ -53,6 +61,26 @@ CONF = cfg.CONF
 CONF.register_opts(virtman_opts, group=configuration.SHARED_CONF_GROUP)
 
 EXPORT_POLL_SECONDS = 0.5
+
+
+def _read_token_file(path):
+    """The token in ``path``; a configuration error that never quotes the file's contents.
+
+    A file every local user can read is refused, as ssh refuses such keys: the token is the
+    manager's admin credential.
+    """
+    try:
+        mode = os.stat(path).st_mode
+        if mode & stat.S_IROTH:
+            raise exception.InvalidConfigurationValue(
+                option='virtman_api_token_file',
+                value='%s (readable by every user: chmod o-r it)' % path)
+        with open(path, encoding='ascii') as f:
+            return f.read(4096)
+    except (OSError, UnicodeDecodeError) as e:
+        raise exception.InvalidConfigurationValue(
+            option='virtman_api_token_file',
+            value='%s (unreadable: %s)' % (path, getattr(e, 'strerror', None) or type(e).__name__))
 
 
 @interface.volumedriver
@@ -77,10 +105,13 @@ class VirtmanDriver(driver.VolumeDriver):
 
     def do_setup(self, context):
         url = self.configuration.safe_get('virtman_manager_url')
+        token_file = self.configuration.safe_get('virtman_api_token_file')
         token = self.configuration.safe_get('virtman_api_token')
+        if token_file:
+            token = _read_token_file(token_file)
         if not url or not token:
             raise exception.InvalidConfigurationValue(
-                option='virtman_manager_url/virtman_api_token',
+                option='virtman_manager_url/virtman_api_token_file',
                 value='unset')
         try:
             self._client = virtman_client.ManagerClient(

@@ -261,6 +261,16 @@ public final class Agent implements Closeable {
         return g == null ? 0 : (int) g.value();
     }
 
+    /** Makes this agent's iSCSI target go silent (connections open, nothing answered): a fault drill. */
+    public void freeze() {
+        server.pause();
+    }
+
+    /** Ends a {@link #freeze}. */
+    public void thaw() {
+        server.resume();
+    }
+
     @Override
     public void close() {
         closeQuietly(scrubber);

@@ -8,6 +8,7 @@ import dev.virtman.block.cache.CacheStats;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.cache.ChunkFetcher;
 import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.block.cache.HedgeBudget;
 import dev.virtman.block.cache.ParentSet;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.scsi.DiskIdentity;
@@ -22,6 +23,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * One image's data path on an agent, bottom to top:
@@ -54,12 +57,24 @@ public final class ImageExport implements Closeable {
     private final int presentAtOpen;
     private final FirstReads firstReads = new FirstReads();
     private volatile List<String> parents;
+    private final Hedging hedging;
+
+    /**
+     * What every fetcher of this export shares across parent changes: the hedge budget, and
+     * where to tell that a parent (by URL) has gone silent.
+     */
+    private record Hedging(HedgeBudget budget, AtomicReference<Consumer<String>> onSilent) {
+        static Hedging of(final FetchPolicy policy, final MeterRegistry registry) {
+            return new Hedging(ChunkFetcher.budget(policy, registry), new AtomicReference<>(url -> { }));
+        }
+    }
 
     private ImageExport(final ImageConfig config, final ChunkManifest manifest, final CacheDirectory.Lease lease,
                         final CacheDirectory ownedRoot, final UpstreamSwitch upstream, final LunTable luns, final ParentConnector connector,
                         final TokenBucket upstreamCap, final FetchPolicy policy, final MeterRegistry registry,
-                        final BlockDevice exported) {
+                        final BlockDevice exported, final Hedging hedging) {
         this.config = config;
+        this.hedging = hedging;
         this.manifest = manifest;
         this.lease = lease;
         this.cache = lease.cache();
@@ -117,7 +132,8 @@ public final class ImageExport implements Closeable {
                                     final TokenBucket downstreamCap, final FetchPolicy policy,
                                     final ChunkCache.Options cacheOptions, final Path readTrace) throws IOException {
         MeterRegistry registry = cacheOptions.registry();
-        ChunkFetcher fetcher = fetcher(config.parents(), manifest, connector, upstreamCap, policy, registry);
+        Hedging hedging = Hedging.of(policy, registry);
+        ChunkFetcher fetcher = fetcher(config.parents(), manifest, connector, upstreamCap, policy, registry, hedging);
         UpstreamSwitch upstream = new UpstreamSwitch(fetcher);
         CacheDirectory.Lease lease = cacheRoot.open(manifest, upstream, cacheOptions);
         try {
@@ -129,7 +145,7 @@ public final class ImageExport implements Closeable {
             DiskIdentity identity = DiskIdentity.fromName(manifest.imageIdHex()).withForcedReadOnly(true);
             LunTable luns = new LunTable(List.of(new ScsiDisk(exported, identity)));
             return new ImageExport(config, manifest, lease, ownedRoot, upstream, luns, connector, upstreamCap, policy,
-                    registry, exported);
+                    registry, exported, hedging);
         } catch (IOException | RuntimeException e) {
             lease.close();
             throw e;
@@ -138,13 +154,15 @@ public final class ImageExport implements Closeable {
 
     private static ChunkFetcher fetcher(final List<String> urls, final ChunkManifest manifest,
                                         final ParentConnector connector, final TokenBucket upstreamCap,
-                                        final FetchPolicy policy, final MeterRegistry registry) {
+                                        final FetchPolicy policy, final MeterRegistry registry,
+                                        final Hedging hedging) {
         List<ParentSet.Named> named = new ArrayList<>(urls.size());
         for (String url : urls) {
             BlockDevice parent = new LazyParentDevice(url, manifest.imageSize(), connector);
             named.add(new ParentSet.Named(url, upstreamCap == null ? parent : new RateLimitedBlockDevice(parent, upstreamCap)));
         }
-        return new ChunkFetcher(manifest, new ParentSet(named, policy.parentCooldown(), registry), policy);
+        return new ChunkFetcher(manifest, new ParentSet(named, policy.parentCooldown(), registry), policy,
+                hedging.budget(), (parent, nanos) -> hedging.onSilent().get().accept(parent.name()));
     }
 
     public ImageConfig config() {
@@ -181,6 +199,19 @@ public final class ImageExport implements Closeable {
         return parents;
     }
 
+    /** This export's hedge budget and its counts (sent, won, refused). */
+    public HedgeBudget hedgeBudget() {
+        return hedging.budget();
+    }
+
+    /**
+     * Tells {@code listener} the URL of each parent that goes silent (answers nothing for its
+     * silence threshold). Called on a fetching thread: the listener must not block.
+     */
+    public void onSilentParent(final Consumer<String> listener) {
+        hedging.onSilent().set(listener);
+    }
+
     public ParentSet parentSet() {
         return upstream.current().parents();
     }
@@ -202,7 +233,7 @@ public final class ImageExport implements Closeable {
         if (urls.isEmpty() || urls.equals(parents)) {
             return;
         }
-        ChunkFetcher next = fetcher(urls, manifest, connector, upstreamCap, policy, registry);
+        ChunkFetcher next = fetcher(urls, manifest, connector, upstreamCap, policy, registry, hedging);
         ChunkFetcher old = upstream.swap(next);
         parents = List.copyOf(urls);
         LOG.info("image {}: parents now {}", config.name(), urls);

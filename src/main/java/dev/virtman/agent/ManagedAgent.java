@@ -54,6 +54,8 @@ public final class ManagedAgent implements Closeable {
     private static final Duration PLACEMENT_RETRY = Duration.ofMillis(500);
     private static final int LUN = 0;
     private static final long STOP_WAIT_SECONDS = 10;
+    /** Least time between two reports of the same silent parent (the fetcher already limits them). */
+    private static final Duration REPORT_INTERVAL = Duration.ofSeconds(2);
 
     private final ManagedAgentConfig config;
     private final ManagerClient client;
@@ -67,6 +69,12 @@ public final class ManagedAgent implements Closeable {
     /** Threads feeding boot profiles to the caches' prefetchers; they end when the caches close. */
     private final List<Thread> profileFeeders = new CopyOnWriteArrayList<>();
     private volatile VmHost vmHost;
+    /** Parent URL -> the host behind it, from the latest placements (the source has none). */
+    private final Map<String, String> parentHosts = new ConcurrentHashMap<>();
+    /** Parent host -> when this agent last reported it silent (System.nanoTime). */
+    private final Map<String, Long> reportedAt = new ConcurrentHashMap<>();
+    /** While frozen (a fault drill): no heartbeats, the target answers nothing. */
+    private volatile boolean frozen;
 
     private ManagedAgent(final ManagedAgentConfig config, final ManagerClient client, final Agent agent,
                          final Map<String, BootProfileRecorder> recorders, final long intervalMillis,
@@ -80,9 +88,14 @@ public final class ManagedAgent implements Closeable {
         this.heartbeats = heartbeats;
     }
 
+    /** Whether the agent of {@code hostId} holds its own host token in {@code cacheDir} (enrolled before). */
+    public static boolean enrolled(final Path cacheDir, final String hostId) {
+        return HostEnrolment.enrolled(cacheDir, hostId);
+    }
+
     /** Registers, waits for placement, opens the caches and exports, starts heartbeats and prefetch. */
     public static ManagedAgent start(final ManagedAgentConfig config) throws IOException {
-        ManagerClient client = new ManagerClient(config.manager(), config.token());
+        ManagerClient client = HostEnrolment.hostClient(config);
         Map<String, ChunkManifest> manifests = new LinkedHashMap<>();
         PrivateFiles.createDirectories(config.cacheDir());
         Path manifestDir = PrivateFiles.createDirectories(config.cacheDir().resolve(MANIFESTS_DIR));
@@ -149,6 +162,10 @@ public final class ManagedAgent implements Closeable {
         }
         placedHeartbeats.cancel(false);
         ManagedAgent managed = new ManagedAgent(config, client, agent, recorders, interval, heartbeats, volumes);
+        placed.images().values().forEach(p -> managed.noteParents(p.parents()));
+        for (ImageExport image : agent.images()) {
+            image.onSilentParent(managed::reportSilent);
+        }
         heartbeats.scheduleWithFixedDelay(managed::heartbeat, 0, interval, TimeUnit.MILLISECONDS);
         for (String id : withProfile) {
             managed.profileFeeders.add(Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY)
@@ -218,8 +235,66 @@ public final class ManagedAgent implements Closeable {
         return volumes.baseImages();
     }
 
+    private void noteParents(final List<Portal> parents) {
+        List<String> u = urls(parents);
+        for (int i = 0; i < parents.size(); i++) {
+            if (parents.get(i).hostId() != null) {
+                parentHosts.put(u.get(i), parents.get(i).hostId());
+            }
+        }
+    }
+
+    /**
+     * A fetcher found the parent at {@code url} silent: tells the manager (POST
+     * /v1/failure-reports) on a thread of its own, at most once per {@link #REPORT_INTERVAL} per
+     * host. The manager re-parents the silent host's children once a second child agrees or the
+     * host's heartbeats have stopped too; one child's word alone moves nothing.
+     */
+    void reportSilent(final String url) {
+        String parent = parentHosts.get(url);
+        if (parent == null || frozen) {
+            return; // the source, or a host this agent no longer has as a parent
+        }
+        long now = System.nanoTime();
+        boolean[] due = {false};
+        reportedAt.compute(parent, (host, last) -> {
+            due[0] = last == null || now - last >= REPORT_INTERVAL.toNanos();
+            return due[0] ? now : last;
+        });
+        if (!due[0]) {
+            return;
+        }
+        Thread.ofVirtual().name("report-silent-" + parent).start(() -> {
+            try {
+                LOG.warn("parent {} ({}) is silent; reporting it to the manager: {}", parent, url,
+                        client.reportFailure(config.hostId(), parent).verdict());
+            } catch (RuntimeException e) {
+                LOG.warn("reporting silent parent {} failed: {}", parent, e.toString());
+            }
+        });
+    }
+
+    /**
+     * Stops answering anything, as a host that lost power or its network looks to peers: no
+     * heartbeats, and the iSCSI target neither reads nor writes its connections (they stay open).
+     * For fault drills ({@code virtman bench storm --freeze-interior}); {@link #thaw} undoes it.
+     */
+    public void freeze() {
+        frozen = true;
+        agent.freeze();
+    }
+
+    /** Ends a {@link #freeze}: connections are served again and heartbeats resume. */
+    public void thaw() {
+        agent.thaw();
+        frozen = false;
+    }
+
     /** One heartbeat: report, apply parent changes, upload a settled boot profile. Never throws. */
     void heartbeat() {
+        if (frozen) {
+            return;
+        }
         try {
             Map<String, HeartbeatRequest.ImageReport> reports = new LinkedHashMap<>();
             for (ImageExport image : agent.images()) {
@@ -232,6 +307,7 @@ public final class ManagedAgent implements Closeable {
             for (ImageExport image : agent.images()) {
                 HeartbeatReply.Placement p = reply.images().get(image.name());
                 if (p != null && PLACED.equals(p.status()) && !p.parents().isEmpty()) {
+                    noteParents(p.parents());
                     image.replaceParents(urls(p.parents()));
                 }
             }

@@ -13,7 +13,8 @@ import java.util.List;
  * supplies manifests, parent lists and boot profiles.
  *
  * @param manager          base URL of the manager's REST API
- * @param token            the manager's bearer token
+ * @param token            bootstrap credential (the manager's enrolment token or admin token), used only to
+ *                         enrol when {@code cacheDir} holds no host token yet; null once enrolled
  * @param hostId           this host's id in the distribution tree ({@code TargetNames.HOST_ID})
  * @param images           image names or ids registered with the manager
  * @param portal           iSCSI listen address; needs a concrete port, since the manager hands it to children

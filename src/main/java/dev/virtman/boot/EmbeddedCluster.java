@@ -71,7 +71,7 @@ public final class EmbeddedCluster implements BootHosts, AutoCloseable {
                 String address = LoopbackPorts.hostAddress(i);
                 Path cache = workDir.resolve("cache").resolve(hostId);
                 Files.createDirectories(cache);
-                ManagedAgentConfig agentConfig = new ManagedAgentConfig(manager.url(), manager.token(), hostId,
+                ManagedAgentConfig agentConfig = new ManagedAgentConfig(manager.url(), manager.enrolmentToken(), hostId,
                         List.of(image.id()), LoopbackPorts.freePortOn(address), null, cache, 0, 0,
                         null, null, null);
                 agents.add(ManagedAgent.start(agentConfig));

@@ -8,6 +8,7 @@ import dev.virtman.agent.ImageExport;
 import dev.virtman.agent.ManagedAgent;
 import dev.virtman.agent.ManagedAgentConfig;
 import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.block.cache.HedgePolicy;
 import dev.virtman.block.manifest.ByteSize;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.vm.VmDriver;
@@ -58,6 +59,9 @@ public final class AgentCommand implements Callable<Integer> {
         List<String> parents;
     }
 
+    @CommandLine.Mixin
+    ConfigFile.Option configFile;
+
     @ArgGroup(exclusive = false, multiplicity = "0..*",
             heading = "Standalone images (repeat the group for several):%n")
     List<ImageOptions> images = new ArrayList<>();
@@ -66,9 +70,12 @@ public final class AgentCommand implements Callable<Integer> {
             description = "managed mode: take manifests, parents and boot profiles from this manager")
     URI manager;
 
-    @Option(names = "--token", paramLabel = "TOKEN",
-            description = "the manager's API token (default: $" + ManagerClient.ENV_TOKEN + ")")
-    String token;
+    /**
+     * The manager's enrolment token (or admin token), used once: the agent enrols, gets its own host
+     * token and keeps it in {@code <cache-dir>/host-token} (0600), which later starts use.
+     */
+    @CommandLine.Mixin
+    TokenOptions token;
 
     @Option(names = "--host-id", paramLabel = "ID", description = "managed mode: this host's id in the trees")
     String hostId;
@@ -122,9 +129,14 @@ public final class AgentCommand implements Callable<Integer> {
     String downstreamCap;
 
     @Option(names = "--fetch-timeout", paramLabel = "MILLIS", defaultValue = "5000",
-            description = "longest a parent may take for one chunk before the next parent is asked "
+            description = "longest a parent may take for one chunk before it is given up on; a hedged request"
+                    + " to the next parent usually goes out long before, at the parent's learned deadline "
                     + "(default: ${DEFAULT-VALUE} ms)")
     long fetchTimeoutMillis;
+
+    @Option(names = "--no-hedge", description = "ask one parent at a time, each for the whole --fetch-timeout"
+            + " (no hedged requests to the next parent)")
+    boolean noHedge;
 
     @Option(names = "--read-trace", paramLabel = "DIR",
             description = "record every read of each export in DIR/NAME.csv (boot-trace format: "
@@ -136,6 +148,7 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        token.refuseArgvToken();
         boolean managed = manager != null;
         // Managed mode may name no image: a compute node's agent can serve volumes only.
         if (managed == !images.isEmpty() || (!managed && !managedImages.isEmpty())) {
@@ -206,22 +219,23 @@ public final class AgentCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        FetchPolicy policy = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis));
+        FetchPolicy policy = fetchPolicy();
         return new AgentConfig(list, address("--portal", portal), metrics == null ? null : address("--metrics", metrics),
                 cacheDir, upstream, downstream, policy, readTraceDir, limit, scrubBytesPerSecond());
     }
 
     ManagedAgentConfig managedConfig() {
-        String t = token != null ? token : System.getenv(ManagerClient.ENV_TOKEN);
-        if (t == null || hostId == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "managed mode needs --host-id and --token (or $" + ManagerClient.ENV_TOKEN + ")");
+        if (hostId == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "managed mode needs --host-id");
         }
+        token.refuseArgvToken();
+        // Once enrolled, the agent's own host token is all it needs; the bootstrap token is optional.
+        String t = ManagedAgent.enrolled(cacheDir, hostId) ? null : token.token(null);
         try {
             return new ManagedAgentConfig(manager, t, hostId, managedImages, address("--portal", portal),
                     metrics == null ? null : address("--metrics", metrics), cacheDir,
                     BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
-                    FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis)), null, null,
+                    fetchPolicy(), null, null,
                     cacheLimitBytes(), scrubBytesPerSecond());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -256,5 +270,10 @@ public final class AgentCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     option + " must be HOST:PORT, got '" + hostPort + "' (" + e.getMessage() + ")");
         }
+    }
+
+    private FetchPolicy fetchPolicy() {
+        FetchPolicy p = FetchPolicy.DEFAULT.withAttemptTimeout(Duration.ofMillis(fetchTimeoutMillis));
+        return noHedge ? p.withHedging(HedgePolicy.OFF) : p;
     }
 }

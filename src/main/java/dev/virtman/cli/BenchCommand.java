@@ -71,6 +71,19 @@ public final class BenchCommand implements Runnable {
                 description = "also run the tree storm killing this fraction of interior agents mid-storm")
         double killInterior;
 
+        @Option(names = "--freeze-interior", paramLabel = "FRACTION", defaultValue = "0",
+                description = "also run the tree storm freezing this fraction of interior agents mid-storm (silent:"
+                        + " connections stay open, nothing is answered, no heartbeats)")
+        double freezeInterior;
+
+        @Option(names = "--freeze-for", paramLabel = "SECONDS", defaultValue = "10",
+                description = "how long frozen agents stay silent (default: ${DEFAULT-VALUE})")
+        double freezeFor;
+
+        @Option(names = "--unhedged-baseline", description = "also run the fault-free tree with hedged fetches off,"
+                + " to compare source bytes and times")
+        boolean unhedgedBaseline;
+
         @Option(names = "--restart-manager", description = "also run the tree storm restarting the manager mid-storm")
         boolean restartManager;
 
@@ -102,6 +115,12 @@ public final class BenchCommand implements Runnable {
             if (killInterior < 0 || killInterior > 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--kill-interior is a fraction in 0..1");
             }
+            if (freezeInterior < 0 || freezeInterior > 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--freeze-interior is a fraction in 0..1");
+            }
+            if (!(freezeFor > 0 && freezeFor <= 3600)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--freeze-for is seconds in (0, 3600]");
+            }
             BootTrace bootTrace = BootTrace.readCsv(trace);
             int f = fanOut == null ? TreeLimits.DEFAULT_FAN_OUT : fanOut;
             int chunk = chunkSize == null ? StormSettings.DEFAULT_CHUNK_SIZE : chunkSize;
@@ -121,7 +140,8 @@ public final class BenchCommand implements Runnable {
             StormSettings settings = new StormSettings(hosts, vmsPerHost, f, trace.toString(), bootTrace.reads().size(),
                     bootTrace.durationSeconds(), bootTrace.distinctBytes(), chunk, bootTrace.bytesFetched(chunk),
                     StormImage.sizeFor(bootTrace, imageSize), timeScale, cap, killInterior,
-                    restartManager, fullCopyHosts < 0 ? hosts : fullCopyHosts, !noFlat, bootProfile);
+                    restartManager, fullCopyHosts < 0 ? hosts : fullCopyHosts, !noFlat, bootProfile, freezeInterior,
+                    freezeFor, unhedgedBaseline);
             boolean temporary = workDir == null;
             Path work = temporary ? Files.createTempDirectory("virtman-storm") : Files.createDirectories(workDir);
             PrintStream err = System.err;

@@ -73,9 +73,9 @@ public final class BootCommand implements Callable<Integer> {
                     + "instead of starting a manager, source and agents here")
     URI manager;
 
-    @Option(names = "--token", paramLabel = "TOKEN",
-            description = "with --manager: its API token (default: $" + ManagerClient.ENV_TOKEN + ")")
-    String token;
+    /** With --manager: the admin token, from a file or the environment (never argv). */
+    @CommandLine.Mixin
+    TokenOptions token;
 
     @Option(names = "--fan-out", description = "children per tree node (default: ${DEFAULT-VALUE})")
     int fanOut = TreeLimits.DEFAULT_FAN_OUT;
@@ -125,6 +125,7 @@ public final class BootCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        token.refuseArgvToken();
         validate();
         quietLogs();
         Instant started = Instant.now();
@@ -169,10 +170,12 @@ public final class BootCommand implements Callable<Integer> {
     /** Hosts whose agents already run: VMs are ordered through the manager and run by those agents. */
     private int bootOnManagedHosts(final Instant started, final Path work, final TerminalProgress progress)
             throws IOException, InterruptedException {
-        String t = token != null ? token : System.getenv(ManagerClient.ENV_TOKEN);
-        if (t == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--manager needs --token (or $" + ManagerClient.ENV_TOKEN + ")");
+        String t;
+        try {
+            t = token.token(null);
+        } catch (ManagerClientException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--manager needs the admin token: "
+                    + e.getMessage());
         }
         ManagerClient client = new ManagerClient(manager, t);
         ImageView view;

@@ -2,6 +2,7 @@ package dev.virtman.cli;
 
 import dev.virtman.manager.client.ManagerClient;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How a client command finds the manager: flags, then environment, then the local state directory. */
@@ -11,15 +12,15 @@ final class ManagerClientOptions {
             description = "Manager URL (default: $VIRTMAN_MANAGER, else the URL a local manager wrote to its state dir).")
     String manager;
 
-    @Option(names = "--token", paramLabel = "TOKEN",
-            description = "API token (default: $VIRTMAN_TOKEN, else the state dir's token file).")
-    String token;
+    @Mixin
+    TokenOptions token;
 
     @Option(names = "--state-dir", paramLabel = "DIR",
             description = "Manager state directory to read the URL and token from (default: ~/.local/state/virtman).")
     Path stateDir;
 
     ManagerClient client() {
-        return ManagerClient.locate(manager, token, stateDir);
+        token.refuseArgvToken();
+        return ManagerClient.locate(manager, token.tokenFile, stateDir);
     }
 }

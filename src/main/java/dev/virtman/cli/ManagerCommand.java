@@ -37,6 +37,9 @@ public final class ManagerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @CommandLine.Mixin
+    ConfigFile.Option configFile;
+
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:" + ManagerConfig.DEFAULT_PORT,
             description = "REST API address (port 0 picks a free one). Default: ${DEFAULT-VALUE}.")
     String listen;

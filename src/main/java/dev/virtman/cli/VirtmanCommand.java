@@ -42,9 +42,39 @@ public final class VirtmanCommand implements Runnable {
     }
 
     public static void main(final String[] args) {
-        int exit = new CommandLine(new VirtmanCommand())
-                .setExecutionExceptionHandler(VirtmanCommand::reportFailure)
-                .execute(args);
-        System.exit(exit);
+        CommandLine cl = new CommandLine(new VirtmanCommand())
+                .setExecutionExceptionHandler(VirtmanCommand::reportFailure);
+        String[] expanded;
+        try {
+            expanded = withConfigFile(cl, args);
+        } catch (CommandLine.ParameterException e) {
+            System.exit(handle(cl, e, args));
+            return;
+        }
+        System.exit(cl.execute(expanded));
+    }
+
+    /** {@code virtman COMMAND --config FILE ...}: the file's options before the command line's (ConfigFile). */
+    static String[] withConfigFile(final CommandLine root, final String[] args) {
+        if (args.length == 0) {
+            return args;
+        }
+        CommandLine sub = root.getSubcommands().get(args[0]);
+        if (sub == null || sub.getCommandSpec().findOption(ConfigFile.OPTION) == null) {
+            return args;
+        }
+        String[] rest = ConfigFile.expand(sub, java.util.Arrays.copyOfRange(args, 1, args.length));
+        String[] out = new String[rest.length + 1];
+        out[0] = args[0];
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
+    }
+
+    private static int handle(final CommandLine root, final CommandLine.ParameterException e, final String[] args) {
+        try {
+            return root.getParameterExceptionHandler().handleParseException(e, args);
+        } catch (Exception unexpected) {
+            return 2;
+        }
     }
 }

@@ -72,8 +72,6 @@ public final class Manager implements AutoCloseable {
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{0,64}");
     /** A heartbeat older than this many intervals counts as missed when a child reports its parent. */
     private static final double STALE_INTERVALS = 2;
-    /** Distinct children whose reports fail a host that still heartbeats to the manager. */
-    private static final int REPORTERS_TO_FAIL = 2;
 
     private final ManagerConfig config;
     private final StateStore store;
@@ -81,6 +79,8 @@ public final class Manager implements AutoCloseable {
     private final ImageDirectories imageDirs;
     private final TreePlanner planner;
     private final InstantSource clock;
+    /** Children's reports of silent parents; guarded by "this", memory-only like liveness. */
+    private final SuspicionTracker suspicions;
 
     // In-memory state, guarded by "this". Maps are replaced or copied, never shared mutably
     // with a snapshot, so Snapshot.restore() can roll back a failed transaction.
@@ -122,8 +122,6 @@ public final class Manager implements AutoCloseable {
         long lastSeenMillis;
         boolean heardSinceStart;
         final Map<String, Long> chunksHeld = new HashMap<>();
-        /** reporter -> time of its report. */
-        final Map<String, Long> reporters = new HashMap<>();
 
         Liveness(final long now) {
             this.lastSeenMillis = now;
@@ -138,6 +136,8 @@ public final class Manager implements AutoCloseable {
         this.imageDirs = config.imageDirectories();
         this.planner = new TreePlanner(config.limits(), config.sourceLocality());
         this.clock = clock;
+        this.suspicions = new SuspicionTracker(config.heartbeatTimeout().toMillis(),
+                (long) (STALE_INTERVALS * config.heartbeatInterval().toMillis()));
         this.metrics = metrics;
         this.reparentEvents = Counter.builder("virtman.reparent.events")
                 .description("hosts moved to a new parent after a failure").register(metrics);
@@ -671,7 +671,9 @@ public final class Manager implements AutoCloseable {
     /**
      * A child cannot reach its parent. Fails the parent at once if its heartbeat is stale too, or
      * if another child already complained; otherwise marks it suspect (a lone report may be the
-     * child's own network trouble, and moving a healthy parent's whole subtree is costly).
+     * child's own network trouble, and moving a healthy parent's whole subtree is costly). See
+     * {@link SuspicionTracker}. A report from a host that does not have the suspect among its
+     * ancestors in any tree is answered "ignored": only children can tell that a parent is silent.
      */
     public synchronized FailureReportReply reportFailure(final String reporter, final String failedHostId) {
         requireHostId(reporter, "reporter");
@@ -685,15 +687,17 @@ public final class Manager implements AutoCloseable {
         if (suspect.failed()) {
             return new FailureReportReply(failedHostId, "failed");
         }
+        if (trees.values().stream().noneMatch(t -> t.contains(reporter) && t.ancestorsOf(reporter).contains(failedHostId))) {
+            LOG.info("report by {} about {} ignored: not its child in any tree", reporter, failedHostId);
+            return new FailureReportReply(failedHostId, "ignored");
+        }
         long now = clock.millis();
         Liveness live = liveness.computeIfAbsent(failedHostId, k -> new Liveness(now));
-        live.reporters.entrySet().removeIf(e -> now - e.getValue() > config.heartbeatTimeout().toMillis());
-        live.reporters.put(reporter, now);
         foldArrivals();
-        boolean stale = now - live.lastSeenMillis > STALE_INTERVALS * config.heartbeatInterval().toMillis();
-        if (stale || live.reporters.size() >= REPORTERS_TO_FAIL) {
-            fail(failedHostId, stale ? "reported by " + reporter + ", heartbeat stale"
-                    : "reported by " + live.reporters.keySet());
+        if (suspicions.report(failedHostId, reporter, now, live.lastSeenMillis) == SuspicionTracker.Verdict.FAILED) {
+            Set<String> by = suspicions.reporters(failedHostId, now);
+            fail(failedHostId, by.size() >= SuspicionTracker.REPORTERS_TO_FAIL ? "reported by " + by
+                    : "reported by " + reporter + ", heartbeat stale");
             return new FailureReportReply(failedHostId, "failed");
         }
         LOG.info("host {} suspect: reported by {}, heartbeat still fresh", failedHostId, reporter);
@@ -739,7 +743,7 @@ public final class Manager implements AutoCloseable {
             tx.change.putHost(failed);
             replanFor(hostId, tx);
             tx.afterCommit(() -> {
-                liveness.get(hostId).reporters.clear();
+                suspicions.clear(hostId);
                 metrics.counter("virtman.host.failures", "cause", why.startsWith("reported") ? "report" : "timeout")
                         .increment();
                 LOG.warn("host {} failed ({})", hostId, why);
@@ -925,8 +929,7 @@ public final class Manager implements AutoCloseable {
     private HostView view(final HostRecord h) {
         Liveness live = liveness.get(h.hostId());
         long now = clock.millis();
-        boolean suspect = live != null && live.reporters.values().stream()
-                .anyMatch(t -> now - t <= config.heartbeatTimeout().toMillis());
+        boolean suspect = suspicions.suspected(h.hostId(), now);
         String state = h.failed() ? "failed" : suspect ? "suspect" : "alive";
         long ago = live == null || !live.heardSinceStart ? -1 : now - live.lastSeenMillis;
         List<String> served = new ArrayList<>();

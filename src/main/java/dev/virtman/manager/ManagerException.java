@@ -10,10 +10,12 @@ public final class ManagerException extends RuntimeException {
 
     /** Why a request was rejected; each maps to one HTTP status. */
     public enum Reason {
-        MALFORMED(400), UNAUTHORIZED(401), NOT_FOUND(404), METHOD_NOT_ALLOWED(405), CONFLICT(409),
+        MALFORMED(400), UNAUTHORIZED(401), FORBIDDEN(403), NOT_FOUND(404), METHOD_NOT_ALLOWED(405), CONFLICT(409),
         TOO_LARGE(413), UNSUPPORTED_MEDIA_TYPE(415), INVALID(422), INTERNAL(500),
         /** An upstream service the manager relies on (Glance, Keystone) failed or sent bad data. */
-        BAD_GATEWAY(502);
+        BAD_GATEWAY(502),
+        /** The server sheds this request (too many anonymous requests at once); retry later. */
+        UNAVAILABLE(503);
 
         private final int httpStatus;
 

@@ -16,6 +16,8 @@ public final class StateDir {
     public static final String DATABASE = "manager.db";
     public static final String MANIFESTS = "manifests";
     public static final String TOKEN = "token";
+    /** Bootstrap secret that only enrols new hosts (each then gets its own token). */
+    public static final String ENROL_TOKEN = "enrol-token";
     public static final String URL = "manager.url";
     public static final String IMAGES = "images";
 
@@ -53,6 +55,10 @@ public final class StateDir {
 
     public Path token() {
         return dir.resolve(TOKEN);
+    }
+
+    public Path enrolToken() {
+        return dir.resolve(ENROL_TOKEN);
     }
 
     public Path url() {

@@ -54,16 +54,16 @@ class ManagedHostsBootTest {
             ManagerClient client = new ManagerClient(manager.url(), manager.token());
             ImageView image = client.registerImage("demo", demo.image().toString());
             try (SourceTarget source = SourceTarget.start(sourcePortal, image.id(), demo.image());
-                 VirtmanAgentProcess h1 = VirtmanAgentProcess.launch(manager.url(), manager.token(), "h1",
+                 VirtmanAgentProcess h1 = VirtmanAgentProcess.launch(manager.url(), manager.enrolmentToken(), "h1",
                          LoopbackPorts.freePortOn("127.0.0.2"), "demo", work.resolve("h1"));
-                 VirtmanAgentProcess h2 = VirtmanAgentProcess.launch(manager.url(), manager.token(), "h2",
+                 VirtmanAgentProcess h2 = VirtmanAgentProcess.launch(manager.url(), manager.enrolmentToken(), "h2",
                          LoopbackPorts.freePortOn("127.0.0.3"), "demo", work.resolve("h2"))) {
                 h1.awaitReady();
                 h2.awaitReady();
                 StringWriter out = new StringWriter();
                 Path report = work.resolve("boot.html");
                 int code = new CommandLine(new VirtmanCommand()).setOut(new PrintWriter(out, true))
-                        .execute("boot", "--manager", manager.url().toString(), "--token", manager.token(),
+                        .execute("boot", "--manager", manager.url().toString(), "--token-file", manager.tokenFile().toString(),
                                 "--hosts", "h1,h2", "--count", "2", "--timeout", "480",
                                 "--work-dir", work.toString(), "--report", report.toString());
                 String diag = out + "\n--- h1:\n" + h1.log() + "\n--- h2:\n" + h2.log();

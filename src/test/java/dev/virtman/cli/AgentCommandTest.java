@@ -47,6 +47,8 @@ class AgentCommandTest {
                 "--parent", "file:///x")).as("VMs are ordered through a manager").isEqualTo(2);
         assertThat(run("--cache-dir", "/tmp/c", "--libvirt", "qemu:///system", "--image", "a", "--manifest", "m",
                 "--parent", "file:///x")).as("--libvirt without --vm-dir").isEqualTo(2);
+        assertThat(run("--cache-dir", "/tmp/c", "--manager", "http://127.0.0.1:1", "--host-id", "h1",
+                "--token", "t0ken")).as("a token in argv is visible in ps").isEqualTo(2);
     }
 
     private static int run(final String... args) {

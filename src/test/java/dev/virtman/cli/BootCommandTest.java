@@ -29,14 +29,22 @@ class BootCommandTest {
     void hostNamesNeedAManagerAndManagedBootsRefuseEmbeddedOnlyOptions() {
         assertThat(run("--hosts", "h1,h2")).isEqualTo(2);
         assertThat(err[0]).contains("host names need --manager URL");
-        assertThat(run("--manager", "http://127.0.0.1:1", "--token", "t", "--hosts", "h1,Bad_Host")).isEqualTo(2);
+        assertThat(run("--manager", "http://127.0.0.1:1", "--token-file", "t", "--hosts", "h1,Bad_Host")).isEqualTo(2);
         assertThat(err[0]).contains("'Bad_Host' is not a host id");
-        assertThat(run("--manager", "http://127.0.0.1:1", "--token", "t", "--hosts", "h1", "--cold")).isEqualTo(2);
-        assertThat(run("--manager", "http://127.0.0.1:1", "--token", "t", "--hosts", "h1", "--verify-cache"))
+        assertThat(run("--manager", "http://127.0.0.1:1", "--token-file", "t", "--hosts", "h1", "--cold")).isEqualTo(2);
+        assertThat(run("--manager", "http://127.0.0.1:1", "--token-file", "t", "--hosts", "h1", "--verify-cache"))
                 .isEqualTo(2);
-        assertThat(run("--manager", "http://127.0.0.1:1", "--token", "t", "--hosts", "h1", "--libvirt", "qemu:///system"))
+        assertThat(run("--manager", "http://127.0.0.1:1", "--token-file", "t", "--hosts", "h1", "--libvirt", "qemu:///system"))
                 .isEqualTo(2);
         assertThat(err[0]).contains("virtman agent --vm-dir DIR --libvirt URI");
         assertThat(run("--hosts", "0")).isEqualTo(2);
+    }
+
+    /** Issue 12, "token in ps": a token on the command line is refused, and not echoed back. */
+    @Test
+    void refusesATokenOnTheCommandLine() {
+        assertThat(run("--manager", "http://127.0.0.1:1", "--token", "s3cret-value", "--hosts", "h1")).isEqualTo(2);
+        assertThat(err[0]).contains("--token VALUE was removed").contains("--token-file FILE")
+                .doesNotContain("s3cret-value");
     }
 }

@@ -62,7 +62,7 @@ class ImageImportCommandTest {
 
     private Run importImage(final String glanceId, final String... extra) {
         List<String> args = new ArrayList<>(List.of("image", "import", "--manager", manager.url().toString(),
-                "--token", manager.token(), "--glance", glance.url().toString(), "--dir", tmp.resolve("images").toString()));
+                "--token-file", manager.tokenFile().toString(), "--glance", glance.url().toString(), "--dir", tmp.resolve("images").toString()));
         args.addAll(List.of(extra));
         args.add(glanceId);
         StringWriter out = new StringWriter();

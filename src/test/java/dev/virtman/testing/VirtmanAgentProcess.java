@@ -1,5 +1,6 @@
 package dev.virtman.testing;
 
+import dev.virtman.manager.client.TokenFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -35,6 +36,7 @@ public final class VirtmanAgentProcess implements AutoCloseable {
      * Launches the agent; {@link #awaitReady} waits until it hosts VMs (start several, then wait,
      * so their JVMs start in parallel).
      *
+     * @param token  the manager's enrolment (or admin) token, handed over in a 0600 file
      * @param portal a free address on the host's loopback address (managed agents need a fixed port)
      */
     public static VirtmanAgentProcess launch(final URI manager, final String token, final String hostId,
@@ -42,12 +44,13 @@ public final class VirtmanAgentProcess implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp",
                 System.getProperty("java.class.path"),
-                "dev.virtman.cli.VirtmanCommand", "agent", "--manager", manager.toString(), "--token", token,
+                "dev.virtman.cli.VirtmanCommand", "agent", "--manager", manager.toString(), "--token-file", dir.resolve("enrol.token").toString(),
                 "--host-id", hostId, "--portal", portal.getAddress().getHostAddress() + ":" + portal.getPort(),
                 "--cache-dir", dir.resolve("cache").toString(), "--managed-image", image,
                 "--vm-dir", dir.resolve("vms").toString(), "--vm-sync", "500");
         try {
             Files.createDirectories(dir);
+            TokenFiles.write(dir.resolve("enrol.token"), token);
             Path log = dir.resolve("agent.log");
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();

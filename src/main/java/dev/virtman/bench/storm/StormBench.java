@@ -51,6 +51,10 @@ public final class StormBench {
         tree("warm-up", image, new StormRun(trace, 0, image.path(), progress), 1, 1, settings.fanOut(), null);
         results.add(tree("lone", image, replay, 1, 1, settings.fanOut(), null));
         results.add(tree("tree", image, replay, settings.hosts(), settings.vmsPerHost(), settings.fanOut(), null));
+        if (settings.unhedgedBaseline()) {
+            results.add(tree("tree-unhedged", image, replay, settings.hosts(), settings.vmsPerHost(),
+                    settings.fanOut(), null, false));
+        }
         if (settings.flat()) {
             results.add(tree("flat", image, replay, settings.hosts(), settings.vmsPerHost(), settings.hosts(), null));
         }
@@ -64,6 +68,10 @@ public final class StormBench {
         if (settings.killInterior() > 0) {
             results.add(tree("tree+kill", image, replay, settings.hosts(), settings.vmsPerHost(), settings.fanOut(),
                     this::killInterior));
+        }
+        if (settings.freezeInterior() > 0) {
+            results.add(tree("tree+freeze", image, replay, settings.hosts(), settings.vmsPerHost(), settings.fanOut(),
+                    this::freezeInterior));
         }
         if (settings.restartManager()) {
             results.add(tree("tree+manager-restart", image, replay, settings.hosts(), settings.vmsPerHost(),
@@ -80,12 +88,19 @@ public final class StormBench {
     private StrategyResult tree(final String strategy, final StormImage image, final StormRun replay,
                                 final int hosts, final int vmsPerHost, final int fanOut, final StormRun.Fault fault)
             throws IOException, InterruptedException {
+        return tree(strategy, image, replay, hosts, vmsPerHost, fanOut, fault, true);
+    }
+
+    private StrategyResult tree(final String strategy, final StormImage image, final StormRun replay,
+                                final int hosts, final int vmsPerHost, final int fanOut, final StormRun.Fault fault,
+                                final boolean hedging)
+            throws IOException, InterruptedException {
         progress.printf("storm: %s, %d hosts × %d VMs, fan-out %d: starting manager, source, agents%n", strategy,
                 hosts, vmsPerHost, fanOut);
         Path dir = workDir.resolve(strategy.replace('+', '-'));
         List<Integer> profile = settings.bootProfile() ? firstReadOrder(trace, settings.chunkSize()) : null;
         try (StormCluster cluster = StormCluster.start(dir, image, hosts, fanOut, settings.chunkSize(),
-                settings.linkBytesPerSecond(), profile)) {
+                settings.linkBytesPerSecond(), profile, hedging)) {
             progress.printf("storm: %s: %d agents placed; VMs start%n", strategy, hosts);
             StrategyResult r = replay.run(strategy, cluster, vmsPerHost, fault, faultAt());
             progress.printf("storm: %s: %d/%d VMs booted, %d failed, %d mismatched bytes, p50 %.2f s, max %.2f s,"
@@ -127,6 +142,33 @@ public final class StormBench {
         long nanos = (long) (trace.durationSeconds() * settings.timeScale() * FAULT_AT_FRACTION * 1e9);
         Duration at = Duration.ofNanos(nanos);
         return at.compareTo(MIN_FAULT_AT) < 0 ? MIN_FAULT_AT : at;
+    }
+
+    /** The first {@code fraction} of the interior agents, breadth-first. */
+    private static List<Integer> victims(final StormCluster cluster, final double fraction) {
+        List<Integer> interior = cluster.interiorHosts();
+        int count = (int) Math.ceil(interior.size() * fraction);
+        return List.copyOf(interior.subList(0, Math.min(count, interior.size())));
+    }
+
+    /**
+     * Freezes a fraction of the interior agents at once (connections stay open, nothing is
+     * answered, no heartbeats), then thaws them: the silent fault, beside {@link #killInterior}'s close.
+     */
+    private void freezeInterior(final StormCluster cluster, final List<String> notes) throws Exception {
+        int interior = cluster.interiorHosts().size();
+        List<Integer> victims = victims(cluster, settings.freezeInterior());
+        List<String> names = victims.stream().map(cluster::hostId).toList();
+        for (int host : victims) {
+            cluster.freeze(host);
+        }
+        long ms = Math.round(settings.freezeSeconds() * 1000);
+        notes.add("froze " + victims.size() + " of " + interior + " interior agents " + names
+                + " (connections open, nothing answered, no heartbeats); thawed after " + ms + " ms");
+        Thread.sleep(ms);
+        for (int host : victims) {
+            cluster.thaw(host);
+        }
     }
 
     /** Kills a fraction of the interior agents at once, then revives them after a delay. */

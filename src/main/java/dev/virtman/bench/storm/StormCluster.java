@@ -5,6 +5,7 @@ import dev.virtman.agent.ManagedAgent;
 import dev.virtman.agent.ManagedAgentConfig;
 import dev.virtman.block.cache.CacheStats;
 import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.block.cache.HedgePolicy;
 import dev.virtman.boot.LoopbackPorts;
 import dev.virtman.boot.SourceTarget;
 import dev.virtman.manager.ManagerConfig;
@@ -115,6 +116,15 @@ public final class StormCluster implements AutoCloseable {
                                      final int fanOut, final int chunkSize, final long upstreamCap,
                                      final List<Integer> bootProfile)
             throws IOException {
+        return start(workDir, stormImage, hosts, fanOut, chunkSize, upstreamCap, bootProfile, true);
+    }
+
+    /** As above; {@code hedging} false makes every agent wait out each parent alone (the unhedged baseline). */
+    public static StormCluster start(final Path workDir, final StormImage stormImage, final int hosts,
+                                     final int fanOut, final int chunkSize, final long upstreamCap,
+                                     final List<Integer> bootProfile, final boolean hedging)
+            throws IOException {
+        FetchPolicy fetchPolicy = hedging ? STORM_FETCH_POLICY : STORM_FETCH_POLICY.withHedging(HedgePolicy.OFF);
         InetSocketAddress sourcePortal = LoopbackPorts.freePortOn("127.0.0.1");
         InetSocketAddress managerListen = LoopbackPorts.freePortOn("127.0.0.1");
         StateDir state = new StateDir(workDir.resolve("manager")).create();
@@ -143,8 +153,8 @@ public final class StormCluster implements AutoCloseable {
                 String address = LoopbackPorts.hostAddress(i);
                 Path cache = Files.createDirectories(workDir.resolve("cache").resolve(hostId));
                 hostIds.add(hostId);
-                configs.add(new ManagedAgentConfig(manager.url(), manager.token(), hostId, List.of(image.id()),
-                        LoopbackPorts.freePortOn(address), null, cache, upstreamCap, 0, STORM_FETCH_POLICY, PLACEMENT_TIMEOUT,
+                configs.add(new ManagedAgentConfig(manager.url(), manager.enrolmentToken(), hostId, List.of(image.id()),
+                        LoopbackPorts.freePortOn(address), null, cache, upstreamCap, 0, fetchPolicy, PLACEMENT_TIMEOUT,
                         null));
             }
             // Level by level, as a rolling deployment brings hosts up: the first fan-out agents
@@ -233,6 +243,49 @@ public final class StormCluster implements AutoCloseable {
         deadMisses.addAndGet(host, s.misses());
         agents[host] = null;
         a.close();
+    }
+
+    /**
+     * Makes host {@code host}'s agent silent: its connections stay open, nothing is answered,
+     * no heartbeats (what peers see of a host that lost power or its switch port).
+     */
+    public synchronized void freeze(final int host) {
+        ManagedAgent a = agents[host];
+        if (a != null) {
+            a.freeze();
+        }
+    }
+
+    /** Ends a {@link #freeze}. */
+    public synchronized void thaw(final int host) {
+        ManagedAgent a = agents[host];
+        if (a != null) {
+            a.thaw();
+        }
+    }
+
+    /** Hosts the manager shows as failed right now (empty if it cannot be asked). */
+    public List<String> failedHostIds() {
+        try {
+            return client.hosts().stream().filter(h -> "failed".equals(h.state())).map(h -> h.hostId()).toList();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    /** Hedges sent, won and refused by all running agents (killed incarnations not counted). */
+    public double[] hedges() {
+        double[] out = new double[3];
+        for (ManagedAgent a : agents) {
+            if (a != null) {
+                for (var image : a.agent().images()) {
+                    out[0] += image.hedgeBudget().sent();
+                    out[1] += image.hedgeBudget().won();
+                    out[2] += image.hedgeBudget().refused();
+                }
+            }
+        }
+        return out;
     }
 
     /** Starts host {@code host}'s agent again on its address and cache, as a supervisor would. */

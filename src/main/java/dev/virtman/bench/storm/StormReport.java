@@ -136,9 +136,16 @@ public final class StormReport {
             }
             for (StrategyResult r : results) {
                 if (r.strategy().startsWith("tree+")) {
-                    b.append(String.format(Locale.ROOT, "- %s extra time vs tree: p50 %+.2f s, max %+.2f s%n",
-                            r.strategy(), r.quantile(0.5) - tree.quantile(0.5), r.max() - tree.max()));
+                    b.append(String.format(Locale.ROOT, "- %s extra time vs tree: p50 %+.2f s, p99 %+.2f s, max %+.2f s%n",
+                            r.strategy(), r.quantile(0.5) - tree.quantile(0.5), r.quantile(0.99) - tree.quantile(0.99),
+                            r.max() - tree.max()));
                 }
+            }
+            StrategyResult unhedged = find("tree-unhedged");
+            if (unhedged != null) {
+                b.append(String.format(Locale.ROOT, "- tree (hedged) / tree-unhedged: source bytes %.3f×, p50 %.2f×,"
+                                + " p99 %.2f×%n", (double) tree.sourceBytes() / Math.max(1, unhedged.sourceBytes()),
+                        tree.quantile(0.5) / unhedged.quantile(0.5), tree.quantile(0.99) / unhedged.quantile(0.99)));
             }
             b.append('\n');
         }

@@ -35,6 +35,8 @@ public final class StormRun {
     private static final Duration PROGRESS_PERIOD = Duration.ofSeconds(2);
     private static final int VM_MAX_REISSUES = 20;
     private static final Duration VM_RECOVERY_TIMEOUT = Duration.ofSeconds(120);
+    /** How often the manager's host states are sampled, to name every host it declared failed. */
+    private static final Duration FAILED_SAMPLE_PERIOD = Duration.ofMillis(250);
 
     private final BootTrace trace;
     private final double timeScale;
@@ -80,6 +82,17 @@ public final class StormRun {
                 }
             });
         }
+        java.util.Set<String> declaredFailed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Thread failedSampler = Thread.ofVirtual().name("storm-failed-hosts").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                declaredFailed.addAll(cluster.failedHostIds());
+                try {
+                    Thread.sleep(FAILED_SAMPLE_PERIOD);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
         List<EmulatedVm.Result> results;
         long peak;
         long peakRss;
@@ -93,10 +106,17 @@ public final class StormRun {
             peak = heap.peakBytes();
             peakRss = heap.peakRssBytes();
         }
+        failedSampler.interrupt();
+        failedSampler.join();
+        declaredFailed.addAll(cluster.failedHostIds());
         double cpu = CpuClock.secondsSince(cpuStart);
         double wall = (System.nanoTime() - start) / 1e9;
         long failures = cluster.hostFailures();
-        notes.add("hosts the manager declared failed during the run: " + (failures < 0 ? "unknown" : failures));
+        notes.add("hosts the manager declared failed during the run: " + (failures < 0 ? "unknown" : failures)
+                + " (seen failed: " + new java.util.TreeSet<>(declaredFailed) + ")");
+        double[] hedges = cluster.hedges();
+        notes.add(String.format(java.util.Locale.ROOT, "hedged fetches: %.0f sent, %.0f won, %.0f refused by the budget"
+                + " (agents running at the end)", hedges[0], hedges[1], hedges[2]));
         long[] fetched = cluster.bytesFetchedPerHost();
         Map<String, Integer> depths = cluster.depths();
         Map<Integer, Long> perLevel = new TreeMap<>();

@@ -23,11 +23,16 @@ import java.util.Locale;
  * @param flat            whether the flat-lazy baseline runs
  * @param bootProfile     whether the manager starts with the image's boot profile (as after an earlier
  *                        boot of the image), so every agent prefetches it while its VMs read
+ * @param freezeInterior  fraction of interior agents frozen mid-storm (silent: connections open, nothing
+ *                        answered, no heartbeats; 0 = no freeze run)
+ * @param freezeSeconds   how long they stay frozen
+ * @param unhedgedBaseline whether the fault-free tree also runs with hedging off, for comparison
  */
 public record StormSettings(int hosts, int vmsPerHost, int fanOut, String trace, int traceReads, double traceSeconds,
                             long workingSetBytes, int chunkSize, long chunkWorkingSetBytes, long imageBytes, double timeScale, long linkBytesPerSecond,
                             double killInterior, boolean restartManager, int fullCopyHosts, boolean flat,
-                            boolean bootProfile) {
+                            boolean bootProfile, double freezeInterior, double freezeSeconds,
+                            boolean unhedgedBaseline) {
 
     /**
      * The storm's chunk size: 32 KiB, not the manager's 64 KiB default. Lazy agents fetch whole
@@ -46,7 +51,7 @@ public record StormSettings(int hosts, int vmsPerHost, int fanOut, String trace,
                          final boolean restartManager, final int fullCopyHosts, final boolean flat) {
         this(hosts, vmsPerHost, fanOut, trace, traceReads, traceSeconds, workingSetBytes, chunkSize,
                 chunkWorkingSetBytes, imageBytes, timeScale, linkBytesPerSecond, killInterior, restartManager,
-                fullCopyHosts, flat, false);
+                fullCopyHosts, flat, false, 0, 0, false);
     }
 
     String shortDescription() {

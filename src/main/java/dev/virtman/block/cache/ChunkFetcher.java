@@ -1,56 +1,68 @@
 package dev.virtman.block.cache;
 
 import dev.virtman.block.manifest.ChunkManifest;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The verify filter: fetches one chunk from the first parent that delivers it intact.
+ * The verification stage: turns parents' raw bytes into chunks that match the manifest.
  *
- * <p>Stores nothing. Each attempt reads into a fresh buffer on its own virtual thread and the
- * caller waits at most {@link FetchPolicy#attemptTimeout()}: a stalled parent is abandoned, not
- * interrupted (interrupting a thread in a {@code FileChannel} read closes the channel for every
- * other reader of that parent), and its late bytes land in a buffer nobody reads. An attempt
- * fails on an exception, a short read, a timeout or a SHA-256 mismatch with the manifest; the
- * next parent in {@link ParentSet#attemptOrder()} is then asked, and the whole list is retried
- * with back-off for {@link FetchPolicy#rounds()} rounds. Data that fails verification is dropped
- * here, so it never reaches a cache file or a VM.
+ * <p>Stores nothing. It asks the fail-over stage ({@link ParentFailover}: which parent, when to
+ * hedge, when to give up) for a byte range and passes it the acceptance check, the chunk's SHA-256
+ * from the manifest, so an answer that fails verification never wins a race: the stage records the
+ * mismatch against that parent and goes on waiting for, or asking, the others. Data that fails
+ * verification is dropped here, so it never reaches a cache file or a VM.
  *
- * <p><b>Runs.</b> {@link #fetchRun} reads consecutive chunks with one upstream READ from the first
- * parent in order (one round trip instead of one per chunk, which is what bounds a cold boot on a
- * low-latency link), then verifies every chunk on its own. Any chunk the run did not deliver
- * intact (error, timeout, short read, mismatch) is fetched alone through {@link #fetch}, with the
- * usual failover; so a run is never worse than chunk-by-chunk, only faster when it works.
+ * <p><b>Runs.</b> {@link #fetchRun} reads consecutive chunks with one upstream READ (one round
+ * trip instead of one per chunk, which is what bounds a cold boot on a low-latency link), accepted
+ * only if every chunk in it verifies, with one round of fail-over and hedging. A run no parent
+ * delivered intact is fetched chunk by chunk through {@link #fetch}, with the full retry budget; so
+ * a run is never worse than chunk-by-chunk, only faster when it works.
  */
 public final class ChunkFetcher implements VerifiedChunkSource, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkFetcher.class);
-    private static final int RUNNING = 0;
-    private static final int DONE = 1;
-    private static final int ABANDONED = 2;
 
     private final ChunkManifest manifest;
     private final ParentSet parents;
     private final FetchPolicy policy;
-    private final ExecutorService attempts = Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("chunk-fetch-", 0).factory());
+    private final ParentFailover failover;
 
+    /** A fetcher with its own hedge budget and metrics nobody reads (tests, benchmarks). */
     public ChunkFetcher(final ChunkManifest manifest, final ParentSet parents, final FetchPolicy policy) {
+        this(manifest, parents, policy, new HedgeBudget(policy.hedging(), new SimpleMeterRegistry()),
+                SilenceListener.NONE);
+    }
+
+    /**
+     * @param budget  the export's hedge budget (kept across parent changes); its policy says how to hedge
+     * @param silence told when a parent has answered nothing for its silence threshold
+     */
+    public ChunkFetcher(final ChunkManifest manifest, final ParentSet parents, final FetchPolicy policy,
+                        final HedgeBudget budget, final SilenceListener silence) {
         this.manifest = manifest;
         this.parents = parents;
         this.policy = policy;
+        this.failover = new ParentFailover(parents, policy, budget, silence);
+    }
+
+    /** Told (on a fetching thread: must not block) that a parent has gone silent. */
+    @FunctionalInterface
+    public interface SilenceListener {
+        SilenceListener NONE = (parent, nanos) -> { };
+
+        void silent(ParentSet.Parent parent, long silentForNanos);
+    }
+
+    /** Builds the hedge budget of one image export from the policy, with meters in {@code registry}. */
+    public static HedgeBudget budget(final FetchPolicy policy, final MeterRegistry registry) {
+        return new HedgeBudget(policy.hedging(), registry);
     }
 
     public ChunkManifest manifest() {
@@ -61,24 +73,21 @@ public final class ChunkFetcher implements VerifiedChunkSource, AutoCloseable {
         return parents;
     }
 
+    /** The hedge deadline {@code parent} has now (learned from its recent answers), in nanoseconds. */
+    public long hedgeDeadlineNanos(final ParentSet.Parent parent) {
+        return failover.deadlineNanos(parent);
+    }
+
     @Override
     public ByteBuffer fetch(final int index) throws IOException {
-        int length = manifest.chunkLength(index);
-        long offset = manifest.chunkOffset(index);
         StringBuilder failures = new StringBuilder();
-        for (int round = 0; round < policy.rounds(); round++) {
-            if (round > 0) {
-                sleep(policy.pauseBeforeRoundNanos(round));
-            }
-            for (ParentSet.Parent parent : parents.attemptOrder()) {
-                ByteBuffer data = attempt(parent, index, offset, length, failures);
-                if (data != null) {
-                    return data;
-                }
-            }
+        ByteBuffer data = failover.read("chunk " + index, manifest.chunkOffset(index), manifest.chunkLength(index),
+                raw -> manifest.matches(index, raw), policy.rounds(), failures);
+        if (data == null) {
+            throw new ChunkFetchException(index, "no parent delivered a verified copy after "
+                    + policy.rounds() + " rounds:" + failures);
         }
-        throw new ChunkFetchException(index, "no parent delivered a verified copy after "
-                + policy.rounds() + " rounds:" + failures);
+        return data;
     }
 
     @Override
@@ -91,144 +100,39 @@ public final class ChunkFetcher implements VerifiedChunkSource, AutoCloseable {
         }
         long offset = manifest.chunkOffset(first);
         long end = manifest.chunkOffset(first + count - 1) + manifest.chunkLength(first + count - 1);
-        List<ParentSet.Parent> order = parents.attemptOrder();
-        ParentSet.Parent parent = order.isEmpty() ? null : order.get(0);
-        long start = System.nanoTime();
-        ByteBuffer run = parent == null ? null : attemptRun(parent, first, count, offset, (int) (end - offset));
-        long nanos = System.nanoTime() - start;
-        ByteBuffer[] verified = new ByteBuffer[count];
-        int verifiedBytes = 0;
-        boolean mismatch = false;
-        for (int i = 0; run != null && i < count; i++) {
-            int index = first + i;
-            ByteBuffer chunk = run.slice((int) (manifest.chunkOffset(index) - offset), manifest.chunkLength(index));
-            if (manifest.matches(index, chunk.duplicate())) {
-                verified[i] = chunk;
-                verifiedBytes += chunk.remaining();
-            } else {
-                mismatch = true;
-                LOG.warn("chunk {} of a run from parent {}: SHA-256 mismatch", index, parent.name());
-            }
-        }
-        if (verifiedBytes > 0) {
-            parents.recordSuccess(parent, verifiedBytes, nanos);
-        }
-        if (mismatch) {
-            parents.recordFailure(parent, ParentSet.FailureReason.MISMATCH);
-        }
+        StringBuilder failures = new StringBuilder();
+        ByteBuffer run = failover.read("run " + first + "+" + count, offset, (int) (end - offset),
+                raw -> allMatch(raw, first, count, offset), 1, failures);
         List<ByteBuffer> out = new ArrayList<>(count);
+        if (run == null) {
+            LOG.debug("run of {} chunks at {} failed ({}); fetching them one by one", count, first, failures);
+            for (int i = 0; i < count; i++) {
+                out.add(fetch(first + i));
+            }
+            return out;
+        }
         for (int i = 0; i < count; i++) {
-            out.add(verified[i] != null ? verified[i] : fetch(first + i));
+            int index = first + i;
+            out.add(run.slice((int) (manifest.chunkOffset(index) - offset), manifest.chunkLength(index)));
         }
         return out;
     }
 
-    /** One upstream read of a whole run from one parent; the raw bytes (not yet verified), or null. */
-    private ByteBuffer attemptRun(final ParentSet.Parent parent, final int first, final int count, final long offset,
-                                  final int length) throws InterruptedIOException {
-        StringBuilder failures = new StringBuilder();
-        ByteBuffer buf = read(parent, first, offset, length, failures);
-        if (buf == null) {
-            LOG.debug("run of {} chunks at {} from {} failed ({}); fetching them one by one", count, first,
-                    parent.name(), failures);
-            return null;
-        }
-        return buf;
-    }
-
-    /** One read from one parent; the verified chunk, or null after recording why not. */
-    private ByteBuffer attempt(final ParentSet.Parent parent, final int index, final long offset, final int length,
-                               final StringBuilder failures) throws InterruptedIOException {
-        long start = System.nanoTime();
-        ByteBuffer buf = read(parent, index, offset, length, failures);
-        if (buf == null) {
-            return null;
-        }
-        if (!manifest.matches(index, buf)) {
-            return fail(parent, index, ParentSet.FailureReason.MISMATCH, "SHA-256 mismatch", failures);
-        }
-        parents.recordSuccess(parent, length, System.nanoTime() - start);
-        return buf;
-    }
-
-    /**
-     * Reads {@code length} bytes at {@code offset} from one parent within the attempt timeout:
-     * the bytes (flipped, not yet verified: the caller records the success), or null after
-     * recording why not.
-     * {@code index} names the (first) chunk in logs.
-     */
-    private ByteBuffer read(final ParentSet.Parent parent, final int index, final long offset, final int length,
-                            final StringBuilder failures) throws InterruptedIOException {
-        if (parent.abandoned.get() >= policy.maxOutstandingPerParent()) {
-            return fail(parent, index, ParentSet.FailureReason.OVERLOADED, "too many stalled reads", failures);
-        }
-        ByteBuffer buf = ByteBuffer.allocate(length);
-        // RUNNING -> DONE when the read returns in time; RUNNING -> ABANDONED when the caller
-        // gives up first, and then the read's eventual return releases its abandoned slot.
-        AtomicInteger state = new AtomicInteger(RUNNING);
-        Future<?> read;
-        try {
-            read = attempts.submit(() -> {
-                try {
-                    parent.device().read(offset, buf);
-                } finally {
-                    if (!state.compareAndSet(RUNNING, DONE)) {
-                        parent.abandoned.decrementAndGet();
-                    }
-                }
-                return null;
-            });
-        } catch (RuntimeException e) {
-            return fail(parent, index, ParentSet.FailureReason.ERROR, e.toString(), failures);
-        }
-        try {
-            try {
-                read.get(policy.attemptTimeout().toNanos(), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                if (state.compareAndSet(RUNNING, ABANDONED)) {
-                    parent.abandoned.incrementAndGet();
-                    return fail(parent, index, ParentSet.FailureReason.TIMEOUT,
-                            "no answer in " + policy.attemptTimeout().toMillis() + " ms", failures);
-                }
-                read.get(); // finished just as the deadline passed: already done, does not block
+    private boolean allMatch(final ByteBuffer raw, final int first, final int count, final long offset) {
+        for (int i = 0; i < count; i++) {
+            int index = first + i;
+            ByteBuffer chunk = raw.slice((int) (manifest.chunkOffset(index) - offset), manifest.chunkLength(index));
+            if (!manifest.matches(index, chunk)) {
+                LOG.warn("chunk {} of a run: SHA-256 mismatch", index);
+                return false;
             }
-        } catch (ExecutionException e) {
-            return fail(parent, index, ParentSet.FailureReason.ERROR, String.valueOf(e.getCause()), failures);
-        } catch (InterruptedException e) {
-            if (state.compareAndSet(RUNNING, ABANDONED)) {
-                parent.abandoned.incrementAndGet();
-            }
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while fetching chunk " + index);
         }
-        if (buf.hasRemaining()) {
-            return fail(parent, index, ParentSet.FailureReason.SHORT_READ,
-                    "returned " + buf.position() + " of " + length + " bytes", failures);
-        }
-        buf.flip();
-        return buf;
-    }
-
-    private ByteBuffer fail(final ParentSet.Parent parent, final int index, final ParentSet.FailureReason reason,
-                            final String detail, final StringBuilder failures) {
-        parents.recordFailure(parent, reason);
-        LOG.warn("chunk {} from parent {}: {} ({})", index, parent.name(), reason, detail);
-        failures.append(' ').append(parent.name()).append('=').append(reason);
-        return null;
-    }
-
-    private static void sleep(final long nanos) throws InterruptedIOException {
-        try {
-            TimeUnit.NANOSECONDS.sleep(nanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted during fetch back-off");
-        }
+        return true;
     }
 
     /** Stops accepting attempts; reads already abandoned to stalled parents are left to finish. */
     @Override
     public void close() {
-        attempts.shutdown();
+        failover.close();
     }
 }

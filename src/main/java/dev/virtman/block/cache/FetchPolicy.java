@@ -15,12 +15,21 @@ import java.time.Duration;
  * @param maxOutstandingPerParent abandoned (timed-out, not yet returned) reads a parent may hold
  *                       before it is skipped: bounds the threads a parent that never answers can
  *                       pin; reads that are merely concurrent do not count
+ * @param hedging        when a request also goes to the next parent before the first has answered
+ *                       (the attempt timeout is then only the hard limit; see {@link HedgePolicy})
  */
 public record FetchPolicy(Duration attemptTimeout, int rounds, Duration backoff, Duration maxBackoff,
-                          Duration parentCooldown, int maxOutstandingPerParent) {
+                          Duration parentCooldown, int maxOutstandingPerParent, HedgePolicy hedging) {
     /** Defaults for a LAN tree: a 64 KiB chunk takes well under a millisecond on a healthy parent. */
     public static final FetchPolicy DEFAULT = new FetchPolicy(Duration.ofSeconds(5), 3,
             Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(1), 64);
+
+    /** A policy with the default hedging. */
+    public FetchPolicy(final Duration attemptTimeout, final int rounds, final Duration backoff,
+                       final Duration maxBackoff, final Duration parentCooldown, final int maxOutstandingPerParent) {
+        this(attemptTimeout, rounds, backoff, maxBackoff, parentCooldown, maxOutstandingPerParent,
+                HedgePolicy.DEFAULT);
+    }
 
     public FetchPolicy {
         if (attemptTimeout.isNegative() || attemptTimeout.isZero()) {
@@ -34,6 +43,9 @@ public record FetchPolicy(Duration attemptTimeout, int rounds, Duration backoff,
         }
         if (maxOutstandingPerParent < 1) {
             throw new IllegalArgumentException("maxOutstandingPerParent must be at least 1");
+        }
+        if (hedging == null) {
+            throw new IllegalArgumentException("hedging policy required (HedgePolicy.OFF for none)");
         }
     }
 
@@ -54,11 +66,15 @@ public record FetchPolicy(Duration attemptTimeout, int rounds, Duration backoff,
     }
 
     public FetchPolicy withAttemptTimeout(final Duration timeout) {
-        return new FetchPolicy(timeout, rounds, backoff, maxBackoff, parentCooldown, maxOutstandingPerParent);
+        return new FetchPolicy(timeout, rounds, backoff, maxBackoff, parentCooldown, maxOutstandingPerParent, hedging);
+    }
+
+    public FetchPolicy withHedging(final HedgePolicy h) {
+        return new FetchPolicy(attemptTimeout, rounds, backoff, maxBackoff, parentCooldown, maxOutstandingPerParent, h);
     }
 
     public FetchPolicy withRounds(final int n, final Duration firstBackoff) {
         return new FetchPolicy(attemptTimeout, n, firstBackoff, maxBackoff.compareTo(firstBackoff) < 0
-                ? firstBackoff : maxBackoff, parentCooldown, maxOutstandingPerParent);
+                ? firstBackoff : maxBackoff, parentCooldown, maxOutstandingPerParent, hedging);
     }
 }

@@ -25,7 +25,9 @@ public final class ParentSet {
 
     /** Why an attempt failed; the {@code reason} tag of the failure counter. */
     public enum FailureReason {
-        ERROR, SHORT_READ, MISMATCH, TIMEOUT, OVERLOADED;
+        ERROR, SHORT_READ, MISMATCH, TIMEOUT, OVERLOADED,
+        /** Still had not answered when a hedged request to a further parent did (it may answer later). */
+        SLOW;
 
         String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -38,6 +40,8 @@ public final class ParentSet {
         private final BlockDevice device;
         /** This parent's number in {@link ParentSet#health}. */
         private final int index;
+        /** Reads started and not yet returned, abandoned or not. */
+        final AtomicInteger outstanding = new AtomicInteger();
         /** Reads given up on after a timeout that have not returned yet. */
         final AtomicInteger abandoned = new AtomicInteger();
         private final Counter bytesFetched;
@@ -71,6 +75,11 @@ public final class ParentSet {
             return device;
         }
 
+        /** This parent's place in the manager's preference order (0 = nearest). */
+        public int index() {
+            return index;
+        }
+
         public double bytesFetched() {
             return bytesFetched.count();
         }
@@ -86,14 +95,21 @@ public final class ParentSet {
     }
 
     private final List<Parent> parents;
-    /** The order decision, shared with the boot-storm simulation; fed with System.nanoTime here. */
+    /** The order decision, shared with the boot-storm simulation; fed with the fetch clock here. */
     private final ParentHealth health;
+    private final FetchClock clock;
 
     /**
      * @param named    parents in preference order, as (name, device) pairs with unique names
      * @param cooldown base cool-down after a failure
      */
     public ParentSet(final List<Named> named, final Duration cooldown, final MeterRegistry registry) {
+        this(named, cooldown, registry, FetchClock.SYSTEM);
+    }
+
+    /** As above, with cool-downs timed by {@code clock}. */
+    public ParentSet(final List<Named> named, final Duration cooldown, final MeterRegistry registry,
+                     final FetchClock clock) {
         if (named.isEmpty()) {
             throw new IllegalArgumentException("a parent set needs at least one parent");
         }
@@ -106,7 +122,8 @@ public final class ParentSet {
             list.add(new Parent(n.name(), n.device(), list.size(), registry));
         }
         this.parents = List.copyOf(list);
-        this.health = new ParentHealth(list.size(), cooldown.toNanos(), System.nanoTime());
+        this.clock = clock;
+        this.health = new ParentHealth(list.size(), cooldown.toNanos(), clock.nanoTime());
     }
 
     /** A parent as the caller names it. */
@@ -118,7 +135,7 @@ public final class ParentSet {
 
     /** Healthy parents in preference order, then cooling-down ones, soonest-recovered first. */
     List<Parent> attemptOrder() {
-        int[] order = health.attemptOrder(System.nanoTime());
+        int[] order = health.attemptOrder(clock.nanoTime());
         List<Parent> out = new ArrayList<>(order.length);
         for (int i : order) {
             out.add(parents.get(i));
@@ -126,14 +143,31 @@ public final class ParentSet {
         return out;
     }
 
+    FetchClock clock() {
+        return clock;
+    }
+
+    /** Whether {@code parent} is at the back of the order for a recent failure. */
+    public boolean coolingDown(final Parent parent) {
+        return health.coolingDown(parent.index, clock.nanoTime());
+    }
+
     void recordSuccess(final Parent parent, final int bytes, final long nanos) {
-        health.recordSuccess(parent.index, System.nanoTime());
+        health.recordSuccess(parent.index, clock.nanoTime());
         parent.bytesFetched.increment(bytes);
         parent.latency.record(Duration.ofNanos(nanos));
     }
 
+    /**
+     * A read given up on (timed out, or beaten by a hedge) answered after all: the parent is
+     * alive, so it is healthy again. Its bytes were not used and are not counted.
+     */
+    void recordLateAnswer(final Parent parent) {
+        health.recordSuccess(parent.index, clock.nanoTime());
+    }
+
     void recordFailure(final Parent parent, final FailureReason reason) {
         parent.failures[reason.ordinal()].increment();
-        health.recordFailure(parent.index, System.nanoTime());
+        health.recordFailure(parent.index, clock.nanoTime());
     }
 }

@@ -82,7 +82,7 @@ public final class IscsiTargetServer implements AutoCloseable {
         ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("iscsi-cmd-", 0).factory());
         TargetContext context = new TargetContext(bound, new TargetCatalog(config.targets()), config.tuning(),
                 new InFlightBudget(config.tuning().inFlightBudgetBytes()), new TargetMetrics(registry),
-                new SessionRegistry(), workers, new SecureRandom());
+                new SessionRegistry(), workers, new SecureRandom(), new TargetPause());
         IscsiTargetServer server = new IscsiTargetServer(listener, context,
                 new ConnectionRefusals(registry, ConnectionRefusals.DEFAULT_INTERVAL, System::nanoTime));
         server.acceptor.start();
@@ -139,6 +139,21 @@ public final class IscsiTargetServer implements AutoCloseable {
         return context.budget().availableBytes();
     }
 
+    /**
+     * Goes silent: every connection stays open but nothing is read, written, accepted or timed
+     * out until {@link #resume} (see {@link TargetPause}). For fault drills.
+     */
+    public void pause() {
+        context.pause().pause();
+        LOG.info("target on {} paused: answering nothing", context.boundPortal());
+    }
+
+    /** Ends a {@link #pause}. */
+    public void resume() {
+        context.pause().resume();
+        LOG.info("target on {} resumed", context.boundPortal());
+    }
+
     /** Connections currently open. */
     public int connectionCount() {
         return connections.size();
@@ -149,6 +164,7 @@ public final class IscsiTargetServer implements AutoCloseable {
             SocketChannel channel;
             try {
                 channel = listener.accept();
+                context.pause().awaitRunning();
             } catch (IOException e) {
                 if (!closed) {
                     LOG.warn("accept failed: {}", e.toString());
@@ -209,6 +225,9 @@ public final class IscsiTargetServer implements AutoCloseable {
 
     private void tick() {
         refusals.flush(context.tuning().maxConnectionsPerAddress());
+        if (context.pause().paused()) {
+            return;
+        }
         long now = System.nanoTime();
         for (TargetConnection c : connections) {
             try {
@@ -225,6 +244,7 @@ public final class IscsiTargetServer implements AutoCloseable {
         if (closed) {
             return;
         }
+        context.pause().resume(); // paused readers and writers must see their connections close
         closed = true;
         closeQuietly(listener);
         timer.shutdownNow();

@@ -81,8 +81,17 @@ final class ResponseWriter implements Runnable {
     private final Runnable onClosed;
     private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES);
 
+    private final TargetPause pause;
+
     ResponseWriter(final SocketChannel channel, final PduEncoder encoder, final long maxQueuedBytes,
                    final LongConsumer bytesWritten, final Runnable onClosed) {
+        this(channel, encoder, maxQueuedBytes, bytesWritten, onClosed, new TargetPause());
+    }
+
+    /** As above; nothing is written while {@code pause} is paused. */
+    ResponseWriter(final SocketChannel channel, final PduEncoder encoder, final long maxQueuedBytes,
+                   final LongConsumer bytesWritten, final Runnable onClosed, final TargetPause pause) {
+        this.pause = pause;
         this.channel = channel;
         this.encoder = encoder;
         this.maxQueuedBytes = maxQueuedBytes;
@@ -240,6 +249,7 @@ final class ResponseWriter implements Runnable {
                     lock.unlock();
                 }
                 if (!batch.isEmpty()) {
+                    pause.awaitRunning();
                     writeBatch(batch, wire);
                 }
                 batch.clear();

@@ -111,7 +111,7 @@ final class TargetConnection implements Runnable {
         this.context = context;
         this.channel = channel;
         this.writer = new ResponseWriter(channel, encoder, context.tuning().maxQueuedOutputBytes(),
-                n -> { }, this::onWriterClosed);
+                n -> { }, this::onWriterClosed, context.pause());
         this.login = new LoginNegotiator(name -> {
             ExportedTarget t = context.targets().get(name);
             return t == null ? null : t.loginTarget();
@@ -144,6 +144,7 @@ final class TargetConnection implements Runnable {
     private void readLoop() throws IOException {
         ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER_SIZE); // direct: no JDK bounce buffer per read
         while (phase != Phase.CLOSED) {
+            context.pause().awaitRunning();
             if (channel.read(in) < 0) {
                 return;
             }
@@ -152,6 +153,7 @@ final class TargetConnection implements Runnable {
             while (phase != Phase.CLOSED) {
                 DecodeResult r = decoder.decode(in);
                 if (r instanceof DecodeResult.Decoded d) {
+                    context.pause().awaitRunning();
                     handle(d.pdu());
                 } else if (r instanceof DecodeResult.Malformed m) {
                     if (!onMalformed(m)) {

@@ -13,5 +13,6 @@ record TargetContext(
         TargetMetrics metrics,
         SessionRegistry sessions,
         ExecutorService workers,
-        SecureRandom random) {
+        SecureRandom random,
+        TargetPause pause) {
 }

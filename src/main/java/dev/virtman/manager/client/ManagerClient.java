@@ -1,7 +1,6 @@
 package dev.virtman.manager.client;
 
 import com.fasterxml.jackson.databind.JavaType;
-import dev.virtman.manager.ApiToken;
 import dev.virtman.manager.StateDir;
 import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.ErrorBody;
@@ -10,6 +9,7 @@ import dev.virtman.manager.api.FailureReportReply;
 import dev.virtman.manager.api.GlanceOrigin;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
+import dev.virtman.manager.api.HostCredentialView;
 import dev.virtman.manager.api.HostView;
 import dev.virtman.manager.api.HostVmsView;
 import dev.virtman.manager.api.ImageView;
@@ -55,8 +55,10 @@ public final class ManagerClient {
 
     /** Environment variable naming the manager URL. */
     public static final String ENV_MANAGER = "VIRTMAN_MANAGER";
-    /** Environment variable holding the API token. */
+    /** Environment variable holding the API token itself (the environment is not shown by {@code ps}). */
     public static final String ENV_TOKEN = "VIRTMAN_TOKEN";
+    /** Environment variable naming a file that holds the API token. */
+    public static final String ENV_TOKEN_FILE = "VIRTMAN_TOKEN_FILE";
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
     /** Registering a large image hashes it before replying, so requests may take a while. */
     private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(10);
@@ -80,10 +82,11 @@ public final class ManagerClient {
 
     /**
      * Finds the manager: the URL from {@code manager}, else {@value #ENV_MANAGER}, else the URL a
-     * local manager wrote to its state directory; the token from {@code token}, else
-     * {@value #ENV_TOKEN}, else the state directory's token file.
+     * local manager wrote to its state directory; the token from {@code tokenFile}, else the file
+     * {@value #ENV_TOKEN_FILE} names, else {@value #ENV_TOKEN}, else the state directory's token
+     * file. Never from the command line: every local user sees argv in {@code ps}.
      */
-    public static ManagerClient locate(final String manager, final String token, final Path stateDir) {
+    public static ManagerClient locate(final String manager, final Path tokenFile, final Path stateDir) {
         StateDir dir = stateDir != null ? new StateDir(stateDir) : StateDir.defaultDir();
         String url = firstNonBlank(manager, System.getenv(ENV_MANAGER));
         if (url == null) {
@@ -94,15 +97,7 @@ public final class ManagerClient {
                         + ENV_MANAGER + " (no running manager has written " + dir.url() + ")", e);
             }
         }
-        String secret = firstNonBlank(token, System.getenv(ENV_TOKEN));
-        if (secret == null) {
-            try {
-                secret = ApiToken.read(dir.token());
-            } catch (IOException e) {
-                throw new ManagerClientException(ManagerClientException.NO_REPLY, "no API token: pass --token or set "
-                        + ENV_TOKEN + " (cannot read " + dir.token() + ": " + e.getMessage() + ")", e);
-            }
-        }
+        String secret = tokenFrom(tokenFile, dir.token());
         URI uri;
         try {
             uri = URI.create(url);
@@ -114,6 +109,36 @@ public final class ManagerClient {
                     "invalid manager URL '" + url + "' (expected http://host:port)", null);
         }
         return new ManagerClient(uri, secret);
+    }
+
+    /**
+     * The token a client command uses: from {@code tokenFile}, else the file {@value #ENV_TOKEN_FILE}
+     * names, else {@value #ENV_TOKEN}, else {@code fallbackFile} (null for none).
+     *
+     * @throws ManagerClientException naming where it looked
+     */
+    public static String tokenFrom(final Path tokenFile, final Path fallbackFile) {
+        String envFile = System.getenv(ENV_TOKEN_FILE);
+        Path file = tokenFile != null ? tokenFile : envFile != null && !envFile.isBlank() ? Path.of(envFile) : null;
+        String where = tokenFile != null ? "--token-file" : ENV_TOKEN_FILE;
+        if (file == null) {
+            String env = System.getenv(ENV_TOKEN);
+            if (env != null && !env.isBlank()) {
+                return env.strip();
+            }
+            if (fallbackFile == null) {
+                throw new ManagerClientException(ManagerClientException.NO_REPLY, "no API token: pass --token-file FILE"
+                        + " or set " + ENV_TOKEN_FILE + " (or " + ENV_TOKEN + ")", null);
+            }
+            file = fallbackFile;
+            where = "the state directory";
+        }
+        try {
+            return TokenFiles.read(file);
+        } catch (IOException e) {
+            throw new ManagerClientException(ManagerClientException.NO_REPLY, "no API token from " + where + ": "
+                    + e.getMessage() + " (pass --token-file FILE or set " + ENV_TOKEN_FILE + " or " + ENV_TOKEN + ")", e);
+        }
     }
 
     public URI base() {
@@ -177,6 +202,14 @@ public final class ManagerClient {
     }
 
     // ---------------------------------------------------------------- hosts
+
+    /**
+     * Enrols a host: the manager issues it its own token (this client must hold the enrolment
+     * token or the admin token; an admin re-enrolling a host rotates its token).
+     */
+    public HostCredentialView enrol(final String hostId) {
+        return call("POST", "/v1/hosts/" + enc(hostId) + "/credential", null, type(HostCredentialView.class));
+    }
 
     public HostView registerHost(final String hostId, final String address, final Labels labels) {
         return call("POST", "/v1/hosts", new RegisterHostRequest(hostId, address, labels), type(HostView.class));
@@ -292,7 +325,7 @@ public final class ManagerClient {
             String message = errorMessage(resp.body());
             if (status == 401) {
                 throw new ManagerClientException(status, "manager at " + base + " rejected the token (401: " + message
-                        + "); pass --token, set " + ENV_TOKEN + ", or use the manager's --state-dir", null);
+                        + "); pass --token-file FILE, set " + ENV_TOKEN_FILE + ", or use the manager's --state-dir", null);
             }
             throw new ManagerClientException(status, message + " (HTTP " + status + ")", null);
         }

@@ -90,4 +90,29 @@ class StormBenchTest {
         assertThat(Files.readString(work.resolve("out/storm-cdf.svg"))).startsWith("<svg").contains("polyline");
         assertThat(work.resolve("out/storm-report.json")).isNotEmptyFile();
     }
+
+    @Test
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void frozenInteriorAgentsCostNoVmAndNoByte() throws Exception {
+        BootTrace trace = syntheticTrace();
+        StormSettings settings = new StormSettings(HOSTS, VMS, FAN_OUT, "synthetic", trace.reads().size(),
+                trace.durationSeconds(), trace.distinctBytes(), CHUNK, trace.bytesFetched(CHUNK),
+                StormImage.sizeFor(trace, 0), 1.0, 0, 0, false, 0, false, false, 0.5, 2, true);
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        List<StrategyResult> results = new StormBench(settings, trace, work, quiet).run();
+
+        assertThat(results).extracting(StrategyResult::strategy)
+                .containsExactly("lone", "tree", "tree-unhedged", "tree+freeze");
+        for (StrategyResult r : results) {
+            assertThat(r.errors()).as(r.strategy()).isEmpty();
+            assertThat(r.mismatchedBytes()).as(r.strategy()).isZero();
+            assertThat(r.bootSeconds()).as(r.strategy()).hasSize(r.vms());
+        }
+        assertThat(results.get(2).notes()).contains("hedged fetches: 0 sent, 0 won, 0 refused by the budget"
+                + " (agents running at the end)");
+        assertThat(results.get(3).notes()).anyMatch(n -> n.startsWith("froze 1 of 2 interior agents"));
+        new StormReport(settings, results).write(work.resolve("out"));
+        assertThat(Files.readString(work.resolve("out/storm-report.md")))
+                .contains("tree (hedged) / tree-unhedged: source bytes").contains("tree+freeze extra time vs tree");
+    }
 }

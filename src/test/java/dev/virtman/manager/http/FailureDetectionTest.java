@@ -176,6 +176,19 @@ class FailureDetectionTest {
     }
 
     @Test
+    void reportsFromHostsThatAreNotTheSuspectsChildrenAreIgnored() throws Exception {
+        start(Duration.ofMillis(250), Duration.ofSeconds(30));
+        Map<String, String> before = parents();
+        List<String> strangers = before.keySet().stream().filter(h -> !victimSubtree.contains(h)).sorted().toList();
+        assertThat(strangers).hasSizeGreaterThanOrEqualTo(2);
+        for (String stranger : strangers.subList(0, 2)) {
+            assertThat(client.reportFailure(stranger, victim).verdict()).isEqualTo("ignored");
+        }
+        assertThat(client.host(victim).state()).isEqualTo("alive");
+        assertThat(parents()).isEqualTo(before);
+    }
+
+    @Test
     void oneReportFailsAHostWhoseHeartbeatIsStale() throws Exception {
         start(Duration.ofMillis(250), Duration.ofSeconds(30));
         silenced.add(victim);

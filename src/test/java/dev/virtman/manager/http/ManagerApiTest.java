@@ -227,7 +227,7 @@ class ManagerApiTest {
 
     @Test
     void oversizedBodyIsRefused() throws Exception {
-        String big = "{\"name\":\"" + "x".repeat(ApiHandler.MAX_BODY_BYTES) + "\"}";
+        String big = "{\"name\":\"" + "x".repeat(ServerSettings.DEFAULT_MAX_BODY_BYTES) + "\"}";
         assertThat(raw("POST", "/v1/images", big, server.token()).statusCode()).isEqualTo(413);
     }
 

@@ -112,8 +112,8 @@ class KeystoneGlanceInteropTest {
             CommandLine cmd = new CommandLine(new VirtmanCommand());
             cmd.setOut(new PrintWriter(out));
             cmd.setErr(new PrintWriter(err));
-            int exit = cmd.execute("image", "import", "--manager", manager.url().toString(), "--token",
-                    manager.token(), "--glance", glance.url().toString(), "--dir", dir.resolve("images").toString(),
+            int exit = cmd.execute("image", "import", "--manager", manager.url().toString(), "--token-file",
+                    manager.tokenFile().toString(), "--glance", glance.url().toString(), "--dir", dir.resolve("images").toString(),
                     "--os-auth-url", keystone.url().toString(), "--os-username", KeystoneProcess.ADMIN,
                     "--os-password", keystone.adminPassword(), "--os-project-name", KeystoneProcess.ADMIN, imageId);
             assertThat(exit).as(err.toString()).isZero();
