@@ -5,7 +5,6 @@ import dev.virtman.block.FileBlockDevice;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
-import dev.virtman.manager.api.ImageView;
 import dev.virtman.scsi.DiskIdentity;
 import dev.virtman.scsi.LunTable;
 import dev.virtman.scsi.ScsiDisk;
@@ -29,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The manager's own source target ({@code virtman manager --serve-source}): every registered
  * image exported read-only on the source portal under the IQN its parent lists name
- * ({@link ImageView#sourceIqn()}), so the agents at depth 1 need no separately run source.
+ * ({@link TargetNames#sourceIqn}), so the agents at depth 1 need no separately run source.
  *
  * <p>It follows the manager's image list rather than hooking registration: a reconcile pass
  * (every {@value #RECONCILE_MILLIS} ms, and on demand) exports images that appeared and stops
@@ -112,9 +111,10 @@ public final class SourceExports implements AutoCloseable {
             }
         }
         Set<String> wanted = new HashSet<>();
-        for (ImageView image : manager.images()) {
-            wanted.add(image.sourceIqn());
-            if (!devices.containsKey(image.sourceIqn())) {
+        for (ImageStatus status : manager.images()) {
+            ImageRecord image = status.image();
+            wanted.add(TargetNames.sourceIqn(image.id()));
+            if (!devices.containsKey(TargetNames.sourceIqn(image.id()))) {
                 export(image);
             }
         }
@@ -128,7 +128,8 @@ public final class SourceExports implements AutoCloseable {
         }
     }
 
-    private void export(final ImageView image) {
+    private void export(final ImageRecord image) {
+        String iqn = TargetNames.sourceIqn(image.id());
         CountingBlockDevice device;
         try {
             // Checked again at each open: the file registered may since have been replaced by a
@@ -138,18 +139,18 @@ public final class SourceExports implements AutoCloseable {
         } catch (ManagerException | IOException e) {
             // The file may be gone, unreadable or moved out of the image directories; the next
             // pass tries again, and agents fall back to other parents meanwhile.
-            if (warned.add(image.sourceIqn())) {
+            if (warned.add(TargetNames.sourceIqn(image.id()))) {
                 LOG.warn("source target cannot serve image {} at {}: {}", image.id(), image.path(), e.getMessage());
             }
             return;
         }
-        warned.remove(image.sourceIqn());
-        ScsiDisk disk = new ScsiDisk(device, DiskIdentity.fromName(image.sourceIqn()));
-        ExportedTarget target = new ExportedTarget(image.sourceIqn(), new LunTable(List.of(disk)), null, admitted);
+        warned.remove(iqn);
+        ScsiDisk disk = new ScsiDisk(device, DiskIdentity.fromName(iqn));
+        ExportedTarget target = new ExportedTarget(iqn, new LunTable(List.of(disk)), null, admitted);
         server.addTarget(target);
-        targets.put(image.sourceIqn(), target);
-        devices.put(image.sourceIqn(), device);
-        LOG.info("source target serves image {} ({}) as {}", image.id(), image.name(), image.sourceIqn());
+        targets.put(iqn, target);
+        devices.put(iqn, device);
+        LOG.info("source target serves image {} ({}) as {}", image.id(), image.name(), iqn);
     }
 
     private void reconcileQuietly() {
