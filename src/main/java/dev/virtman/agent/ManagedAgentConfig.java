@@ -26,12 +26,14 @@ import java.util.List;
  * @param placementTimeout how long to wait at start for the manager to place this host in every tree
  * @param profileQuiet     a boot being recorded is over when no new chunk was read for this long
  * @param cacheLimitBytes  most bytes the cache root may hold, 0 = no limit ({@link AgentConfig#cacheLimitBytes})
+ * @param advertisedPortal the portal the manager hands to children and Cinder when they reach this host
+ *                         through NAT or a port forward, or null for {@code portal}
  */
 public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
                                  Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
-                                 long scrubBytesPerSecond) {
+                                 InetSocketAddress advertisedPortal, long scrubBytesPerSecond) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -48,6 +50,10 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
         if (cacheLimitBytes < 0) {
             throw new IllegalArgumentException("the cache limit must be >= 0");
         }
+        if (advertisedPortal != null && (advertisedPortal.isUnresolved() || advertisedPortal.getPort() == 0
+                || advertisedPortal.getAddress().isAnyLocalAddress())) {
+            throw new IllegalArgumentException("--advertise needs a concrete address and port: " + advertisedPortal);
+        }
         if (scrubBytesPerSecond < 0) {
             throw new IllegalArgumentException("the scrub rate must be >= 0");
         }
@@ -58,10 +64,20 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
                               final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
                               final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
                               final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes,
+                              final InetSocketAddress advertisedPortal) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, advertisedPortal,
+                AgentConfig.DEFAULT_SCRUB_BYTES_PER_SECOND);
+    }
+
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
                               final Duration profileQuiet, final long cacheLimitBytes) {
         this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
-                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes,
-                AgentConfig.DEFAULT_SCRUB_BYTES_PER_SECOND);
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, null);
     }
 
     /** No cache limit. */
@@ -77,18 +93,25 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
-                scrubBytesPerSecond);
+                advertisedPortal, scrubBytesPerSecond);
+    }
+
+    public ManagedAgentConfig withAdvertisedPortal(final InetSocketAddress address) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, address, scrubBytesPerSecond);
     }
 
     /** @param bytesPerSecond background scrub rate, 0 = off */
     public ManagedAgentConfig withScrubRate(final long bytesPerSecond) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, bytesPerSecond);
+                cacheLimitBytes, advertisedPortal, bytesPerSecond);
     }
 
-    /** {@code ip:port} of the portal, as the manager records it. */
+    /** {@code ip:port} of the portal, as the manager records it (the advertised one when set). */
     public String portalString() {
-        return portal.getAddress().getHostAddress() + ":" + portal.getPort();
+        InetSocketAddress p = advertisedPortal != null ? advertisedPortal : portal;
+        return p.getAddress().getHostAddress() + ":" + p.getPort();
     }
 }

@@ -102,6 +102,11 @@ public final class AgentCommand implements Callable<Integer> {
             description = "iSCSI listen address (default: ${DEFAULT-VALUE}; port 0 picks one)")
     String portal;
 
+    @Option(names = "--advertise", paramLabel = "HOST:PORT",
+            description = "managed mode: the portal the manager gives children and Cinder, when they reach "
+                    + "this host through NAT or a port forward (default: --portal)")
+    String advertise;
+
     @Option(names = "--cache-dir", required = true, paramLabel = "DIR",
             description = "cache directory; one subdirectory per image")
     Path cacheDir;
@@ -236,7 +241,8 @@ public final class AgentCommand implements Callable<Integer> {
                     metrics == null ? null : address("--metrics", metrics), cacheDir,
                     BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
                     fetchPolicy(), null, null,
-                    cacheLimitBytes(), scrubBytesPerSecond());
+                    cacheLimitBytes(), advertise == null ? null : address("--advertise", advertise),
+                    scrubBytesPerSecond());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -43,6 +43,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "address to listen on (default: ${DEFAULT-VALUE}; port 0 picks a free port)")
     String portal;
 
+    @Option(names = "--advertise", paramLabel = "HOST:PORT",
+            description = "address discovery (SendTargets) tells initiators to log in to, when they reach "
+                    + "this target through NAT or a port forward (default: the address they connected to)")
+    String advertise;
+
     @Option(names = "--iqn", paramLabel = "IQN",
             description = "target name (default: " + DEFAULT_IQN_PREFIX + "<first image's base name>)")
     String iqn;
@@ -78,7 +83,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        InetSocketAddress address = parsePortal(portal);
+        InetSocketAddress address = parsePortal("--portal", portal);
         ChapConfig chap = chap();
         String name = iqn != null ? iqn : defaultIqn(images.get(0));
         List<BlockDevice> devices = new ArrayList<>();
@@ -95,7 +100,16 @@ public final class ServeCommand implements Callable<Integer> {
             }
             ExportedTarget target = new ExportedTarget(name, new LunTable(disks), chap,
                     new LinkedHashSet<>(allowedInitiators));
-            IscsiTargetServer server = IscsiTargetServer.start(new TargetServerConfig(address, List.of(target)));
+            TargetServerConfig config = new TargetServerConfig(address, List.of(target));
+            if (advertise != null) {
+                InetSocketAddress advertised = parsePortal("--advertise", advertise);
+                if (advertised.getPort() == 0 || advertised.isUnresolved() || advertised.getAddress().isAnyLocalAddress()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            "--advertise " + advertise + ": needs a concrete address and port");
+                }
+                config = config.withAdvertisedPortal(advertised);
+            }
+            IscsiTargetServer server = IscsiTargetServer.start(config);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();
@@ -157,7 +171,7 @@ public final class ServeCommand implements Callable<Integer> {
         return lines.isEmpty() ? "" : lines.get(0).strip();
     }
 
-    private InetSocketAddress parsePortal(final String value) {
+    private InetSocketAddress parsePortal(final String option, final String value) {
         int colon = value.lastIndexOf(':');
         try {
             if (colon <= 0) {
@@ -173,7 +187,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
             return new InetSocketAddress(host, port);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--portal " + value + ": " + e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " " + value + ": " + e.getMessage());
         }
     }
 

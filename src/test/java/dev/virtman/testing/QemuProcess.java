@@ -46,12 +46,16 @@ public final class QemuProcess implements AutoCloseable {
      * writable volume straight over iSCSI: {@code file=iscsi://USER%SECRET@HOST:PORT/IQN/0,if=virtio,format=raw}.
      */
     public static QemuProcess bootDrive(final GuestImages guest, final String drive) {
-        List<String> command = List.of("qemu-system-x86_64", "-accel", "tcg", "-m", MEMORY_MIB,
+        return start(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", MEMORY_MIB,
                 "-nographic", "-no-reboot",
                 "-kernel", guest.kernel().toString(), "-initrd", guest.initrd().toString(),
                 "-append", KERNEL_COMMAND_LINE,
                 "-drive", drive,
-                "-nic", "none");
+                "-nic", "none"));
+    }
+
+    /** Starts QEMU with the given command line; its standard output must be the serial console. */
+    public static QemuProcess start(final List<String> command) {
         try {
             Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
@@ -132,6 +136,11 @@ public final class QemuProcess implements AutoCloseable {
 
     private Optional<Integer> exitCode() {
         return process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());
+    }
+
+    /** Whether QEMU still runs. */
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public String consoleTail() {

@@ -41,13 +41,21 @@ public final class VirtmanAgentProcess implements AutoCloseable {
      */
     public static VirtmanAgentProcess launch(final URI manager, final String token, final String hostId,
                                              final InetSocketAddress portal, final String image, final Path dir) {
+        return launch(manager, token, hostId, portal, image, dir, List.of());
+    }
+
+    /** @param extraArgs further {@code virtman agent} options, e.g. {@code --advertise HOST:PORT} */
+    public static VirtmanAgentProcess launch(final URI manager, final String token, final String hostId,
+                                             final InetSocketAddress portal, final String image, final Path dir,
+                                             final List<String> extraArgs) {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp",
+        List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp",
                 System.getProperty("java.class.path"),
                 "dev.virtman.cli.VirtmanCommand", "agent", "--manager", manager.toString(), "--token-file", dir.resolve("enrol.token").toString(),
                 "--host-id", hostId, "--portal", portal.getAddress().getHostAddress() + ":" + portal.getPort(),
                 "--cache-dir", dir.resolve("cache").toString(), "--managed-image", image,
-                "--vm-dir", dir.resolve("vms").toString(), "--vm-sync", "500");
+                "--vm-dir", dir.resolve("vms").toString(), "--vm-sync", "500"));
+        command.addAll(extraArgs);
         try {
             Files.createDirectories(dir);
             TokenFiles.write(dir.resolve("enrol.token"), token);
@@ -86,6 +94,16 @@ public final class VirtmanAgentProcess implements AutoCloseable {
             return Files.readString(log);
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** {@code kill -9}: a crash; no shutdown hook runs, its initiators' connections just drop. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -35,12 +35,23 @@ public final class VirtmanServeProcess implements IscsiTargetUnderTest {
     }
 
     public static VirtmanServeProcess start(final Path image, final String iqn, final boolean writable) {
+        return start(image, iqn, writable, "127.0.0.1:0", List.of());
+    }
+
+    /**
+     * @param portal    {@code --portal}, e.g. a fixed port to restart on
+     * @param extraArgs further options, e.g. {@code --advertise 10.0.2.2:PORT}
+     */
+    public static VirtmanServeProcess start(final Path image, final String iqn, final boolean writable,
+                                            final String portal, final List<String> extraArgs) {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "dev.virtman.cli.VirtmanCommand", "serve", "--portal", "127.0.0.1:0", "--iqn", iqn));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
+                System.getProperty("java.class.path"),
+                "dev.virtman.cli.VirtmanCommand", "serve", "--portal", portal, "--iqn", iqn));
         if (writable) {
             command.add("--read-write");
         }
+        command.addAll(extraArgs);
         command.add(image.toAbsolutePath().toString());
         Process process = null;
         Path log = null;
@@ -98,6 +109,16 @@ public final class VirtmanServeProcess implements IscsiTargetUnderTest {
     @Override
     public int diskLun() {
         return VirtmanTarget.DISK_LUN;
+    }
+
+    /** SIGKILL, as a crash: no shutdown hook runs, the connections just drop. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** SIGTERM: the command's shutdown hook closes the server and the images. */

@@ -174,7 +174,10 @@ public final class LoginNegotiator {
             operational = new OperationalNegotiator(settings, discovery);
         }
         if (!rest.isEmpty() || stage == LoginStage.LOGIN_OPERATIONAL_NEGOTIATION) {
-            operational.negotiate(rest, out);
+            // Offered keys are answered in any stage, but the target's own declarations wait for
+            // the operational stage: open-iscsi fails a login whose security-stage response
+            // carries an operational key it did not offer (it sends InitiatorAlias there).
+            operational.negotiate(rest, out, stage == LoginStage.LOGIN_OPERATIONAL_NEGOTIATION);
         }
 
         // Decide whether to transit (§6.3: the target may transit only when the initiator asked to).
@@ -297,9 +300,11 @@ public final class LoginNegotiator {
 
     private Pdu response(final LoginRequestHeader req, final boolean transit, final int next,
                          final List<TextParameter> keys, final int tsih) {
+        // CSG echoes the request's stage even when this response transits (§11.13.3); `stage`
+        // has already moved on by then. open-iscsi fails the login on a mismatch.
         LoginResponseHeader resp = LoginResponseHeader.create()
                 .transit(transit)
-                .currentStage(stage == null ? 0 : stage.code())
+                .currentStage(req.currentStage())
                 .nextStage(transit ? next : 0)
                 .versionMax(VERSION)
                 .versionActive(VERSION)

@@ -59,6 +59,15 @@ public final class OperationalNegotiator {
      * are the login negotiator's business (names, authentication) must have been removed.
      */
     public void negotiate(final List<TextParameter> offers, final List<TextParameter> out) {
+        negotiate(offers, out, true);
+    }
+
+    /**
+     * @param declare whether to add the target's own declarations ({@link #declareOwnLimits});
+     *                false in the security stage, where open-iscsi refuses any operational key
+     *                from the target ("can't accept MaxRecvDataSegmentLength in security stage")
+     */
+    public void negotiate(final List<TextParameter> offers, final List<TextParameter> out, final boolean declare) {
         List<TextParameter> answers = new ArrayList<>();
         boolean sawFirstBurst = false;
         for (TextParameter p : offers) {
@@ -142,7 +151,9 @@ public final class OperationalNegotiator {
             replace(answers, "FirstBurstLength", Integer.toString(firstBurstLength));
         }
         out.addAll(answers);
-        declareOwnLimits(out);
+        if (declare) {
+            declareOwnLimits(out);
+        }
     }
 
     /** Declares the target's own MaxRecvDataSegmentLength once if {@link #negotiate} has not yet. */

@@ -80,7 +80,7 @@ public final class IscsiTargetServer implements AutoCloseable {
         }
         InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
         ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("iscsi-cmd-", 0).factory());
-        TargetContext context = new TargetContext(bound, new TargetCatalog(config.targets()), config.tuning(),
+        TargetContext context = new TargetContext(bound, config.advertisedPortal(), new TargetCatalog(config.targets()), config.tuning(),
                 new InFlightBudget(config.tuning().inFlightBudgetBytes()), new TargetMetrics(registry),
                 new SessionRegistry(), workers, new SecureRandom(), new TargetPause());
         IscsiTargetServer server = new IscsiTargetServer(listener, context,

@@ -709,6 +709,9 @@ final class TargetConnection implements Runnable {
     }
 
     private InetSocketAddress advertisedPortal() {
+        if (context.advertisedPortal() != null) {
+            return context.advertisedPortal();
+        }
         InetSocketAddress bound = context.boundPortal();
         if (!bound.getAddress().isAnyLocalAddress()) {
             return bound;

@@ -55,6 +55,7 @@ class LoginNegotiatorTest {
         LoginResponseHeader h = new LoginResponseHeader(second.response().bhs());
         assertThat(h.statusClass()).isZero();
         assertThat(h.transit()).isTrue();
+        assertThat(h.currentStage()).isZero();
         assertThat(h.nextStage()).isEqualTo(1);
         assertThat(keys(second.response())).containsEntry("AuthMethod", "None").containsEntry("TargetPortalGroupTag", "1");
         LoginNegotiator.Step last = n.onRequest(request(1, 3, true, false, TextCodec.encode(List.of(
@@ -88,6 +89,37 @@ class LoginNegotiatorTest {
         s = n.onRequest(request(0, 3, true, false, TextCodec.encode(List.of(new TextParameter("CHAP_N", "u"),
                 new TextParameter("CHAP_R", Chap.encodeHex(response))))));
         assertThat(s).isInstanceOf(LoginNegotiator.Step.Complete.class);
+    }
+
+    /**
+     * open-iscsi's CHAP login as it goes on the wire: InitiatorAlias (an "any stage" key) in the
+     * first security PDU, CHAP, then the operational stage. It fails the login when a
+     * security-stage response carries an operational key ("can't accept MaxRecvDataSegmentLength
+     * in security stage"), so the target declares its limits only in the operational stage.
+     */
+    @Test
+    void noOperationalDeclarationInTheSecurityStage() {
+        LoginNegotiator n = negotiator(ChapConfig.oneWay("u", "secret-secret-1"));
+        LoginNegotiator.Step s = n.onRequest(request(0, 1, false, false, TextCodec.encode(List.of(
+                new TextParameter("InitiatorName", "iqn.2026-11.x:i"), new TextParameter("InitiatorAlias", "node1"),
+                new TextParameter("TargetName", IQN), new TextParameter("SessionType", "Normal"),
+                new TextParameter("AuthMethod", "CHAP")))));
+        assertThat(keys(s.response())).containsEntry("AuthMethod", "CHAP").doesNotContainKey("MaxRecvDataSegmentLength");
+        Map<String, String> k = keys(n.onRequest(request(0, 1, false, false,
+                TextCodec.encode(List.of(new TextParameter("CHAP_A", "5"))))).response());
+        assertThat(k).doesNotContainKey("MaxRecvDataSegmentLength");
+        byte[] response = Chap.response(Integer.parseInt(k.get("CHAP_I")), "secret-secret-1", Chap.decodeBinary(k.get("CHAP_C")));
+        s = n.onRequest(request(0, 1, true, false, TextCodec.encode(List.of(new TextParameter("CHAP_N", "u"),
+                new TextParameter("CHAP_R", Chap.encodeHex(response))))));
+        LoginResponseHeader transit = new LoginResponseHeader(s.response().bhs());
+        assertThat(transit.transit()).isTrue();
+        assertThat(transit.currentStage()).as("CSG echoes the request's, though the target transits").isZero();
+        assertThat(transit.nextStage()).isEqualTo(1);
+        assertThat(keys(s.response())).doesNotContainKey("MaxRecvDataSegmentLength");
+        s = n.onRequest(request(1, 3, true, false, TextCodec.encode(List.of(
+                new TextParameter("MaxRecvDataSegmentLength", "262144")))));
+        assertThat(s).isInstanceOf(LoginNegotiator.Step.Complete.class);
+        assertThat(keys(s.response())).containsKey("MaxRecvDataSegmentLength");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.virtman.iscsi.target;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.iscsi.login.TargetLoginSettings;
@@ -24,6 +25,7 @@ import dev.virtman.iscsi.pdu.TextParameter;
 import dev.virtman.iscsi.pdu.TextRequestHeader;
 import dev.virtman.scsi.ScsiCommandExecutor;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -133,6 +135,36 @@ class IscsiTargetServerTest {
             assertThat(keys).containsEntry("TargetName", TargetFixture.IQN)
                     .containsEntry("TargetAddress", "127.0.0.1:" + f.address().getPort() + ",1");
         }
+    }
+
+    /**
+     * open-iscsi logs in to the address discovery names: behind a port forward (a QEMU guest
+     * reaching the host's loopback as 10.0.2.2) the bound 127.0.0.1 is unreachable for it, so an
+     * operator-given address replaces it.
+     */
+    @Test
+    void discoveryNamesTheAdvertisedPortalWhenOneIsConfigured() throws IOException {
+        InetSocketAddress advertised = new InetSocketAddress("10.0.2.2", 40123);
+        try (TargetFixture f = TargetFixture.start(dir, null, Set.of(), TargetTuning.DEFAULTS, null, advertised);
+             TestInitiator i = f.connect()) {
+            assertThat(statusClassDetail(i.login(null, List.of()))).isZero();
+            TextRequestHeader t = TextRequestHeader.create().targetTransferTag(-1).cmdSN(i.cmdSN++).expStatSN(i.expStatSN);
+            t.initiatorTaskTag(98);
+            i.send(Pdu.of(t, TextCodec.encode(List.of(new TextParameter("SendTargets", "All")))));
+            Map<String, String> keys = TestInitiator.keys(i.receive());
+            assertThat(keys).containsEntry("TargetName", TargetFixture.IQN)
+                    .containsEntry("TargetAddress", "10.0.2.2:40123,1");
+        }
+    }
+
+    @Test
+    void anAdvertisedPortalMustBeConcrete() {
+        assertThatThrownBy(() -> new TargetServerConfig(new InetSocketAddress("127.0.0.1", 0), List.of())
+                .withAdvertisedPortal(new InetSocketAddress("0.0.0.0", 3260)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("concrete");
+        assertThatThrownBy(() -> new TargetServerConfig(new InetSocketAddress("127.0.0.1", 0), List.of())
+                .withAdvertisedPortal(new InetSocketAddress("10.0.2.2", 0)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

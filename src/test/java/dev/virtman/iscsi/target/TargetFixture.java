@@ -44,6 +44,13 @@ final class TargetFixture implements AutoCloseable {
     static TargetFixture start(final Path dir, final ChapConfig chap, final Set<String> allowed,
                                final TargetTuning tuning, final java.util.function.UnaryOperator<ScsiCommandExecutor> wrap)
             throws IOException {
+        return start(dir, chap, allowed, tuning, wrap, null);
+    }
+
+    /** @param advertised the portal SendTargets names, or null for the one connected to */
+    static TargetFixture start(final Path dir, final ChapConfig chap, final Set<String> allowed,
+                               final TargetTuning tuning, final java.util.function.UnaryOperator<ScsiCommandExecutor> wrap,
+                               final InetSocketAddress advertised) throws IOException {
         byte[] content = new byte[4 << 20];
         new Random(42).nextBytes(content);
         Path image = Files.createTempFile(dir, "target", ".img");
@@ -55,7 +62,7 @@ final class TargetFixture implements AutoCloseable {
         }
         IscsiTargetServer server = IscsiTargetServer.start(new TargetServerConfig(
                 new InetSocketAddress("127.0.0.1", 0),
-                List.of(new ExportedTarget(IQN, executor, chap, allowed)), tuning));
+                List.of(new ExportedTarget(IQN, executor, chap, allowed)), tuning, advertised));
         return new TargetFixture(image, content, device, server);
     }
 
