@@ -30,6 +30,8 @@ final class ManagerMetrics {
                 .register(registry);
         Gauge.builder("virtman.hosts.alive", this, m -> m.countHosts(false)).register(registry);
         Gauge.builder("virtman.hosts.failed", this, m -> m.countHosts(true)).register(registry);
+        Gauge.builder("virtman.hosts.unplaced", this, ManagerMetrics::countUnplaced)
+                .description("hosts waiting for a place in some image's tree (limits reached)").register(registry);
         Gauge.builder("virtman.tree.depth.max", this, ManagerMetrics::maxTreeDepth)
                 .description("deepest tree level over all images").register(registry);
     }
@@ -53,6 +55,12 @@ final class ManagerMetrics {
     private double countHosts(final boolean failed) {
         synchronized (state) {
             return state.hosts.values().stream().filter(h -> h.failed() == failed).count();
+        }
+    }
+
+    private double countUnplaced() {
+        synchronized (state) {
+            return state.unplaced.values().stream().mapToInt(java.util.List::size).sum();
         }
     }
 
