@@ -1,0 +1,117 @@
+package dev.virtman.agent;
+
+import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.manager.api.Labels;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A managed agent: which manager, who this host is, and which images to serve; the manager
+ * supplies manifests, parent lists and boot profiles.
+ *
+ * @param manager          base URL of the manager's REST API
+ * @param token            bootstrap credential (the manager's enrolment token or admin token), used only to
+ *                         enrol when {@code cacheDir} holds no host token yet; null once enrolled
+ * @param hostId           this host's id in the distribution tree ({@code TargetNames.HOST_ID})
+ * @param images           image names or ids registered with the manager
+ * @param portal           iSCSI listen address; needs a concrete port, since the manager hands it to children
+ * @param metrics          metrics endpoint address, or null
+ * @param cacheDir         cache root
+ * @param upstreamBytesPerSecond   upstream cap, 0 = none
+ * @param downstreamBytesPerSecond downstream cap, 0 = none
+ * @param fetchPolicy      per-chunk timeout and retries
+ * @param placementTimeout how long to wait at start for the manager to place this host in every tree
+ * @param profileQuiet     a boot being recorded is over when no new chunk was read for this long
+ * @param cacheLimitBytes  most bytes the cache root may hold, 0 = no limit ({@link AgentConfig#cacheLimitBytes})
+ * @param advertisedPortal the portal the manager hands to children and Cinder when they reach this host
+ *                         through NAT or a port forward, or null for {@code portal}
+ * @param labels           this host's rack and zone, sent at registration: the planner prefers parents
+ *                         in the same rack, then zone ({@code Labels.NONE}: no preference)
+ */
+public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
+                                 InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
+                                 long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
+                                 Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
+                                 InetSocketAddress advertisedPortal, Labels labels) {
+    public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
+
+    public ManagedAgentConfig {
+        // No images is allowed: a compute node's agent may serve only volumes, whose images it
+        // joins on demand.
+        images = List.copyOf(images);
+        if (portal.getPort() == 0) {
+            throw new IllegalArgumentException("a managed agent needs a fixed --portal port: the manager gives it to children");
+        }
+        fetchPolicy = fetchPolicy == null ? FetchPolicy.DEFAULT : fetchPolicy;
+        placementTimeout = placementTimeout == null ? DEFAULT_PLACEMENT_TIMEOUT : placementTimeout;
+        profileQuiet = profileQuiet == null ? DEFAULT_PROFILE_QUIET : profileQuiet;
+        if (cacheLimitBytes < 0) {
+            throw new IllegalArgumentException("the cache limit must be >= 0");
+        }
+        if (advertisedPortal != null && (advertisedPortal.isUnresolved() || advertisedPortal.getPort() == 0
+                || advertisedPortal.getAddress().isAnyLocalAddress())) {
+            throw new IllegalArgumentException("--advertise needs a concrete address and port: " + advertisedPortal);
+        }
+        labels = labels == null ? Labels.NONE : labels;
+    }
+
+    /** No rack or zone. */
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes,
+                              final InetSocketAddress advertisedPortal) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, advertisedPortal,
+                Labels.NONE);
+    }
+
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, null);
+    }
+
+    /** No cache limit. */
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, 0);
+    }
+
+    public ManagedAgentConfig withCacheLimit(final long bytes) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
+                advertisedPortal, labels);
+    }
+
+    public ManagedAgentConfig withAdvertisedPortal(final InetSocketAddress address) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, address, labels);
+    }
+
+    public ManagedAgentConfig withLabels(final Labels newLabels) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, advertisedPortal, newLabels);
+    }
+
+    /** {@code ip:port} of the portal, as the manager records it (the advertised one when set). */
+    public String portalString() {
+        InetSocketAddress p = advertisedPortal != null ? advertisedPortal : portal;
+        return p.getAddress().getHostAddress() + ":" + p.getPort();
+    }
+}
