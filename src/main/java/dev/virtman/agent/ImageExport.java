@@ -158,8 +158,9 @@ public final class ImageExport implements Closeable {
                                         final Hedging hedging) {
         List<ParentSet.Named> named = new ArrayList<>(urls.size());
         for (String url : urls) {
-            BlockDevice parent = new LazyParentDevice(url, manifest.imageSize(), connector);
-            named.add(new ParentSet.Named(url, upstreamCap == null ? parent : new RateLimitedBlockDevice(parent, upstreamCap)));
+            LazyParentDevice parent = new LazyParentDevice(url, manifest.imageSize(), connector);
+            named.add(new ParentSet.Named(url, upstreamCap == null ? parent : new RateLimitedBlockDevice(parent, upstreamCap),
+                    parent::answers));
         }
         return new ChunkFetcher(manifest, new ParentSet(named, policy.parentCooldown(), registry), policy,
                 hedging.budget(), (parent, nanos) -> hedging.onSilent().get().accept(parent.name()));

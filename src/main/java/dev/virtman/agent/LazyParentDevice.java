@@ -1,9 +1,11 @@
 package dev.virtman.agent;
 
 import dev.virtman.block.BlockDevice;
+import dev.virtman.iscsi.initiator.IscsiBlockDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 
 /**
  * An upstream that connects on first use and again after a failed connect, so an agent starts
@@ -36,6 +38,21 @@ final class LazyParentDevice implements BlockDevice {
     @Override
     public void read(final long offset, final ByteBuffer dst) throws IOException {
         connected().read(offset, dst);
+    }
+
+    /**
+     * Whether the parent answers anything within {@code timeout}: an iSCSI parent is pinged
+     * (NOP-Out) on its open session; one that is not connected does not answer; a file answers.
+     */
+    boolean answers(final Duration timeout) throws InterruptedException {
+        BlockDevice d;
+        synchronized (this) {
+            d = device;
+        }
+        if (d instanceof IscsiBlockDevice iscsi) {
+            return iscsi.answers(timeout);
+        }
+        return d != null;
     }
 
     private synchronized BlockDevice connected() throws IOException {

@@ -11,7 +11,6 @@ import dev.virtman.manager.api.BootProfileView;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.ImageView;
-import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.api.Portal;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
@@ -64,6 +63,8 @@ public final class ManagedAgent implements Closeable {
     private final ScheduledExecutorService heartbeats;
     private final long intervalMillis;
     private final Map<String, Boolean> profileUploaded = new ConcurrentHashMap<>();
+    /** Images whose settled profile waits for a VM of this host to come up (logged once). */
+    private final java.util.Set<String> profileHeldBack = ConcurrentHashMap.newKeySet();
     private final VolumeHost volumes;
     /** Threads feeding boot profiles to the caches' prefetchers; they end when the caches close. */
     private final List<Thread> profileFeeders = new CopyOnWriteArrayList<>();
@@ -109,7 +110,7 @@ public final class ManagedAgent implements Closeable {
         // Registering starts the manager's liveness clock, so it comes after the manifest downloads
         // (2 MiB each for a 4 GiB image; 100 agents fetching theirs at once took over the 5 s
         // heartbeat timeout) and right before the first heartbeat.
-        client.registerHost(config.hostId(), config.portalString(), Labels.NONE);
+        client.registerHost(config.hostId(), config.portalString(), config.labels());
         HeartbeatReply placed = awaitPlacement(config, client, manifests);
         List<ImageConfig> images = new ArrayList<>();
         Map<String, BootProfileRecorder> recorders = new LinkedHashMap<>();
@@ -319,6 +320,15 @@ public final class ManagedAgent implements Closeable {
         for (Map.Entry<String, BootProfileRecorder> e : recorders.entrySet()) {
             String id = e.getKey();
             if (profileUploaded.containsKey(id) || !e.getValue().quietFor(config.profileQuiet().toNanos(), now)) {
+                continue;
+            }
+            VmHost vms = vmHost;
+            if (vms != null && !vms.bootedUp(id)) {
+                // Reads of a boot that has not come up (no boot loader, a crash, still booting) are
+                // no profile: a failed boot once stored {"chunks":[0]} for everyone after it.
+                if (profileHeldBack.add(id)) {
+                    LOG.info("image {}: boot profile held back until a VM of it comes up on this host", id);
+                }
                 continue;
             }
             List<Integer> chunks = e.getValue().chunks();

@@ -1,6 +1,7 @@
 package dev.virtman.agent;
 
 import dev.virtman.block.cache.FetchPolicy;
+import dev.virtman.manager.api.Labels;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -28,12 +29,14 @@ import java.util.List;
  * @param cacheLimitBytes  most bytes the cache root may hold, 0 = no limit ({@link AgentConfig#cacheLimitBytes})
  * @param advertisedPortal the portal the manager hands to children and Cinder when they reach this host
  *                         through NAT or a port forward, or null for {@code portal}
+ * @param labels           this host's rack and zone, sent at registration: the planner prefers parents
+ *                         in the same rack, then zone ({@code Labels.NONE}: no preference)
  */
 public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
                                  Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
-                                 InetSocketAddress advertisedPortal) {
+                                 InetSocketAddress advertisedPortal, Labels labels) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -54,6 +57,19 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
                 || advertisedPortal.getAddress().isAnyLocalAddress())) {
             throw new IllegalArgumentException("--advertise needs a concrete address and port: " + advertisedPortal);
         }
+        labels = labels == null ? Labels.NONE : labels;
+    }
+
+    /** No rack or zone. */
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes,
+                              final InetSocketAddress advertisedPortal) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, advertisedPortal,
+                Labels.NONE);
     }
 
     public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
@@ -78,13 +94,19 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
-                advertisedPortal);
+                advertisedPortal, labels);
     }
 
     public ManagedAgentConfig withAdvertisedPortal(final InetSocketAddress address) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, address);
+                cacheLimitBytes, address, labels);
+    }
+
+    public ManagedAgentConfig withLabels(final Labels newLabels) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, advertisedPortal, newLabels);
     }
 
     /** {@code ip:port} of the portal, as the manager records it (the advertised one when set). */

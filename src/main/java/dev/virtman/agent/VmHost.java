@@ -71,6 +71,9 @@ public final class VmHost implements Closeable {
         }
     }
 
+    /** Images with at least one VM that came up on this host. */
+    private final java.util.Set<String> bootedImages = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private VmHost(final ManagerClient client, final String hostId, final Agent agent, final VmDriver driver) {
         this.client = client;
         this.hostId = hostId;
@@ -172,6 +175,14 @@ public final class VmHost implements Closeable {
         return agent.images().stream().filter(i -> i.manifest().imageIdHex().equals(imageId)).findFirst();
     }
 
+    /**
+     * Whether a VM of {@code imageId} has come up on this host (its guest printed the up marker),
+     * as of the last VM sync: only such a boot's reads make a boot profile.
+     */
+    public boolean bootedUp(final String imageId) {
+        return bootedImages.contains(imageId);
+    }
+
     List<VmReport> reports() {
         List<VmReport> out = new ArrayList<>();
         for (Hosted h : vms.values()) {
@@ -184,6 +195,9 @@ public final class VmHost implements Closeable {
             export(h.order.imageId()).flatMap(e -> e.firstReads().of(vm.spec().initiatorName()))
                     .ifPresent(t -> vm.recordPhaseAt(VmPhase.FIRST_READ, t));
             VmTimeline tl = vm.timeline();
+            if (tl.at(VmPhase.GUEST_UP).isPresent()) {
+                bootedImages.add(h.order.imageId());
+            }
             Map<String, Long> phases = new LinkedHashMap<>();
             tl.phases().forEach((phase, at) -> phases.put(phase.name(), at.toEpochMilli()));
             out.add(new VmReport(vm.name(), h.order.imageId(), vm.state().name(), phases,

@@ -7,6 +7,7 @@ import dev.virtman.agent.ImageConfig;
 import dev.virtman.agent.ImageExport;
 import dev.virtman.agent.ManagedAgent;
 import dev.virtman.agent.ManagedAgentConfig;
+import dev.virtman.manager.api.Labels;
 import dev.virtman.block.cache.FetchPolicy;
 import dev.virtman.block.cache.HedgePolicy;
 import dev.virtman.block.manifest.ByteSize;
@@ -79,6 +80,14 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--host-id", paramLabel = "ID", description = "managed mode: this host's id in the trees")
     String hostId;
+
+    @Option(names = "--rack", paramLabel = "NAME",
+            description = "managed mode: this host's rack; the manager prefers a parent in the same rack")
+    String rack;
+
+    @Option(names = "--zone", paramLabel = "NAME",
+            description = "managed mode: this host's zone (rack names compare within a zone); then a parent in the same zone")
+    String zone;
 
     @Option(names = "--managed-image", paramLabel = "NAME|ID",
             description = "managed mode: an image registered with the manager (repeatable)")
@@ -236,7 +245,8 @@ public final class AgentCommand implements Callable<Integer> {
                     metrics == null ? null : address("--metrics", metrics), cacheDir,
                     BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
                     fetchPolicy(), null, null,
-                    cacheLimitBytes(), advertise == null ? null : address("--advertise", advertise));
+                    cacheLimitBytes(), advertise == null ? null : address("--advertise", advertise),
+                    new Labels(rack, zone));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -258,8 +258,12 @@ public final class BootCommand implements Callable<Integer> {
                 driver.destroy(v.vm());
             } else {
                 driver.kill(v.vm());
-                progress.note("kept " + v.vm().workDir() + " of failed " + v.vm().name()
-                        + " for inspection (serial.log, qemu.log); virtman destroy removes it");
+                progress.note(manager == null
+                        ? "kept " + v.vm().workDir() + " of failed " + v.vm().name()
+                                + " for inspection (serial.log, qemu.log); virtman destroy " + v.vm().name() + " removes it"
+                        : "kept failed " + v.vm().name() + " on " + v.hostId() + " for inspection (serial.log, qemu.log in "
+                                + "its agent's --vm-dir); virtman destroy --manager " + manager + " --host " + v.hostId()
+                                + " " + v.vm().name() + " removes it (a new boot of the same name replaces it too)");
             }
         }
         finished.set(true);

@@ -38,7 +38,7 @@ public final class IscsiReadCommand implements Callable<Integer> {
     private static final long PROGRESS_MILLIS = 1000;
     private static final double NANOS_PER_SECOND = 1e9;
 
-    @Parameters(index = "0", paramLabel = "URL", description = "iscsi://[user[%password]@]host[:port]/IQN/LUN")
+    @Parameters(index = "0", paramLabel = "URL", description = "iscsi://[user[%%password]@]host[:port]/IQN/LUN")
     String url;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write the LUN's bytes to FILE")

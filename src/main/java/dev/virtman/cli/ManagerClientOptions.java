@@ -16,7 +16,8 @@ final class ManagerClientOptions {
     TokenOptions token;
 
     @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "Manager state directory to read the URL and token from (default: ~/.local/state/virtman).")
+            description = "Manager state directory to read the URL and token from (default: $VIRTMAN_STATE_DIR, "
+                    + "else ~/.local/state/virtman, then /var/lib/virtman).")
     Path stateDir;
 
     ManagerClient client() {

@@ -41,7 +41,8 @@ public final class ManagerCommand implements Callable<Integer> {
     String listen;
 
     @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "Database, manifests and token (default: ~/.local/state/virtman).")
+            description = "Database, manifests and token (default: $VIRTMAN_STATE_DIR, else ~/.local/state/virtman; "
+                    + "a system service uses /var/lib/virtman, where clients also look).")
     Path stateDir;
 
     @Option(names = "--fan-out", paramLabel = "N", defaultValue = "" + TreeLimits.DEFAULT_FAN_OUT,

@@ -6,6 +6,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import dev.virtman.manager.api.HostVmsView;
+import dev.virtman.manager.client.ManagerClient;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -118,14 +120,52 @@ public final class VmsCommand implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
+        @Option(names = "--host", paramLabel = "ID", split = ",",
+                description = "VMs a managed boot (boot --manager) ordered on these hosts: the manager orders them "
+                        + "destroyed and each host's agent removes them at its next sync (with --manager, --token-file)")
+        List<String> hosts;
+
+        @CommandLine.Mixin
+        ManagerClientOptions managerOptions;
+
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws Exception {
+            if (hosts != null && !hosts.isEmpty()) {
+                return ClientCommands.run(spec, () -> {
+                    destroyOrdered(managerOptions.client());
+                    return 0;
+                });
+            }
             VmInventory inventory = where.inventory();
             for (VmInventory.Entry vm : selection.resolve(spec.commandLine(), inventory)) {
                 inventory.destroy(vm);
                 spec.commandLine().getOut().println("destroyed " + vm.name());
             }
             return 0;
+        }
+
+        private void destroyOrdered(final ManagerClient client) {
+            CommandLine cl = spec.commandLine();
+            if (selection.all == (selection.names != null && !selection.names.isEmpty())) {
+                throw new CommandLine.ParameterException(cl, "name one or more VMs, or give --all");
+            }
+            for (String host : hosts) {
+                HostVmsView view = client.hostVms(host);
+                java.util.Set<String> known = new java.util.TreeSet<>();
+                view.orders().forEach(o -> known.add(o.name()));
+                view.reports().forEach(r -> known.add(r.name()));
+                List<String> names = selection.all ? List.copyOf(known) : selection.names;
+                for (String name : names) {
+                    if (!known.contains(name)) {
+                        throw new CommandLine.ParameterException(cl, "no VM named " + name + " on host " + host
+                                + " (ordered or reported there: " + (known.isEmpty() ? "none" : String.join(", ", known)) + ")");
+                    }
+                }
+                for (String name : names) {
+                    client.destroyVm(host, name);
+                    cl.getOut().println("destroyed " + host + ":" + name + " (its agent removes it at its next sync)");
+                }
+            }
         }
     }
 }

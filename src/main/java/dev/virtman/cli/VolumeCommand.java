@@ -6,6 +6,7 @@ import dev.virtman.manager.api.VolumeConnection;
 import dev.virtman.manager.api.VolumeConnector;
 import dev.virtman.manager.api.VolumeView;
 import dev.virtman.manager.client.ManagerClient;
+import dev.virtman.manager.client.ManagerClientException;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,12 +92,28 @@ public final class VolumeCommand implements Runnable {
         String id;
         @Parameters(index = "1", paramLabel = "HOST", description = "The attaching host's id.")
         String host;
+        @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "60",
+                description = "How long to wait for the host's agent to export the LUN (it learns of it from its "
+                        + "next heartbeat); the URL is printed only once it is exported. Default: ${DEFAULT-VALUE}.")
+        int waitSeconds;
+
+        private static final long POLL_MILLIS = 500;
 
         @Override
         void run(final ManagerClient client, final PrintWriter out) throws Exception {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(Math.max(0, waitSeconds));
             VolumeConnection c = client.connectVolume(id, new VolumeConnector(host, null, null));
-            out.printf("portal   %s%niqn      %s%nlun      %d%nchap     %s / %s%nexported %s%n", c.portal(), c.iqn(),
-                    c.lun(), c.authUsername(), c.authPassword(), c.exported() ? "yes" : "not yet (next heartbeat)");
+            while (!c.exported() && System.nanoTime() < deadline) {
+                Thread.sleep(POLL_MILLIS);
+                c = client.connectVolume(id, new VolumeConnector(host, null, null));
+            }
+            if (!c.exported()) {
+                throw new ManagerClientException(ManagerClientException.NO_REPLY, "volume " + id + " is placed on "
+                        + host + " but its agent did not export it within " + waitSeconds + " s (is 'virtman agent "
+                        + "--manager ... --host-id " + host + "' running and heartbeating?); no URL until it does", null);
+            }
+            out.printf("portal   %s%niqn      %s%nlun      %d%nchap     %s / %s%nexported yes%n", c.portal(), c.iqn(),
+                    c.lun(), c.authUsername(), c.authPassword());
             out.printf("url      iscsi://%s%%%s@%s/%s/%d%n", c.authUsername(), c.authPassword(), c.portal(), c.iqn(),
                     c.lun());
         }

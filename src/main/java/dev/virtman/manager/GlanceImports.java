@@ -2,7 +2,6 @@ package dev.virtman.manager;
 
 import dev.virtman.manager.Manager.Registration;
 import dev.virtman.manager.api.GlanceOrigin;
-import dev.virtman.manager.api.ImageView;
 import dev.virtman.openstack.glance.GlanceClient;
 import dev.virtman.openstack.glance.GlanceException;
 import dev.virtman.openstack.glance.GlanceImage;
@@ -61,7 +60,7 @@ public final class GlanceImports {
      */
     public Registration importImage(final String glanceImageId, final String series) {
         GlanceImage image = glance(() -> importer.describe(glanceImageId));
-        Optional<ImageView> known = manager.findGlanceImport(image.id(), image.osHashValue());
+        Optional<ImageStatus> known = manager.findGlanceImport(image.id(), image.osHashValue());
         if (known.isPresent()) {
             return new Registration(known.get(), false);
         }

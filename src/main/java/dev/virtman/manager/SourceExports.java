@@ -5,7 +5,6 @@ import dev.virtman.block.FileBlockDevice;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
-import dev.virtman.manager.api.ImageView;
 import dev.virtman.scsi.DiskIdentity;
 import dev.virtman.scsi.LunTable;
 import dev.virtman.scsi.ScsiDisk;
@@ -29,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The manager's own source target ({@code virtman manager --serve-source}): every registered
  * image exported read-only on the source portal under the IQN its parent lists name
- * ({@link ImageView#sourceIqn()}), so the agents at depth 1 need no separately run source.
+ * ({@link TargetNames#sourceIqn}), so the agents at depth 1 need no separately run source.
  *
  * <p>It follows the manager's image list rather than hooking registration: a reconcile pass
  * (every {@value #RECONCILE_MILLIS} ms, and on demand) exports images that appeared and stops
@@ -78,9 +77,10 @@ public final class SourceExports implements AutoCloseable {
     /** Exports new images and withdraws removed ones now. */
     public synchronized void reconcile() {
         Set<String> wanted = new HashSet<>();
-        for (ImageView image : manager.images()) {
-            wanted.add(image.sourceIqn());
-            if (!devices.containsKey(image.sourceIqn())) {
+        for (ImageStatus status : manager.images()) {
+            ImageRecord image = status.image();
+            wanted.add(TargetNames.sourceIqn(image.id()));
+            if (!devices.containsKey(TargetNames.sourceIqn(image.id()))) {
                 export(image);
             }
         }
@@ -93,7 +93,7 @@ public final class SourceExports implements AutoCloseable {
         }
     }
 
-    private void export(final ImageView image) {
+    private void export(final ImageRecord image) {
         CountingBlockDevice device;
         try {
             device = new CountingBlockDevice(FileBlockDevice.open(Path.of(image.path()), false));
@@ -103,10 +103,10 @@ public final class SourceExports implements AutoCloseable {
             LOG.warn("source target cannot open image {} at {}: {}", image.id(), image.path(), e.toString());
             return;
         }
-        ScsiDisk disk = new ScsiDisk(device, DiskIdentity.fromName(image.sourceIqn()));
-        server.addTarget(new ExportedTarget(image.sourceIqn(), new LunTable(List.of(disk)), null, Set.of()));
-        devices.put(image.sourceIqn(), device);
-        LOG.info("source target serves image {} ({}) as {}", image.id(), image.name(), image.sourceIqn());
+        ScsiDisk disk = new ScsiDisk(device, DiskIdentity.fromName(TargetNames.sourceIqn(image.id())));
+        server.addTarget(new ExportedTarget(TargetNames.sourceIqn(image.id()), new LunTable(List.of(disk)), null, Set.of()));
+        devices.put(TargetNames.sourceIqn(image.id()), device);
+        LOG.info("source target serves image {} ({}) as {}", image.id(), image.name(), TargetNames.sourceIqn(image.id()));
     }
 
     private void reconcileQuietly() {

@@ -8,8 +8,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * The manager's state directory ({@code ~/.local/state/virtman} by default): database, manifests,
- * API token, and the URL a running manager listens on. Private to the user (mode 0700).
+ * The manager's state directory: database, manifests, API token, and the URL a running manager
+ * listens on. Private to the user (mode 0700). Where it is: {@code --state-dir}, else
+ * {@code $VIRTMAN_STATE_DIR}, else {@code $XDG_STATE_HOME/virtman} or {@code ~/.local/state/virtman}.
+ * Clients given none of these also look in {@value #SYSTEM_DIR}, where a manager run as a system
+ * service keeps its state (the directory the docs use), so a client on the manager's host finds it.
  */
 public final class StateDir {
 
@@ -20,6 +23,10 @@ public final class StateDir {
     public static final String ENROL_TOKEN = "enrol-token";
     public static final String URL = "manager.url";
     public static final String IMAGES = "images";
+    /** Environment variable naming the state directory, for the manager and its clients. */
+    public static final String ENV = "VIRTMAN_STATE_DIR";
+    /** The state directory of a manager run as a system service. */
+    public static final String SYSTEM_DIR = "/var/lib/virtman";
 
     private final Path dir;
 
@@ -27,13 +34,38 @@ public final class StateDir {
         this.dir = dir.toAbsolutePath();
     }
 
-    /** {@code $XDG_STATE_HOME/virtman}, else {@code ~/.local/state/virtman}. */
+    /** {@code $VIRTMAN_STATE_DIR}, else {@code $XDG_STATE_HOME/virtman}, else {@code ~/.local/state/virtman}. */
     public static StateDir defaultDir() {
-        String xdg = System.getenv("XDG_STATE_HOME");
+        return defaultDir(System::getenv);
+    }
+
+    static StateDir defaultDir(final java.util.function.UnaryOperator<String> env) {
+        String named = env.apply(ENV);
+        if (named != null && !named.isBlank()) {
+            return new StateDir(Path.of(named));
+        }
+        return userDir(env);
+    }
+
+    private static StateDir userDir(final java.util.function.UnaryOperator<String> env) {
+        String xdg = env.apply("XDG_STATE_HOME");
         Path base = xdg != null && !xdg.isBlank()
                 ? Path.of(xdg)
                 : Path.of(System.getProperty("user.home"), ".local", "state");
         return new StateDir(base.resolve("virtman"));
+    }
+
+    /**
+     * Where a client looks for a running manager when given no directory: {@code $VIRTMAN_STATE_DIR}
+     * alone if set, else the user's directory and then {@code systemDir}.
+     */
+    public static java.util.List<StateDir> clientSearchPath(final java.util.function.UnaryOperator<String> env,
+                                                             final Path systemDir) {
+        String named = env.apply(ENV);
+        if (named != null && !named.isBlank()) {
+            return java.util.List.of(new StateDir(Path.of(named)));
+        }
+        return java.util.List.of(userDir(env), new StateDir(systemDir));
     }
 
     public Path path() {

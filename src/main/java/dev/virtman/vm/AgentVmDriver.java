@@ -35,6 +35,8 @@ public final class AgentVmDriver implements VmDriver, AutoCloseable {
     private static final Duration POLL_PERIOD = Duration.ofMillis(300);
     /** Time for an order to reach the agent and its report to come back (sync + poll periods, with room for load). */
     private static final Duration REPORT_MARGIN = Duration.ofSeconds(10);
+    /** How long an earlier VM of the same name may take to disappear from the host's reports. */
+    private static final Duration CLEAR_TIMEOUT = Duration.ofSeconds(60);
 
     private final ManagerClient client;
     private final String hostId;
@@ -91,6 +93,7 @@ public final class AgentVmDriver implements VmDriver, AutoCloseable {
             initrd = k.initrd().toString();
             append = k.append();
         }
+        clearEarlierRun(s.name());
         // the agent enforces the boot timeout itself; ours (in boot) only adds the report margin
         VmOrder order = new VmOrder(s.name(), imageId, kernel, initrd, append, s.memoryMiB(), s.upMarker(),
                 (int) Math.min(Integer.MAX_VALUE, bootTimeout.getSeconds()), VmOrder.RUNNING);
@@ -100,6 +103,40 @@ public final class AgentVmDriver implements VmDriver, AutoCloseable {
             vm.fail("the manager refused the VM order for " + hostId + ": " + e.getMessage());
             throw new VmException("cannot order " + s.name() + " on " + hostId + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A VM of the same name left on the host by an earlier boot (FAILED or STOPPED, still reported)
+     * would end this boot at once: its report would be read as this VM's. Orders it destroyed and
+     * waits, bounded, until the agent no longer reports it, so the new order starts a fresh VM.
+     */
+    private void clearEarlierRun(final String name) {
+        if (!reported(name)) {
+            return;
+        }
+        LOG.info("VM {} on {}: removing the earlier VM of that name before booting it again", name, hostId);
+        try {
+            client.destroyVm(hostId, name);
+        } catch (ManagerClientException e) {
+            LOG.warn("VM {} on {}: destroy order for the earlier VM failed: {}", name, hostId, e.getMessage());
+        }
+        long deadline = System.nanoTime() + CLEAR_TIMEOUT.toNanos();
+        while (reported(name)) {
+            if (System.nanoTime() > deadline) {
+                throw new VmException("an earlier VM named " + name + " on " + hostId + " is still reported "
+                        + CLEAR_TIMEOUT.toSeconds() + " s after it was ordered destroyed; is its agent syncing?");
+            }
+            try {
+                Thread.sleep(POLL_PERIOD.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VmException("interrupted while removing the earlier VM " + name + " on " + hostId, e);
+            }
+        }
+    }
+
+    private boolean reported(final String name) {
+        return client.hostVms(hostId).reports().stream().anyMatch(r -> r.name().equals(name));
     }
 
     @Override

@@ -6,7 +6,7 @@ import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.api.Portal;
-import dev.virtman.manager.api.TreeView;
+import dev.virtman.manager.tree.DistributionTree;
 import dev.virtman.manager.store.StateStore;
 import dev.virtman.testing.RandomFiles;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -52,7 +52,7 @@ class ManagerJoinGroupTest {
         Map<String, HeartbeatReply> replies = new ConcurrentHashMap<>();
         Map<String, Throwable> errors = new ConcurrentHashMap<>();
         String imageId;
-        TreeView committed;
+        TreeSnapshot committed;
         try (Manager manager = open(dir, metrics)) {
             imageId = manager.registerImage("base", RandomFiles.write(tmp.resolve("base.raw"), 16 * CHUNK, 7).toString())
                     .id();
@@ -67,7 +67,7 @@ class ManagerJoinGroupTest {
             beats.put("ghost", new HeartbeatRequest("ghost", Map.of(imageId, new HeartbeatRequest.ImageReport(0))));
 
             List<Thread> agents = new ArrayList<>();
-            synchronized (manager) {
+            synchronized (manager.lock()) {
                 // The lock is busy (a plan and commit in progress) while the whole wave arrives.
                 beats.forEach((host, beat) -> agents.add(Thread.ofPlatform().start(() -> {
                     try {
@@ -97,33 +97,31 @@ class ManagerJoinGroupTest {
 
             committed = manager.tree(imageId);
             assertThat(committed.unplaced()).isEmpty();
-            assertThat(committed.nodes()).hasSize(JOINERS);
-            Map<String, TreeView.Node> nodes = new HashMap<>();
-            committed.nodes().forEach(n -> nodes.put(n.hostId(), n));
+            assertThat(committed.tree().size()).isEqualTo(JOINERS);
+            DistributionTree tree = committed.tree();
             for (int i = 0; i < JOINERS; i++) {
                 String host = "h" + i;
                 HeartbeatReply.Placement placement = replies.get(host).images().get(imageId);
                 assertThat(placement.status()).isEqualTo("placed");
-                assertThat(placement.depth()).isEqualTo(nodes.get(host).depth());
+                assertThat(placement.depth()).isEqualTo(tree.depthOf(host));
                 assertThat(placement.parents().stream().map(Portal::hostId).toList())
-                        .as(host).isEqualTo(ancestors(nodes, host));
+                        .as(host).isEqualTo(ancestors(tree, host));
             }
             // Steady heartbeats after the wave change nothing and commit nothing.
             manager.heartbeat("h0", new HeartbeatRequest("h0", Map.of(imageId, new HeartbeatRequest.ImageReport(1))));
             assertThat(groups.count()).isEqualTo(1);
         }
         try (Manager restarted = open(dir, new SimpleMeterRegistry())) {
-            assertThat(restarted.tree(imageId).nodes()).isEqualTo(committed.nodes());
+            assertThat(restarted.tree(imageId).tree()).isEqualTo(committed.tree());
         }
     }
 
     /** Parent, grandparent, ..., then the source (a portal without a host id). */
-    private static List<String> ancestors(final Map<String, TreeView.Node> nodes, final String host) {
+    private static List<String> ancestors(final DistributionTree tree, final String host) {
         List<String> out = new ArrayList<>();
-        for (String p = nodes.get(host).parent(); p != null; p = nodes.get(p).parent()) {
-            out.add(p);
+        for (String a : tree.ancestorsOf(host)) {
+            out.add(DistributionTree.SOURCE.equals(a) ? null : a);
         }
-        out.add(null);
         return out;
     }
 }

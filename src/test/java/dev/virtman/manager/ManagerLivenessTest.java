@@ -43,7 +43,7 @@ class ManagerLivenessTest {
             manager.heartbeat("h1", beat);
 
             Thread waiting;
-            synchronized (manager) {
+            synchronized (manager.lock()) {
                 // The lock is busy (as with a convoy of joins) when the next heartbeat arrives.
                 millis.addAndGet(5_000);
                 waiting = Thread.ofPlatform().start(() -> manager.heartbeat("h1", beat));

@@ -96,6 +96,22 @@ class QemuVmDriverTest {
         }
     }
 
+    /** Issue 18, item 5: a disk with no boot loader fails fast, saying what to pass, not after the full timeout. */
+    @Test
+    void aDiskThatBootsToSilenceFailsFastSayingWhatItNeeds() throws Exception {
+        QemuVmDriver driver = driver();
+        VmHandle vm = driver.create(blankDiskVm("s"));
+        try {
+            VmState state = driver.boot(vm, Duration.ofSeconds(300), Duration.ofSeconds(5));
+            assertThat(state).isEqualTo(VmState.FAILED);
+            assertThat(vm.failure()).hasValueSatisfying(f -> assertThat(f)
+                    .contains("printed nothing").contains("--kernel").contains("--initrd").contains("ttyS0"));
+            assertThat(vm.timeline().at(VmPhase.PROCESS_EXITED)).isPresent();
+        } finally {
+            driver.destroy(vm);
+        }
+    }
+
     @Test
     void stopFallsBackToQmpQuitWhenTheGuestIgnoresPowerDown() throws Exception {
         QemuVmDriver driver = driver();

@@ -86,6 +86,8 @@ public final class StormCluster implements AutoCloseable {
     private final AtomicLongArray deadFetched;
     private final AtomicLongArray deadHits;
     private final AtomicLongArray deadMisses;
+    /** Hosts killed or frozen in this run: their own VMs lost their disk, not just a parent. */
+    private final java.util.Set<Integer> faulted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private StormCluster(final ManagerConfig managerConfig, final SparseManifestProvider manifests,
                          final ManagerServer manager, final SourceTarget source, final ImageView image,
@@ -236,6 +238,7 @@ public final class StormCluster implements AutoCloseable {
         if (a == null) {
             return;
         }
+        faulted.add(host);
         AgentStatus.Image s = a.agent().status().images().getFirst();
         deadFetched.addAndGet(host, s.parents().stream().mapToLong(AgentStatus.Parent::bytesFetched).sum());
         deadHits.addAndGet(host, s.hits());
@@ -250,6 +253,7 @@ public final class StormCluster implements AutoCloseable {
      */
     public synchronized void freeze(final int host) {
         ManagedAgent a = agents[host];
+        faulted.add(host);
         if (a != null) {
             a.freeze();
         }
@@ -261,6 +265,11 @@ public final class StormCluster implements AutoCloseable {
         if (a != null) {
             a.thaw();
         }
+    }
+
+    /** Hosts killed or frozen so far in this run. */
+    public java.util.Set<Integer> faultedHosts() {
+        return java.util.Set.copyOf(faulted);
     }
 
     /** Hosts the manager shows as failed right now (empty if it cannot be asked). */

@@ -114,6 +114,22 @@ public final class StormRun {
         long failures = cluster.hostFailures();
         notes.add("hosts the manager declared failed during the run: " + (failures < 0 ? "unknown" : failures)
                 + " (seen failed: " + new java.util.TreeSet<>(declaredFailed) + ")");
+        java.util.Set<Integer> faulted = cluster.faultedHosts();
+        if (!faulted.isEmpty()) {
+            List<Double> others = new ArrayList<>();
+            for (int i = 0; i < results.size(); i++) {
+                EmulatedVm.Result r = results.get(i);
+                if (r.error() == null && !faulted.contains(i / vmsPerHost)) {
+                    others.add(r.seconds());
+                }
+            }
+            Collections.sort(others);
+            double p99 = others.isEmpty() ? Double.NaN
+                    : others.get(Math.max(0, (int) Math.ceil(0.99 * others.size()) - 1));
+            notes.add(String.format(java.util.Locale.ROOT, "VMs on the %d hosts not killed or frozen (they lost"
+                    + " parents, not their own disk): %d, p99 %.2f s", cluster.hosts() - faulted.size(),
+                    others.size(), p99));
+        }
         double[] hedges = cluster.hedges();
         notes.add(String.format(java.util.Locale.ROOT, "hedged fetches: %.0f sent, %.0f won, %.0f refused by the budget"
                 + " (agents running at the end)", hedges[0], hedges[1], hedges[2]));

@@ -150,6 +150,10 @@ public final class ChunkCache implements BlockDevice {
     private final LongAdder repairs = new LongAdder();
     private final LongAdder prefetches = new LongAdder();
     private final LongAdder prefetchesDropped = new LongAdder();
+    /** Chunks fetched but not kept because the space budget had no room (a cache too small). */
+    private final LongAdder fetchedNotKept = new LongAdder();
+    /** The last fetched chunk found no room; cleared when one is kept again. */
+    private volatile boolean full;
     /** Chunks in-order prefetches have not yet handed to the prefetch threads (or skipped). */
     private final AtomicLong prefetchBacklog = new AtomicLong();
     /** The slot semaphores of in-order prefetches running now; {@link #close} wakes them. */
@@ -250,14 +254,25 @@ public final class ChunkCache implements BlockDevice {
         ChunkAccessListener listener = options.accessListener();
         long end = offset + length;
         long pos = offset;
+        java.util.Map<Integer, CompletableFuture<ByteBuffer>> runOfThisRead = null;
         while (pos < end) {
             int index = (int) (pos / chunkSize);
             long now = System.nanoTime();
             listener.onAccess(index, now);
             ByteBuffer chunk = null;
-            if (!isReady(index)) {
+            CompletableFuture<ByteBuffer> fromRun = runOfThisRead == null ? null : runOfThisRead.remove(index);
+            if (fromRun != null) {
+                // Fetched by this read's own run: use that copy even if the cache could not keep it,
+                // or every later chunk of the read would start a run of its own (a full cache
+                // fetched a 16-chunk read 136 times).
                 misses.increment();
-                chunk = load(index, (int) ((end - 1) / chunkSize));
+                chunk = awaitRunChunk(fromRun, index, (int) ((end - 1) / chunkSize));
+            } else if (!isReady(index)) {
+                misses.increment();
+                if (runOfThisRead == null) {
+                    runOfThisRead = new java.util.HashMap<>();
+                }
+                chunk = load(index, (int) ((end - 1) / chunkSize), runOfThisRead);
             } else {
                 hits.increment();
             }
@@ -386,6 +401,9 @@ public final class ChunkCache implements BlockDevice {
         if (isReady(index)) {
             return Outcome.SKIPPED;
         }
+        if (full) {
+            return Outcome.SKIPPED; // it would be fetched and thrown away
+        }
         try {
             load(index);
             return Outcome.LOADED;
@@ -434,6 +452,11 @@ public final class ChunkCache implements BlockDevice {
     public CacheStats stats() {
         return new CacheStats(manifest.chunkCount(), present.presentCount(), hits.sum(), misses.sum(),
                 fetches.sum(), bytesServed.sum(), repairs.sum(), prefetches.sum());
+    }
+
+    /** Chunks fetched but not kept because the cache was full at its limit. */
+    public long fetchedNotKept() {
+        return fetchedNotKept.sum();
     }
 
     /** Bytes of image data held in the cache (present chunks), for space accounting. */
@@ -494,14 +517,35 @@ public final class ChunkCache implements BlockDevice {
      * the chunk turned out to be ready in the cache file meanwhile.
      */
     private ByteBuffer load(final int index) throws IOException {
-        return load(index, index);
+        return load(index, index, null);
+    }
+
+    /** A chunk of a run this read started; if the run failed, a load of its own (null: ready in the file). */
+    private ByteBuffer awaitRunChunk(final CompletableFuture<ByteBuffer> future, final int index, final int last)
+            throws IOException {
+        try {
+            ByteBuffer chunk = await(future, index);
+            if (chunk != null) {
+                return chunk;
+            }
+        } catch (InterruptedIOException e) {
+            throw e;
+        } catch (IOException e) {
+            if (closed) {
+                throw e;
+            }
+        }
+        return isReady(index) ? null : load(index, last, null);
     }
 
     /**
      * As {@link #load(int)}, and when this call starts the load of a missing chunk, the same
-     * upstream request also fetches the missing chunks after it up to {@code last} (a run).
+     * upstream request also fetches the missing chunks after it up to {@code last} (a run). The
+     * futures of the run's later chunks go into {@code runOut} (when not null), so the reader that
+     * started the run uses them.
      */
-    private ByteBuffer load(final int index, final int last) throws IOException {
+    private ByteBuffer load(final int index, final int last,
+                            final java.util.Map<Integer, CompletableFuture<ByteBuffer>> runOut) throws IOException {
         CompletableFuture<ByteBuffer> joined = inflight.get(index);
         if (joined != null) {
             try {
@@ -532,6 +576,11 @@ public final class ChunkCache implements BlockDevice {
                     return null;
                 }
                 List<CompletableFuture<ByteBuffer>> run = claimRun(index, last, mine);
+                if (runOut != null) {
+                    for (int i = 1; i < run.size(); i++) {
+                        runOut.put(index + i, run.get(i));
+                    }
+                }
                 if (run.size() == 1) {
                     produce(index, mine);
                 } else {
@@ -628,6 +677,9 @@ public final class ChunkCache implements BlockDevice {
         future.complete(fetched);
         // A repaired chunk already holds its space; a new one must find some.
         boolean reserved = !wasPresent && options.spaceBudget().tryReserve(manifest.chunkLength(index));
+        if (!wasPresent) {
+            noteAdmission(reserved);
+        }
         if (!closed && (wasPresent || reserved)) {
             commitQueue.add(new Pending(index, fetched, future, reserved));
         } else {
@@ -635,6 +687,28 @@ public final class ChunkCache implements BlockDevice {
                 options.spaceBudget().release(manifest.chunkLength(index));
             }
             inflight.remove(index, future);
+        }
+    }
+
+    /**
+     * Tracks whether the cache is full: a fetched chunk it could not keep is counted, the first of
+     * a full spell is logged, and while full no prefetch fetches chunks that would be thrown away.
+     * What the cache holds stays: the chunks read first (a boot's hottest) are not displaced by
+     * later ones, so a cache smaller than the working set fetches each missing chunk once per read
+     * of it, never a run over and over.
+     */
+    private void noteAdmission(final boolean kept) {
+        if (kept) {
+            full = false;
+            return;
+        }
+        fetchedNotKept.increment();
+        if (!full) {
+            full = true;
+            LOG.warn("cache {}: full at its limit ({} of {} chunks held): chunks fetched from now on are served "
+                    + "but not kept, and boot-profile prefetch pauses; the working set does not fit, raise "
+                    + "--cache-limit (virtman_cache_fetched_not_kept_total counts the refetches)", directory,
+                    present.presentCount(), manifest.chunkCount());
         }
     }
 
@@ -745,6 +819,10 @@ public final class ChunkCache implements BlockDevice {
         meters.add(counter(r, "virtman.cache.prefetches", prefetches, "prefetch requests accepted", tags));
         meters.add(counter(r, "virtman.cache.prefetches.dropped", prefetchesDropped,
                 "prefetch requests dropped because the prefetch queue was full", tags));
+        meters.add(counter(r, "virtman.cache.fetched.not.kept", fetchedNotKept,
+                "chunks fetched but not kept: the cache is full at its limit (too small for the working set)", tags));
+        meters.add(Gauge.builder("virtman.cache.full", this, c -> c.full ? 1 : 0)
+                .description("1 while the cache is full at its limit and fetched chunks are not kept").tags(tags).register(r));
         meters.add(Gauge.builder("virtman.cache.prefetch.backlog", prefetchBacklog, AtomicLong::get)
                 .description("chunks in-order prefetches (boot profiles) have yet to queue").tags(tags).register(r));
     }

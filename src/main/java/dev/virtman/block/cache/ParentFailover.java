@@ -39,7 +39,8 @@ import java.util.function.Predicate;
  * of {@link FetchPolicy#maxOutstandingPerParent()}.
  *
  * <p><b>Silence.</b> A parent that has failed or missed a deadline and then answered nothing for
- * {@link HedgeDeadline#silentNanos()} is reported to the {@link ChunkFetcher.SilenceListener} (the agent tells
+ * {@link HedgeDeadline#silentNanos()}, and then does not answer a ping ({@link ParentSet.Probe}) within
+ * {@link #PROBE_TIMEOUT}, is reported to the {@link ChunkFetcher.SilenceListener} (the agent tells
  * the manager, which re-parents the silent host's children once two children or its own heartbeat
  * evidence agree). A slow parent that answers late is not silent: any answer clears the suspicion.
  *
@@ -51,6 +52,8 @@ final class ParentFailover implements AutoCloseable {
     private static final int DONE = 1;
     private static final int ABANDONED = 2;
     private static final long NONE = Long.MIN_VALUE;
+    /** How long a suspected parent has to answer a ping (a busy target answers in milliseconds). */
+    static final java.time.Duration PROBE_TIMEOUT = java.time.Duration.ofSeconds(2);
 
     private final ParentSet parents;
     private final FetchPolicy policy;
@@ -367,9 +370,37 @@ final class ParentFailover implements AutoCloseable {
             long threshold = deadlines[i].silentNanos();
             long last = reportedAt.get(i);
             if (quiet >= threshold && (last == NONE || now - last >= threshold) && reportedAt.compareAndSet(i, last, now)) {
-                LOG.warn("parent {} silent: no good answer for {} ms", p.name(), quiet / 1_000_000);
-                silence.silent(p, quiet);
+                if (p.probe() == null) {
+                    LOG.warn("parent {} silent: no good answer for {} ms", p.name(), quiet / 1_000_000);
+                    silence.silent(p, quiet);
+                } else {
+                    threads.execute(() -> probe(p, quiet));
+                }
             }
+        }
+    }
+
+    /**
+     * Reads that go unanswered do not make a parent silent on their own: on a busy tree a healthy
+     * parent's reads wait seconds for its own parents (a 20-host storm on 2 cores failed healthy
+     * parents on such reports). So the parent is asked whether it answers at all (an iSCSI
+     * NOP-Out, which its reader answers at once however long its commands wait), and only a
+     * parent that does not is reported.
+     */
+    private void probe(final ParentSet.Parent p, final long quietNanos) {
+        try {
+            if (p.probe().answers(PROBE_TIMEOUT)) {
+                LOG.info("parent {} slow ({} ms without a good answer) but answers a ping: not reported", p.name(),
+                        quietNanos / 1_000_000);
+            } else {
+                LOG.warn("parent {} silent: no good answer for {} ms and no answer to a ping in {} ms", p.name(),
+                        quietNanos / 1_000_000, PROBE_TIMEOUT.toMillis());
+                silence.silent(p, quietNanos + PROBE_TIMEOUT.toNanos());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("probing parent {} failed: {}", p.name(), e.toString());
         }
     }
 

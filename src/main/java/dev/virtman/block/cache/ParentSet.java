@@ -38,6 +38,7 @@ public final class ParentSet {
     public static final class Parent {
         private final String name;
         private final BlockDevice device;
+        private final Probe probe;
         /** This parent's number in {@link ParentSet#health}. */
         private final int index;
         /** Reads started and not yet returned, abandoned or not. */
@@ -48,9 +49,11 @@ public final class ParentSet {
         private final Timer latency;
         private final Counter[] failures;
 
-        private Parent(final String name, final BlockDevice device, final int index, final MeterRegistry registry) {
+        private Parent(final String name, final BlockDevice device, final Probe probe, final int index,
+                       final MeterRegistry registry) {
             this.name = name;
             this.device = device;
+            this.probe = probe;
             this.index = index;
             this.bytesFetched = Counter.builder("virtman.parent.fetch.bytes")
                     .description("verified chunk bytes fetched from a parent").baseUnit("bytes")
@@ -73,6 +76,11 @@ public final class ParentSet {
 
         public BlockDevice device() {
             return device;
+        }
+
+        /** The parent's liveness probe, or null. */
+        public Probe probe() {
+            return probe;
         }
 
         /** This parent's place in the manager's preference order (0 = nearest). */
@@ -119,15 +127,29 @@ public final class ParentSet {
             if (!seen.add(n.name())) {
                 throw new IllegalArgumentException("duplicate parent name " + n.name());
             }
-            list.add(new Parent(n.name(), n.device(), list.size(), registry));
+            list.add(new Parent(n.name(), n.device(), n.probe(), list.size(), registry));
         }
         this.parents = List.copyOf(list);
         this.clock = clock;
         this.health = new ParentHealth(list.size(), cooldown.toNanos(), clock.nanoTime());
     }
 
-    /** A parent as the caller names it. */
-    public record Named(String name, BlockDevice device) { }
+    /**
+     * A parent as the caller names it, with a liveness probe: whether it answers anything within a
+     * timeout (an iSCSI parent is pinged), used to tell a slow parent from a silent one.
+     */
+    public record Named(String name, BlockDevice device, Probe probe) {
+        /** A parent without a probe: a parent that stops answering reads counts as silent. */
+        public Named(final String name, final BlockDevice device) {
+            this(name, device, null);
+        }
+    }
+
+    /** Whether a parent answers anything (not necessarily a read) within a timeout. */
+    @FunctionalInterface
+    public interface Probe {
+        boolean answers(Duration timeout) throws InterruptedException;
+    }
 
     public List<Parent> parents() {
         return parents;

@@ -101,6 +101,11 @@ public final class IscsiBlockDevice implements BlockDevice {
         return maxTransferBytes;
     }
 
+    /** Whether the target sends anything within {@code timeout} (see {@link IscsiSession#answers}). */
+    public boolean answers(final java.time.Duration timeout) throws InterruptedException {
+        return session.answers(timeout);
+    }
+
     @Override
     public long size() {
         return capacity.bytes();

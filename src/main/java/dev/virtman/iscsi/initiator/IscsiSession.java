@@ -562,6 +562,37 @@ public final class IscsiSession implements AutoCloseable {
 
     // ---------------------------------------------------------------- liveness
 
+    /** How often {@link #answers} looks whether anything arrived. */
+    private static final long ANSWER_POLL_MILLIS = 5;
+
+    /**
+     * Whether the target sends anything within {@code timeout} from now, pinging it with a NOP-Out
+     * (RFC 7143 §11.18) unless a ping is already out. Tells a busy target from a silent one: a busy
+     * target's reader answers a ping at once even while its commands wait, a silent one (stopped,
+     * cut off) answers nothing. False at once while the session is not logged in.
+     */
+    public boolean answers(final Duration timeout) throws InterruptedException {
+        long start = System.nanoTime();
+        InitiatorConnection c = connection;
+        if (state != State.LOGGED_IN || c == null) {
+            return false;
+        }
+        if (pingTag == BasicHeaderSegment.RESERVED_TAG) {
+            int tag = tasks.allocateTag();
+            pingSentNanos = start;
+            pingTag = tag;
+            sendImmediate(c, nopOut(tag, BasicHeaderSegment.RESERVED_TAG, 0L));
+        }
+        long deadline = start + timeout.toNanos();
+        while (lastReceiveNanos - start < 0) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(ANSWER_POLL_MILLIS);
+        }
+        return true;
+    }
+
     private void tick() {
         try {
             InitiatorConnection c = connection;

@@ -87,14 +87,26 @@ public final class ManagerClient {
      * file. Never from the command line: every local user sees argv in {@code ps}.
      */
     public static ManagerClient locate(final String manager, final Path tokenFile, final Path stateDir) {
-        StateDir dir = stateDir != null ? new StateDir(stateDir) : StateDir.defaultDir();
-        String url = firstNonBlank(manager, System.getenv(ENV_MANAGER));
+        return locate(manager, tokenFile, stateDir != null ? List.of(new StateDir(stateDir))
+                : StateDir.clientSearchPath(System::getenv, Path.of(StateDir.SYSTEM_DIR)), System::getenv);
+    }
+
+    /**
+     * As {@link #locate(String, Path, Path)}, with the state directories to search (the first
+     * holding a {@code manager.url} gives the URL and the token) and the environment given.
+     */
+    static ManagerClient locate(final String manager, final Path tokenFile, final List<StateDir> search,
+                                final java.util.function.UnaryOperator<String> env) {
+        StateDir dir = search.stream().filter(d -> Files.isRegularFile(d.url())).findFirst().orElse(search.getFirst());
+        String url = firstNonBlank(manager, env.apply(ENV_MANAGER));
         if (url == null) {
             try {
                 url = Files.readString(dir.url()).strip();
             } catch (IOException e) {
-                throw new ManagerClientException(ManagerClientException.NO_REPLY, "no manager URL: pass --manager URL or set "
-                        + ENV_MANAGER + " (no running manager has written " + dir.url() + ")", e);
+                throw new ManagerClientException(ManagerClientException.NO_REPLY, "no manager URL: pass --manager URL, set "
+                        + ENV_MANAGER + ", or name the manager's state directory with --state-dir DIR or "
+                        + StateDir.ENV + " (no running manager has written "
+                        + String.join(" or ", search.stream().map(d -> d.url().toString()).toList()) + ")", e);
             }
         }
         String secret = tokenFrom(tokenFile, dir.token());

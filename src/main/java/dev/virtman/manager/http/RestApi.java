@@ -70,7 +70,7 @@ final class RestApi {
         // ------------------------------------------------------------ images
         r.add("GET", "/v1/images", c -> {
             Access.requireAdminOrHost(c.caller(), "reading images");
-            return Reply.ok(manager.images());
+            return Reply.ok(Views.images(manager.images()));
         });
         r.add("POST", "/v1/images", c -> {
             Access.requireAdmin(c.caller(), "registering images");
@@ -78,7 +78,7 @@ final class RestApi {
         });
         r.add("GET", "/v1/images/{id}", c -> {
             Access.requireAdminOrHost(c.caller(), "reading images");
-            return Reply.ok(manager.image(c.param("id")));
+            return Reply.ok(Views.image(manager.image(c.param("id"))));
         });
         r.add("DELETE", "/v1/images/{id}", c -> {
             Access.requireAdmin(c.caller(), "removing images");
@@ -95,11 +95,11 @@ final class RestApi {
         });
         r.add("GET", "/v1/images/{id}/tree", c -> {
             Access.requireAdmin(c.caller(), "reading trees");
-            return Reply.ok(manager.tree(c.param("id")));
+            return Reply.ok(Views.tree(manager.tree(c.param("id"))));
         });
         r.add("GET", "/v1/images/{id}/profile", c -> {
             Access.requireAdminOrHost(c.caller(), "reading boot profiles");
-            return Reply.ok(manager.profile(c.param("id")));
+            return Reply.ok(Views.profile(manager.profile(c.param("id"))));
         });
         r.add("PUT", "/v1/images/{id}/profile", c -> {
             String id = c.param("id");
@@ -114,23 +114,23 @@ final class RestApi {
                 throw ManagerException.invalid("imageId in body does not match the path");
             }
             boolean created = manager.putProfile(id, p.chunks(), p.recordedBy(), force);
-            return Reply.created(created, manager.profile(id));
+            return Reply.created(created, Views.profile(manager.profile(id)));
         });
 
         // ------------------------------------------------------------ hosts
         r.add("GET", "/v1/hosts", c -> {
             Access.requireAdmin(c.caller(), "listing hosts");
-            return Reply.ok(manager.hosts());
+            return Reply.ok(Views.hosts(manager.hosts()));
         });
         r.add("POST", "/v1/hosts", c -> {
             RegisterHostRequest req = c.body(RegisterHostRequest.class);
             Access.requireActingAs(c.caller(), req.hostId(), "registering");
             boolean created = manager.registerHost(req.hostId(), req.address(), req.labels());
-            return Reply.created(created, manager.host(req.hostId()));
+            return Reply.created(created, Views.host(manager.host(req.hostId())));
         });
         r.add("GET", "/v1/hosts/{id}", c -> {
             Access.requireActingAs(c.caller(), c.param("id"), "reading a host");
-            return Reply.ok(manager.host(c.param("id")));
+            return Reply.ok(Views.host(manager.host(c.param("id"))));
         });
         r.add("DELETE", "/v1/hosts/{id}", c -> {
             Access.requireAdmin(c.caller(), "removing hosts");
@@ -201,16 +201,16 @@ final class RestApi {
             }
             return Reply.ok(new Reply.Deferred(() -> {
                 Manager.Registration reg = glanceImports.importImage(r.glanceImageId(), r.name());
-                return Reply.created(reg.created(), reg.image());
+                return Reply.created(reg.created(), Views.image(reg.image()));
             }));
         }
         if (r.glance() != null) {
             GlanceOrigin o = r.glance();
             Manager.Registration reg = manager.registerGlanceImage(r.path(),
                     o.withVersion(o.series() != null ? o.series() : r.name(), 0));
-            return Reply.created(reg.created(), reg.image());
+            return Reply.created(reg.created(), Views.image(reg.image()));
         }
-        return new Reply(Reply.CREATED, manager.registerImage(r.name(), r.path()));
+        return new Reply(Reply.CREATED, Views.image(manager.registerImage(r.name(), r.path())));
     }
 
     private static Reply orderVm(final Manager manager, final VmBoard vms, final Call c) {

@@ -1,13 +1,13 @@
 package dev.virtman.manager.volume;
 
+import dev.virtman.manager.HostStatus;
+import dev.virtman.manager.ImageStatus;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.ManagerException;
 import dev.virtman.manager.TargetNames;
 import dev.virtman.manager.api.CreateVolumeRequest;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
-import dev.virtman.manager.api.HostView;
-import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.api.VolumeAssignment;
 import dev.virtman.manager.api.VolumeConnection;
 import dev.virtman.manager.api.VolumeConnector;
@@ -67,7 +67,7 @@ public final class VolumeService implements AutoCloseable {
         if (blank && request.sizeBytes() <= 0) {
             throw ManagerException.invalid("a blank volume (no image) needs a size");
         }
-        ImageView image = blank ? null : manager.image(request.image());
+        ImageStatus image = blank ? null : manager.image(request.image());
         String imageId = blank ? null : image.id();
         long imageSize = blank ? 0 : roundUp(image.sizeBytes());
         long size = request.sizeBytes() == 0 ? imageSize : request.sizeBytes();
@@ -139,7 +139,7 @@ public final class VolumeService implements AutoCloseable {
         if (v.state() == VolumeState.DELETING) {
             throw ManagerException.conflict("volume " + id + " is being deleted");
         }
-        HostView host = hostOf(connector);
+        HostStatus host = hostOf(connector);
         if (v.hostId() == null) {
             v = v.withHost(host.hostId(), VolumeState.CREATING);
             store.update(v);
@@ -152,17 +152,17 @@ public final class VolumeService implements AutoCloseable {
                 v.chapUser(), v.chapSecret(), v.state() == VolumeState.AVAILABLE);
     }
 
-    private HostView hostOf(final VolumeConnector connector) {
+    private HostStatus hostOf(final VolumeConnector connector) {
         if (connector == null || (blank(connector.host()) && blank(connector.ip()))) {
             throw ManagerException.invalid("a connector needs the attaching host's name ('host') or address ('ip')");
         }
-        List<HostView> hosts = manager.hosts();
-        for (HostView h : hosts) {
+        List<HostStatus> hosts = manager.hosts();
+        for (HostStatus h : hosts) {
             if (h.hostId().equals(connector.host())) {
                 return h;
             }
         }
-        for (HostView h : hosts) {
+        for (HostStatus h : hosts) {
             if (!blank(connector.ip()) && h.address().startsWith(connector.ip() + ":")) {
                 return h;
             }

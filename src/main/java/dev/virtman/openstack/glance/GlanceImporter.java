@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
@@ -128,6 +129,8 @@ public final class GlanceImporter {
                 progress.note("converting qcow2 to raw with qemu-img");
                 Files.delete(converted); // qemu-img creates its output itself
                 converter.toRaw(download, converted);
+                // qemu-img creates its output with the process umask (0644): private like the download.
+                Files.setPosixFilePermissions(converted, PosixFilePermissions.fromString("rw-------"));
                 Files.delete(download);
             } else {
                 Files.move(download, converted, StandardCopyOption.REPLACE_EXISTING);

@@ -68,11 +68,17 @@ class ParentFailoverTest {
     }
 
     private ChunkFetcher fetcher(final FetchPolicy policy, final Duration cooldown, final Fault... faults) {
+        return fetcher(policy, cooldown, null, faults);
+    }
+
+    /** Parents with faults; the first one gets {@code probe} (null: none). */
+    private ChunkFetcher fetcher(final FetchPolicy policy, final Duration cooldown, final ParentSet.Probe probe,
+                                 final Fault... faults) {
         List<ParentSet.Named> named = new ArrayList<>();
         for (int i = 0; i < faults.length; i++) {
             FaultyBlockDevice d = new FaultyBlockDevice(source, faults[i]);
             devices.add(d);
-            named.add(new ParentSet.Named("p" + i, d));
+            named.add(new ParentSet.Named("p" + i, d, i == 0 ? probe : null));
         }
         budget = new HedgeBudget(policy.hedging(), registry);
         fetcher = new ChunkFetcher(manifest, new ParentSet(named, cooldown, registry, clock), policy, budget,
@@ -181,6 +187,31 @@ class ParentFailoverTest {
         assertThat(silent).containsExactly("p0");
         fetchAsync(6).get(10, TimeUnit.SECONDS);
         assertThat(silent).as("once per threshold").containsExactly("p0");
+    }
+
+    @Test
+    void aParentThatAnswersAPingIsBusyNotSilent() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean answers = new java.util.concurrent.atomic.AtomicBoolean(true);
+        fetcher(POLICY, Duration.ofMinutes(1), timeout -> {
+            pings.incrementAndGet();
+            return answers.get();
+        }, Fault.STALL, Fault.NONE);
+        long deadline = fetcher.hedgeDeadlineNanos(parent(0));
+        CompletableFuture<byte[]> got = fetchAsync(3);
+        clock.awaitWaiters(1);
+        clock.advance(Duration.ofNanos(deadline));
+        got.get(10, TimeUnit.SECONDS);
+        clock.advance(Duration.ofSeconds(2));
+        fetchAsync(4).get(10, TimeUnit.SECONDS);
+        awaitTrue(() -> pings.get() == 1, "the quiet parent pinged");
+        assertThat(silent).as("it answered the ping: busy, not silent").isEmpty();
+        answers.set(false);
+        clock.advance(Duration.ofSeconds(2));
+        fetchAsync(5).get(10, TimeUnit.SECONDS);
+        awaitTrue(() -> silent.size() == 1, "reported after an unanswered ping");
+        assertThat(silent).containsExactly("p0");
+        assertThat(pings.get()).isEqualTo(2);
     }
 
     @Test

@@ -85,6 +85,34 @@ class VirtmanTargetInitiatorTest {
     }
 
     @Test
+    void aPausedTargetAnswersNothingNotEvenAPingAndCarriesOnWhenResumed() throws Exception {
+        int port = serve(null);
+        try (IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(url(port)), TgtdInitiatorTest.fastOptions())) {
+            assertThat(dev.answers(Duration.ofSeconds(10))).as("a running target answers a ping").isTrue();
+            server.pause();
+            // A negative answer needs a bounded wait; 300 ms is ample on loopback for a target that answers.
+            assertThat(dev.answers(Duration.ofMillis(300))).as("paused: silent").isFalse();
+            java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                ByteBuffer b = ByteBuffer.allocate(4096);
+                try {
+                    dev.read(0, b);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return b.array();
+            });
+            server.resume();
+            byte[] got = read.get(30, TimeUnit.SECONDS);
+            byte[] want = new byte[4096];
+            try (var ch = java.nio.channels.FileChannel.open(image)) {
+                ch.read(ByteBuffer.wrap(want), 0);
+            }
+            assertThat(got).isEqualTo(want);
+            assertThat(dev.answers(Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
     void readsEveryByteWithConcurrentReads() throws Exception {
         int port = serve(null);
         try (IscsiBlockDevice dev = IscsiBlockDevice.open(IscsiUrl.parse(url(port)), TgtdInitiatorTest.fastOptions())) {

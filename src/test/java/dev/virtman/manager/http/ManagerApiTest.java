@@ -247,6 +247,18 @@ class ManagerApiTest {
         assertThat(client.heartbeat("h1", serving(img.id(), 0)).images().get(img.id()).bootProfile()).isTrue();
     }
 
+    /** Issue 18, item 4: a short profile (a boot that failed after its first read) is replaced by a longer one. */
+    @Test
+    void aLongerBootProfileReplacesAShorterOneWithoutForce() {
+        ImageView img = client.registerImage("base", image.toString());
+        client.putProfile(img.id(), List.of(0), "failed-boot", false);
+        BootProfileView better = client.putProfile(img.id(), List.of(0, 5, 1, 2), "good-boot", false);
+        assertThat(better.chunks()).containsExactly(0, 5, 1, 2);
+        assertThatThrownBy(() -> client.putProfile(img.id(), List.of(7, 3, 4, 6), "same-length", false))
+                .isInstanceOfSatisfying(ManagerClientException.class, e -> assertThat(e.status()).isEqualTo(409));
+        assertThat(client.profile("base").recordedBy()).isEqualTo("good-boot");
+    }
+
     @Test
     void removingAnImageDropsItsTreeAndProfile() {
         ImageView img = client.registerImage("base", image.toString());

@@ -105,6 +105,9 @@ class GlanceApiInteropTest {
 
         assertThat(Files.readAllBytes(raw)).isEqualTo(Files.readAllBytes(source));
         assertThat(list(dir.resolve("imported"))).containsExactly(raw);
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(raw)))
+                .as("qemu-img's output, like a raw download, is readable by the importing user only")
+                .isEqualTo("rw-------");
     }
 
     @Test
