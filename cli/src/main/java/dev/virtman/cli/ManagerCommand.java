@@ -1,0 +1,157 @@
+package dev.virtman.cli;
+
+import dev.virtman.block.manifest.ByteSize;
+import dev.virtman.block.manifest.ChunkManifest;
+import dev.virtman.manager.Addresses;
+import dev.virtman.manager.GlanceSettings;
+import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.SourceExports;
+import dev.virtman.manager.api.StateDir;
+import dev.virtman.manager.http.ManagerServer;
+import dev.virtman.manager.store.StoreException;
+import dev.virtman.manager.tree.Locality;
+import dev.virtman.manager.tree.TreeLimits;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code virtman manager}: runs the control plane until interrupted (SIGINT/SIGTERM). */
+@Command(name = "manager", mixinStandardHelpOptions = true,
+        description = "Run the manager: REST API, state store, tree planner, failure detector.")
+public final class ManagerCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @CommandLine.Mixin
+    ConfigFile.Option configFile;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:" + ManagerConfig.DEFAULT_PORT,
+            description = "REST API address (port 0 picks a free one). Default: ${DEFAULT-VALUE}.")
+    String listen;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Database, manifests and token (default: $VIRTMAN_STATE_DIR, else ~/.local/state/virtman; "
+                    + "a system service uses /var/lib/virtman, where clients also look).")
+    Path stateDir;
+
+    @Option(names = "--fan-out", paramLabel = "N", defaultValue = "" + TreeLimits.DEFAULT_FAN_OUT,
+            description = "Children per agent. Default: ${DEFAULT-VALUE} (see docs/manager.md).")
+    int fanOut;
+
+    @Option(names = "--source-fan-out", paramLabel = "N",
+            description = "Children of the source target (default: same as --fan-out).")
+    Integer sourceFanOut;
+
+    @Option(names = "--max-depth", paramLabel = "N",
+            description = "Deepest tree level, fixed: hosts that do not fit wait unplaced. Default: "
+                    + TreeLimits.DEFAULT_MAX_DEPTH + ", growing by a level whenever the hosts would not fit.")
+    Integer maxDepth;
+
+    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "2s",
+            converter = DurationConverter.class, description = "Expected agent heartbeat period. Default: ${DEFAULT-VALUE}.")
+    Duration heartbeatInterval;
+
+    @Option(names = "--heartbeat-timeout", paramLabel = "DURATION", defaultValue = "6s",
+            converter = DurationConverter.class,
+            description = "Silence after which a host is failed and its children re-parented. Default: ${DEFAULT-VALUE}.")
+    Duration heartbeatTimeout;
+
+    @Option(names = "--source-portal", paramLabel = "HOST:PORT", defaultValue = ManagerConfig.DEFAULT_SOURCE_PORTAL,
+            description = "iSCSI portal of the source target, last entry of every parent list. Default: ${DEFAULT-VALUE}.")
+    String sourcePortal;
+
+    @Option(names = "--serve-source", description = "Serve every registered image read-only on --source-portal"
+            + " (the manager's own source target) instead of relying on a separately run one.")
+    boolean serveSource;
+
+    @Option(names = "--source-rack", paramLabel = "RACK", defaultValue = "", description = "Rack of the source.")
+    String sourceRack;
+
+    @Option(names = "--source-zone", paramLabel = "ZONE", defaultValue = "", description = "Zone of the source.")
+    String sourceZone;
+
+    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "64K",
+            description = "Manifest chunk size for new images, a power of two from 4K to 16M. Default: ${DEFAULT-VALUE}.")
+    String chunkSize;
+
+    @Option(names = "--glance-url", paramLabel = "URL",
+            description = "Glance endpoint to import images from on demand (POST /v1/images with a glanceImageId;"
+                    + " the Cinder driver's 'create volume from image'). Keystone credentials: the --os-* options.")
+    URI glanceUrl;
+
+    @Mixin
+    OpenStackAuthOptions glanceAuth;
+
+    private TreeLimits limits() {
+        int source = sourceFanOut == null ? fanOut : sourceFanOut;
+        return maxDepth == null ? TreeLimits.growing(fanOut, source) : new TreeLimits(fanOut, source, maxDepth);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ManagerConfig config;
+        try {
+            InetSocketAddress parsed = Addresses.resolveListen(listen);
+            long chunk = ByteSize.parse(chunkSize);
+            ChunkManifest.checkChunkSize((int) Math.min(chunk, Integer.MAX_VALUE));
+            config = ManagerConfig.defaults(stateDir == null ? StateDir.defaultDir() : new StateDir(stateDir))
+                    .withListen(parsed)
+                    .withLimits(limits())
+                    .withHeartbeat(heartbeatInterval, heartbeatTimeout)
+                    .withSource(sourcePortal, new Locality(sourceRack, sourceZone))
+                    .withChunkSize((int) chunk)
+                    .withGlance(glanceUrl == null ? null : new GlanceSettings(glanceUrl, glanceAuth.tokens()));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        InetSocketAddress sourceListen;
+        try {
+            sourceListen = serveSource ? Addresses.resolved(Addresses.parse(sourcePortal)) : null;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--source-portal: " + e.getMessage());
+        }
+        ManagerServer server;
+        try {
+            server = ManagerServer.start(config);
+        } catch (IOException | StoreException e) {
+            spec.commandLine().getErr().println("virtman: cannot start the manager: " + e.getMessage());
+            return ClientCommands.FAILED;
+        }
+        SourceExports source = null;
+        if (serveSource) {
+            try {
+                source = SourceExports.start(server.manager(), sourceListen);
+            } catch (IOException e) {
+                server.close();
+                spec.commandLine().getErr().println("virtman: cannot serve the source target on " + sourcePortal + ": "
+                        + e.getMessage());
+                return ClientCommands.FAILED;
+            }
+        }
+        spec.commandLine().getOut().printf("manager listening on %s (token in %s)%s%n", server.url(),
+                config.stateDir().token(), source == null ? "" : "; source target on " + source.portal());
+        spec.commandLine().getOut().flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        SourceExports served = source;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (served != null) {
+                served.close();
+            }
+            server.close();
+            stopped.countDown();
+        }, "virtman-manager-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,207 @@
+package dev.virtman.manager;
+
+import dev.virtman.manager.api.FailureReportReply;
+import dev.virtman.manager.api.GlanceOrigin;
+import dev.virtman.manager.api.HeartbeatReply;
+import dev.virtman.manager.api.HeartbeatRequest;
+import dev.virtman.manager.api.Labels;
+import dev.virtman.manager.model.BootProfile;
+import dev.virtman.manager.model.HostRecord;
+import dev.virtman.manager.store.StateStore;
+import dev.virtman.manager.store.StoredState;
+import dev.virtman.manager.tree.DistributionTree;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.InstantSource;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control plane: images, hosts, one distribution tree per image, boot profiles, and host
+ * liveness. A facade over the domain services that do the work, all on one {@link ManagerState}
+ * (one lock, one transaction per change; see there):
+ * <pre>
+ *   ImageCatalog     images: register (hash outside the lock), Glance versions, look up, remove
+ *   HostRegistry     hosts: register, decommission, status
+ *   Heartbeats       tree membership from heartbeats, joins committed in groups
+ *   FailureDetector  liveness: silent hosts, children reporting their parent
+ *   TreeService      re-planning trees (TreePlanner), parent lists
+ *   BootProfiles     the recorded boot read order per image
+ * </pre>
+ * Methods return domain records ({@link ImageStatus}, {@link HostStatus}, {@link TreeSnapshot},
+ * {@link BootProfile}); the REST layer maps them to its views. Heartbeat and failure-report
+ * replies are the agents' protocol messages and are returned as such.
+ */
+public final class Manager implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Manager.class);
+
+    /** Shortest id prefix accepted in place of a full image id (32 bits: collisions are unlikely). */
+    public static final int MIN_ID_PREFIX = 8;
+
+    private final ManagerState state;
+    private final ImageCatalog images;
+    private final HostRegistry hosts;
+    private final Heartbeats heartbeats;
+    private final FailureDetector detector;
+    private final TreeService trees;
+    private final BootProfiles profiles;
+
+    public Manager(final ManagerConfig config, final StateStore store, final ManifestProvider manifests,
+                   final MeterRegistry registry, final InstantSource clock) {
+        this.state = new ManagerState(config, store, clock);
+        ManagerMetrics metrics = new ManagerMetrics(state, registry);
+        this.trees = new TreeService(state, metrics);
+        this.images = new ImageCatalog(state, manifests, metrics);
+        this.detector = new FailureDetector(state, trees, metrics);
+        this.hosts = new HostRegistry(state, trees, detector);
+        this.heartbeats = new Heartbeats(state, trees, detector, metrics);
+        this.profiles = new BootProfiles(state, images);
+        load(store.load(), metrics);
+    }
+
+    private void load(final StoredState stored, final ManagerMetrics metrics) {
+        synchronized (state) {
+            long now = state.clock.millis();
+            stored.images().forEach(i -> state.images.put(i.id(), i));
+            for (HostRecord h : stored.hosts()) {
+                state.hosts.put(h.hostId(), h);
+                state.liveness.put(h.hostId(), new Liveness(now));
+                state.nextSeq = Math.max(state.nextSeq, h.seq() + 1);
+            }
+            state.trees.putAll(stored.trees());
+            state.profiles.putAll(stored.profiles());
+            for (Map.Entry<String, DistributionTree> e : state.trees.entrySet()) {
+                for (String host : e.getValue().hosts()) {
+                    state.membership.computeIfAbsent(host, k -> new LinkedHashSet<>()).add(e.getKey());
+                }
+            }
+            state.images.keySet().forEach(metrics::addImage);
+            LOG.info("loaded {} images, {} hosts, {} boot profiles", state.images.size(), state.hosts.size(),
+                    state.profiles.size());
+        }
+    }
+
+    public ManagerConfig config() {
+        return state.config;
+    }
+
+    // ---------------------------------------------------------------- images
+
+    /** Hashes the image (outside the lock: it may take a while) and registers it. */
+    public ImageStatus registerImage(final String name, final String path) {
+        return images.register(name, path);
+    }
+
+    /** The outcome of registering a Glance import: the image, and whether this call added it. */
+    public record Registration(ImageStatus image, boolean created) { }
+
+    /**
+     * Registers a raw file imported and verified from Glance as the next version of its series
+     * ({@link GlanceOrigin}). A no-op returning the existing image when the same Glance image
+     * with the same data is already registered, or when identical content is (under any name).
+     */
+    public Registration registerGlanceImage(final String path, final GlanceOrigin origin) {
+        return images.registerGlance(path, origin);
+    }
+
+    /** {@link #registerGlanceImage}'s no-op check, before anything is downloaded. */
+    public Optional<ImageStatus> findGlanceImport(final String glanceImageId, final String osHashValue) {
+        return images.findGlanceImport(glanceImageId, osHashValue);
+    }
+
+    public List<ImageStatus> images() {
+        return images.images();
+    }
+
+    /** By id, name, or an id prefix of at least {@value #MIN_ID_PREFIX} hex digits. */
+    public ImageStatus image(final String idOrName) {
+        return images.image(idOrName);
+    }
+
+    public void removeImage(final String idOrName) {
+        images.remove(idOrName);
+    }
+
+    /** The image's stored chunk manifest (its integrity root), for agents. */
+    public byte[] manifest(final String ref) {
+        return images.manifest(ref);
+    }
+
+    // ---------------------------------------------------------------- hosts
+
+    /**
+     * Registers a host, or updates the address and labels of a known one (an agent restart).
+     * Either way it counts as a sign of life. Labels do not move a host already in a tree.
+     *
+     * @return true if the host is new
+     */
+    public boolean registerHost(final String hostId, final String address, final Labels labels) {
+        return hosts.register(hostId, address, labels);
+    }
+
+    /** Removes a host for good (decommission): it leaves every tree, its children are re-parented. */
+    public void removeHost(final String hostId) {
+        hosts.remove(hostId);
+    }
+
+    public List<HostStatus> hosts() {
+        return hosts.hosts();
+    }
+
+    public HostStatus host(final String hostId) {
+        return hosts.host(hostId);
+    }
+
+    /** A heartbeat: see {@link Heartbeats}. */
+    public HeartbeatReply heartbeat(final String hostId, final HeartbeatRequest request) {
+        return heartbeats.heartbeat(hostId, request);
+    }
+
+    /** A child cannot reach its parent: see {@link FailureDetector#report}. */
+    public FailureReportReply reportFailure(final String reporter, final String failedHostId) {
+        return detector.report(reporter, failedHostId);
+    }
+
+    /** Fails every host silent for longer than the timeout. Called periodically by the detector. */
+    public int expireSilentHosts() {
+        return detector.expireSilentHosts();
+    }
+
+    // ---------------------------------------------------------------- trees and profiles
+
+    public TreeSnapshot tree(final String idOrName) {
+        synchronized (state) {
+            return trees.snapshot(images.require(idOrName));
+        }
+    }
+
+    /**
+     * Stores the boot read order of an image. The first writer wins unless a later profile is longer
+     * (a fuller record of the boot) or {@code force}: an equal or shorter second PUT is a conflict,
+     * so racing first boots cannot overwrite each other.
+     *
+     * @return true if created, false if replaced
+     */
+    public boolean putProfile(final String idOrName, final List<Integer> chunks, final String recordedBy,
+                              final boolean force) {
+        return profiles.put(idOrName, chunks, recordedBy, force);
+    }
+
+    public BootProfile profile(final String idOrName) {
+        return profiles.get(idOrName);
+    }
+
+    /** The one lock every change holds, for tests that hold it while requests queue up. */
+    Object lock() {
+        return state;
+    }
+
+    @Override
+    public void close() {
+        state.close();
+    }
+}

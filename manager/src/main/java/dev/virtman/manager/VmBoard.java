@@ -1,0 +1,150 @@
+package dev.virtman.manager;
+
+import dev.virtman.manager.api.HostVmsView;
+import dev.virtman.manager.api.ManagerException;
+import dev.virtman.manager.api.VmOrder;
+import dev.virtman.manager.api.VmReport;
+import dev.virtman.manager.api.VmSyncReply;
+import dev.virtman.manager.api.VmSyncRequest;
+
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * VM orders per host, and what each host's agent last reported of its VMs: how {@code virtman
+ * boot --manager} runs VMs on hosts it cannot reach itself. The boot puts orders here; each agent
+ * that runs VMs polls {@code vm-sync} (its reports in, all its orders out) and converges on them.
+ *
+ * <p>Kept in memory only, apart from the tree state and its lock: orders are level-triggered (the
+ * agent gets the whole list every time), so a lost update is repaired by the next sync, and a
+ * manager restart forgets orders without touching the VMs (an agent never destroys a VM just
+ * because no order mentions it). A {@code destroyed} order is dropped once its agent no longer
+ * reports the VM.
+ */
+public final class VmBoard {
+    /** Most orders and most reported VMs per host: far above what a host runs, and a bound on memory. */
+    static final int MAX_VMS_PER_HOST = 1024;
+    private static final Pattern VM_NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
+    private static final Set<String> DESIRED = Set.of(VmOrder.RUNNING, VmOrder.STOPPED, VmOrder.DESTROYED);
+    private static final int MIN_MEMORY_MIB = 16;
+    private static final int MAX_TEXT = 4096;
+
+    private final InstantSource clock;
+    private final Map<String, HostVms> hosts = new ConcurrentHashMap<>();
+
+    public VmBoard(final InstantSource clock) {
+        this.clock = clock;
+    }
+
+    /** One host's orders and last report; guarded by its own monitor. */
+    private static final class HostVms {
+        final Map<String, VmOrder> orders = new LinkedHashMap<>();
+        List<VmReport> reports = List.of();
+        Map<String, VmSyncRequest.ImageFetch> images = Map.of();
+        long reportedAtMillis = -1;
+    }
+
+    /**
+     * Places or replaces the order for VM {@code order.name()} on {@code hostId}; the caller has
+     * checked that the host is registered and resolved the image to its id.
+     *
+     * @return true if the VM had no order yet
+     */
+    public boolean order(final String hostId, final VmOrder order) {
+        validate(order);
+        HostVms h = hosts.computeIfAbsent(hostId, k -> new HostVms());
+        synchronized (h) {
+            VmOrder previous = h.orders.get(order.name());
+            if (previous == null && h.orders.size() >= MAX_VMS_PER_HOST) {
+                throw ManagerException.conflict("host " + hostId + " already has " + MAX_VMS_PER_HOST + " VM orders");
+            }
+            if (previous != null && !previous.imageId().equals(order.imageId())
+                    && !previous.desired().equals(VmOrder.DESTROYED)) {
+                throw ManagerException.conflict("VM " + order.name() + " on " + hostId + " runs image "
+                        + previous.imageId() + "; destroy it before reusing the name");
+            }
+            h.orders.put(order.name(), order);
+            return previous == null;
+        }
+    }
+
+    /** Asks for VM {@code name} on {@code hostId} to be destroyed (its overlay removed). */
+    public void destroy(final String hostId, final String name) {
+        HostVms h = hosts.get(hostId);
+        if (h != null) {
+            synchronized (h) {
+                VmOrder o = h.orders.get(name);
+                if (o != null) {
+                    h.orders.put(name, o.withDesired(VmOrder.DESTROYED));
+                    return;
+                }
+            }
+        }
+        throw ManagerException.notFound("no VM order " + name + " on host " + hostId);
+    }
+
+    /** An agent's sync: records its report, drops destroyed orders it no longer reports, returns all orders. */
+    public VmSyncReply sync(final String hostId, final VmSyncRequest request) {
+        if (request.vms().size() > MAX_VMS_PER_HOST) {
+            throw ManagerException.invalid("a sync reports at most " + MAX_VMS_PER_HOST + " VMs");
+        }
+        HostVms h = hosts.computeIfAbsent(hostId, k -> new HostVms());
+        synchronized (h) {
+            h.reports = request.vms();
+            h.images = request.images();
+            h.reportedAtMillis = clock.millis();
+            Set<String> reported = new java.util.HashSet<>();
+            request.vms().forEach(r -> reported.add(r.name()));
+            h.orders.values().removeIf(o -> o.desired().equals(VmOrder.DESTROYED) && !reported.contains(o.name()));
+            return new VmSyncReply(new ArrayList<>(h.orders.values()));
+        }
+    }
+
+    public HostVmsView view(final String hostId) {
+        HostVms h = hosts.get(hostId);
+        if (h == null) {
+            return new HostVmsView(hostId, List.of(), List.of(), Map.of(), -1);
+        }
+        synchronized (h) {
+            return new HostVmsView(hostId, List.copyOf(h.orders.values()), h.reports, h.images,
+                    h.reportedAtMillis < 0 ? -1 : Math.max(0, clock.millis() - h.reportedAtMillis));
+        }
+    }
+
+    /** Forgets a host that left (its agent's VMs are its own business from then on). */
+    public void forget(final String hostId) {
+        hosts.remove(hostId);
+    }
+
+    private static void validate(final VmOrder o) {
+        if (o.name() == null || !VM_NAME.matcher(o.name()).matches()) {
+            throw ManagerException.invalid("VM name must match " + VM_NAME + ": '" + o.name() + "'");
+        }
+        if (o.desired() == null || !DESIRED.contains(o.desired())) {
+            throw ManagerException.invalid("desired must be one of " + DESIRED + ", got '" + o.desired() + "'");
+        }
+        if (o.memoryMiB() < MIN_MEMORY_MIB) {
+            throw ManagerException.invalid("memoryMiB must be at least " + MIN_MEMORY_MIB);
+        }
+        if (o.timeoutSeconds() < 1) {
+            throw ManagerException.invalid("timeoutSeconds must be positive");
+        }
+        if ((o.kernel() == null) != (o.initrd() == null)) {
+            throw ManagerException.invalid("kernel and initrd go together");
+        }
+        if (o.upMarker() == null || o.upMarker().isBlank()) {
+            throw ManagerException.invalid("upMarker is required");
+        }
+        for (String text : new String[] {o.kernel(), o.initrd(), o.append(), o.upMarker()}) {
+            if (text != null && text.length() > MAX_TEXT) {
+                throw ManagerException.invalid("a VM order field is longer than " + MAX_TEXT + " characters");
+            }
+        }
+    }
+}

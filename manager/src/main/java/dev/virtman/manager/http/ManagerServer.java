@@ -1,0 +1,266 @@
+package dev.virtman.manager.http;
+
+import dev.virtman.manager.GlanceImports;
+import dev.virtman.manager.Manager;
+import dev.virtman.manager.VmBoard;
+import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.ManifestProvider;
+import dev.virtman.manager.ChunkManifestProvider;
+import dev.virtman.manager.api.StateDir;
+import dev.virtman.manager.auth.Credentials;
+import dev.virtman.manager.store.StateStore;
+import dev.virtman.manager.volume.VolumeService;
+import dev.virtman.manager.volume.VolumeStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.ConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running manager: state directory, token, store, {@link Manager}, the HTTP server (Jetty, see
+ * docs/manager.md "Server" for why) with the REST API and the agents' streams, and the failure
+ * detector that fails hosts whose agents went silent.
+ */
+public final class ManagerServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ManagerServer.class);
+
+    /** The detector runs this many times per heartbeat interval, bounding detection lag. */
+    private static final int CHECKS_PER_INTERVAL = 4;
+    private static final Duration MIN_CHECK_PERIOD = Duration.ofMillis(20);
+    private static final int STOP_GRACE_SECONDS = 1;
+    /**
+     * Pending connections the kernel queues. The JDK default (50) overflows when a boot storm's
+     * agents all connect at once, and a dropped SYN costs the client a one-second retransmit.
+     */
+    private static final int ACCEPT_BACKLOG = 4096;
+    /** Threads Jetty needs beside the request handlers: acceptor, selectors, reserve. */
+    private static final int SERVER_THREADS = 8;
+    /**
+     * When the connection limit is reached, connections idle this long are closed, so holders
+     * of idle connections cannot keep agents out for a whole idle timeout.
+     */
+    private static final Duration IDLE_TIMEOUT_AT_LIMIT = Duration.ofSeconds(2);
+
+    private final Manager manager;
+    private final VolumeService volumes;
+    private final Server http;
+    private final ServerConnector connector;
+    private final ExecutorService longRequests;
+    private final ScheduledExecutorService timers;
+    private final Credentials credentials;
+    private final StateDir stateDir;
+    private final boolean tls;
+
+    private ManagerServer(final Manager manager, final VolumeService volumes, final Server http,
+                          final ServerConnector connector, final ExecutorService longRequests,
+                          final ScheduledExecutorService timers, final Credentials credentials, final StateDir stateDir,
+                          final boolean tls) {
+        this.manager = manager;
+        this.volumes = volumes;
+        this.http = http;
+        this.connector = connector;
+        this.longRequests = longRequests;
+        this.timers = timers;
+        this.credentials = credentials;
+        this.stateDir = stateDir;
+        this.tls = tls;
+    }
+
+    /** Starts a manager that builds manifests with the block layer's builder, one thread per core. */
+    public static ManagerServer start(final ManagerConfig config) throws IOException {
+        return start(config, ServerSettings.DEFAULT);
+    }
+
+    public static ManagerServer start(final ManagerConfig config, final ServerSettings settings) throws IOException {
+        return start(config, new ChunkManifestProvider(config.chunkSize(), Runtime.getRuntime().availableProcessors()),
+                settings);
+    }
+
+    public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests) throws IOException {
+        return start(config, manifests, ServerSettings.DEFAULT);
+    }
+
+    public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests,
+                                      final ServerSettings settings) throws IOException {
+        SslContextFactory.Server tlsContext = settings.tls()
+                ? PemTls.serverContext(settings.tlsCertificate(), settings.tlsKey()) : null;
+        StateDir dir = config.stateDir().create();
+        Credentials credentials = Credentials.open(dir, InstantSource.system());
+        StateStore store;
+        try {
+            store = StateStore.open(dir.database());
+        } catch (RuntimeException e) {
+            credentials.close();
+            throw e;
+        }
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Manager manager;
+        try {
+            manager = new Manager(config, store, manifests, metrics, InstantSource.system());
+        } catch (RuntimeException e) {
+            store.close();
+            credentials.close();
+            throw e;
+        }
+        VolumeService volumes = new VolumeService(manager, VolumeStore.open(dir.path().resolve(VolumeStore.FILE)));
+        GlanceImports glance = config.glance() == null ? null
+                : new GlanceImports(manager, config.glance(), dir.images());
+        ExecutorService longRequests = Executors.newVirtualThreadPerTaskExecutor();
+        ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "virtman-manager-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        VmBoard vms = new VmBoard(InstantSource.system());
+        Authenticator authenticator = Authenticator.of(credentials);
+
+        // Platform threads, not virtual: a manager embedded in a busy JVM (virtman boot, the boot
+        // storm) would otherwise queue requests behind every other virtual thread on the shared
+        // carrier pool, and hosts would be failed for heartbeats that had arrived.
+        QueuedThreadPool threads = new QueuedThreadPool(settings.requestThreads() + SERVER_THREADS, SERVER_THREADS);
+        threads.setName("manager-http");
+        threads.setDaemon(true);
+        Server server = new Server(threads);
+        HttpConfiguration httpConfig = new HttpConfiguration();
+        httpConfig.setRequestHeaderSize(settings.maxHeaderBytes());
+        httpConfig.setSendServerVersion(false);
+        httpConfig.setIdleTimeout(settings.idleTimeout().toMillis());
+        ConnectionFactory[] factories = settings.tls()
+                ? new ConnectionFactory[] {new SslConnectionFactory(tlsContext, "http/1.1"), new HttpConnectionFactory(httpConfig)}
+                : new ConnectionFactory[] {new HttpConnectionFactory(httpConfig)};
+        ServerConnector connector = new ServerConnector(server, 1, -1, factories);
+        InetSocketAddress listen = config.listen();
+        connector.setHost(listen.getHostString());
+        connector.setPort(listen.getPort());
+        connector.setAcceptQueueSize(ACCEPT_BACKLOG);
+        connector.setIdleTimeout(settings.idleTimeout().toMillis());
+        server.addConnector(connector);
+        NetworkConnectionLimit limit = new NetworkConnectionLimit(settings.maxConnections(), server);
+        limit.setEndPointIdleTimeout(IDLE_TIMEOUT_AT_LIMIT.toMillis());
+        server.addBean(limit);
+        server.setHandler(new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics, credentials), authenticator,
+                settings, threads, longRequests, metrics));
+        try {
+            server.start();
+        } catch (Exception e) {
+            stopQuietly(server);
+            timers.shutdownNow();
+            volumes.close();
+            manager.close();
+            credentials.close();
+            throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
+        }
+        new HeaderDeadline(connector, settings.headerTimeout(), System::nanoTime).schedule(timers);
+        long period = Math.max(MIN_CHECK_PERIOD.toMillis(), config.heartbeatInterval().toMillis() / CHECKS_PER_INTERVAL);
+        timers.scheduleWithFixedDelay(() -> {
+            try {
+                manager.expireSilentHosts();
+            } catch (RuntimeException e) {
+                LOG.error("failure detector pass failed; retrying next period", e);
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+        ManagerServer running = new ManagerServer(manager, volumes, server, connector, longRequests, timers, credentials,
+                dir, settings.tls());
+        running.publishUrl();
+        LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
+                running.url(), dir.path(), config.limits().fanOut(), config.limits().sourceFanOut(),
+                config.limits().maxDepth() + (config.limits().depthGrows() ? " growing with the hosts" : ""),
+                config.heartbeatInterval(), config.heartbeatTimeout());
+        if (glance != null) {
+            LOG.info("imports Glance images on demand from {} into {}", config.glance().endpoint(), dir.images());
+        }
+        return running;
+    }
+
+    private static void stopQuietly(final Server server) {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            LOG.debug("stopping a server that did not start: {}", e.toString());
+        }
+    }
+
+    /** Writes the URL to the state directory so the CLI on this machine finds the manager. */
+    private void publishUrl() throws IOException {
+        var tmp = Files.createTempFile(stateDir.path(), StateDir.URL, ".tmp");
+        Files.writeString(tmp, url() + "\n");
+        Files.move(tmp, stateDir.url(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    public URI url() {
+        String host = connector.getHost();
+        if (host == null || host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
+            host = "127.0.0.1";
+        }
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return URI.create((tls ? "https" : "http") + "://" + host + ":" + connector.getLocalPort());
+    }
+
+    /** The admin token. */
+    public String token() {
+        return credentials.adminToken();
+    }
+
+    /** The file (mode 0600) holding the admin token, for {@code --token-file}. */
+    public java.nio.file.Path tokenFile() {
+        return stateDir.token();
+    }
+
+    /** The bootstrap secret that enrols new hosts. */
+    public String enrolmentToken() {
+        return credentials.enrolmentToken();
+    }
+
+    public Credentials credentials() {
+        return credentials;
+    }
+
+    public VolumeService volumes() {
+        return volumes;
+    }
+
+    public Manager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        timers.shutdownNow();
+        http.setStopTimeout(TimeUnit.SECONDS.toMillis(STOP_GRACE_SECONDS));
+        stopQuietly(http);
+        // A Glance import still downloading is abandoned; its partial file is deleted on the way out.
+        longRequests.shutdownNow();
+        try {
+            longRequests.awaitTermination(STOP_GRACE_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        volumes.close();
+        manager.close();
+        credentials.close();
+        LOG.info("manager stopped");
+    }
+}

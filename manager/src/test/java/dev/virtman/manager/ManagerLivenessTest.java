@@ -1,0 +1,65 @@
+package dev.virtman.manager;
+
+import dev.virtman.manager.api.HeartbeatRequest;
+import dev.virtman.manager.api.StateDir;
+import dev.virtman.manager.store.StateStore;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A heartbeat counts from when it arrives, not from when it gets the manager's lock: while joins
+ * hold the lock one after another, the failure detector must not fail a host whose heartbeat is
+ * waiting behind them. A host that really went silent is still failed after the timeout.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ManagerLivenessTest {
+    private static final int CHUNK = 4096;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aHeartbeatWaitingForTheLockKeepsItsHostAlive() throws Exception {
+        AtomicLong millis = new AtomicLong(1_000_000);
+        InstantSource clock = () -> Instant.ofEpochMilli(millis.get());
+        StateDir dir = new StateDir(tmp.resolve("state")).create();
+        ManagerConfig config = ManagerConfig.defaults(dir).withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(6))
+                .withChunkSize(CHUNK);
+        try (Manager manager = new Manager(config, StateStore.open(dir.database()),
+                new ChunkManifestProvider(CHUNK, 1), new SimpleMeterRegistry(), clock)) {
+            HeartbeatRequest beat = new HeartbeatRequest("h1", Map.of());
+            manager.registerHost("h1", "127.0.0.2:3260", null);
+            manager.heartbeat("h1", beat);
+
+            Thread waiting;
+            synchronized (manager.lock()) {
+                // The lock is busy (as with a convoy of joins) when the next heartbeat arrives.
+                millis.addAndGet(5_000);
+                waiting = Thread.ofPlatform().start(() -> manager.heartbeat("h1", beat));
+                while (waiting.getState() != Thread.State.BLOCKED) {
+                    Thread.sleep(5);
+                }
+                millis.addAndGet(4_000); // 9 s after the last heartbeat that got the lock, 4 s after arrival
+                assertThat(manager.expireSilentHosts()).isZero();
+            }
+            waiting.join();
+            assertThat(manager.host("h1").state()).isEqualTo("alive");
+
+            millis.addAndGet(7_000); // now really silent for longer than the timeout
+            assertThat(manager.expireSilentHosts()).isEqualTo(1);
+            assertThat(manager.host("h1").state()).isEqualTo("failed");
+        }
+    }
+}

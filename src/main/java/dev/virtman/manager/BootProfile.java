@@ -1,6 +1,0 @@
-package dev.virtman.manager;
-
-import java.time.Instant;
-
-/** Chunk indices in the order the first booting host read them. */
-public record BootProfile(String imageId, int[] chunks, String recordedBy, Instant recordedAt) { }
