@@ -13,6 +13,7 @@ import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.api.Portal;
+import dev.virtman.manager.client.AgentSession;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.vm.VmDriver;
@@ -35,6 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * An {@link Agent} run by the manager: registers this host, takes each image's manifest and
@@ -53,11 +55,16 @@ public final class ManagedAgent implements Closeable {
     private static final Duration PLACEMENT_RETRY = Duration.ofMillis(500);
     private static final int LUN = 0;
     private static final long STOP_WAIT_SECONDS = 10;
+    /** Silence on the stream after which the agent reconnects: the manager's default heartbeat timeout. */
+    private static final Duration STREAM_TIMEOUT = Duration.ofSeconds(6);
+    /** A report that differs only in chunk counts waits at most this long (they change constantly). */
+    private static final Duration COUNTS_REFRESH = Duration.ofSeconds(10);
     /** Least time between two reports of the same silent parent (the fetcher already limits them). */
     private static final Duration REPORT_INTERVAL = Duration.ofSeconds(2);
 
     private final ManagedAgentConfig config;
     private final ManagerClient client;
+    private final AgentSession stream;
     private final Agent agent;
     /** Boot-profile recorders of the images this agent boots first, by image id. */
     private final Map<String, BootProfileRecorder> recorders;
@@ -77,11 +84,12 @@ public final class ManagedAgent implements Closeable {
     /** While frozen (a fault drill): no heartbeats, the target answers nothing. */
     private volatile boolean frozen;
 
-    private ManagedAgent(final ManagedAgentConfig config, final ManagerClient client, final Agent agent,
-                         final Map<String, BootProfileRecorder> recorders, final long intervalMillis,
+    private ManagedAgent(final ManagedAgentConfig config, final ManagerClient client, final AgentSession stream,
+                         final Agent agent, final Map<String, BootProfileRecorder> recorders, final long intervalMillis,
                          final ScheduledExecutorService heartbeats, final VolumeHost volumes) {
         this.config = config;
         this.client = client;
+        this.stream = stream;
         this.agent = agent;
         this.volumes = volumes;
         this.recorders = recorders;
@@ -114,7 +122,24 @@ public final class ManagedAgent implements Closeable {
         // (2 MiB each for a 4 GiB image; 100 agents fetching theirs at once took over the 5 s
         // heartbeat timeout) and right before the first heartbeat.
         client.registerHost(config.hostId(), config.portalString(), config.labels());
-        HeartbeatReply placed = awaitPlacement(config, client, manifests);
+        // The stream to the manager: reports when they change, pings every interval, replies
+        // pushed when placement changes. Until this agent is built, replies are only recorded.
+        AtomicReference<HeartbeatReply> latest = new AtomicReference<>();
+        AtomicReference<ManagedAgent> built = new AtomicReference<>();
+        AgentSession stream = new AgentSession(client, config.hostId(), reply -> {
+            latest.set(reply);
+            ManagedAgent managed = built.get();
+            if (managed != null) {
+                managed.pushed(reply);
+            }
+        }, STREAM_TIMEOUT, COUNTS_REFRESH, null);
+        HeartbeatReply placed;
+        try {
+            placed = awaitPlacement(config, stream, latest, manifests);
+        } catch (IOException | RuntimeException e) {
+            stream.close();
+            throw e;
+        }
         List<ImageConfig> images = new ArrayList<>();
         Map<String, BootProfileRecorder> recorders = new LinkedHashMap<>();
         List<String> withProfile = new ArrayList<>();
@@ -137,19 +162,20 @@ public final class ManagedAgent implements Closeable {
         long interval = placed.heartbeatIntervalMillis();
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("agent-heartbeat").factory());
-        // The manager's liveness clock runs from the placement heartbeat. Opening caches and
-        // exports can take longer than its timeout when many agents start at once on a busy
-        // machine (a 100-host storm: 118 hosts failed before any VM started), so the agent keeps
-        // heartbeating with the placement report until it can report its caches.
+        // The manager's liveness clock runs from the placement report. Opening caches and exports
+        // can take longer than its timeout when many agents start at once on a busy machine (a
+        // 100-host storm: 118 hosts failed before any VM started), so the stream keeps pinging
+        // with the placement report until the agent can report its caches.
+        HeartbeatRequest placement = placementReport(config, manifests.keySet());
         ScheduledFuture<?> placedHeartbeats = heartbeats.scheduleWithFixedDelay(
-                () -> placementHeartbeat(config, client, manifests.keySet()), interval, interval,
-                TimeUnit.MILLISECONDS);
+                () -> tickQuietly(config, client, stream, placement), interval, interval, TimeUnit.MILLISECONDS);
         Agent agent;
         try {
             agent = Agent.start(agentConfig, connector,
                     id -> recorders.containsKey(id) ? recorders.get(id) : ChunkAccessListener.NONE);
         } catch (IOException | RuntimeException e) {
             heartbeats.shutdownNow();
+            stream.close();
             throw e;
         }
         VolumeHost volumes;
@@ -158,14 +184,21 @@ public final class ManagedAgent implements Closeable {
                     config.cacheDir().resolve(VolumeHost.VOLUMES_DIR), manifestDir);
         } catch (IOException | RuntimeException e) {
             heartbeats.shutdownNow();
+            stream.close();
             agent.close();
             throw e;
         }
         placedHeartbeats.cancel(false);
-        ManagedAgent managed = new ManagedAgent(config, client, agent, recorders, interval, heartbeats, volumes);
+        ManagedAgent managed = new ManagedAgent(config, client, stream, agent, recorders, interval, heartbeats,
+                volumes);
         placed.images().values().forEach(p -> managed.noteParents(p.parents()));
         for (ImageExport image : agent.images()) {
             image.onSilentParent(managed::reportSilent);
+        }
+        built.set(managed);
+        HeartbeatReply since = latest.get();
+        if (since != placed) {
+            managed.pushed(since);
         }
         heartbeats.scheduleWithFixedDelay(managed::heartbeat, 0, interval, TimeUnit.MILLISECONDS);
         for (String id : withProfile) {
@@ -175,16 +208,18 @@ public final class ManagedAgent implements Closeable {
         return managed;
     }
 
-    private static HeartbeatReply awaitPlacement(final ManagedAgentConfig config, final ManagerClient client,
+    /** Reports on the stream until the manager has placed this host in every image's tree. */
+    private static HeartbeatReply awaitPlacement(final ManagedAgentConfig config, final AgentSession stream,
+                                                 final AtomicReference<HeartbeatReply> latest,
                                                  final Map<String, ChunkManifest> manifests) throws IOException {
-        Map<String, HeartbeatRequest.ImageReport> reports = new LinkedHashMap<>();
-        manifests.keySet().forEach(id -> reports.put(id, new HeartbeatRequest.ImageReport(0)));
+        HeartbeatRequest report = placementReport(config, manifests.keySet());
         long deadline = System.nanoTime() + config.placementTimeout().toNanos();
         while (true) {
-            HeartbeatReply reply = client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports, List.of(),
-                    VolumeHost.volumesOnDisk(config.cacheDir().resolve(VolumeHost.VOLUMES_DIR))));
+            stream.tick(report);
+            HeartbeatReply reply = latest.get();
             List<String> waiting = manifests.keySet().stream()
-                    .filter(id -> reply.images().get(id) == null || !PLACED.equals(reply.images().get(id).status()))
+                    .filter(id -> reply == null || reply.images().get(id) == null
+                            || !PLACED.equals(reply.images().get(id).status()))
                     .toList();
             if (waiting.isEmpty()) {
                 return reply;
@@ -202,18 +237,32 @@ public final class ManagedAgent implements Closeable {
         }
     }
 
-    /** A heartbeat sent while the agent starts: the images it is joining, no chunks yet. Never throws. */
-    private static void placementHeartbeat(final ManagedAgentConfig config, final ManagerClient client,
-                                           final Set<String> images) {
+    /**
+     * The report sent while the agent starts: the images it is joining, no chunks yet, and the
+     * volumes on disk from the first report on (the manager forgets a deleted volume once it is
+     * not reported, and its files must go first).
+     */
+    private static HeartbeatRequest placementReport(final ManagedAgentConfig config, final Set<String> images) {
         Map<String, HeartbeatRequest.ImageReport> reports = new LinkedHashMap<>();
         images.forEach(id -> reports.put(id, new HeartbeatRequest.ImageReport(0)));
+        return new HeartbeatRequest(config.hostId(), reports, List.of(),
+                VolumeHost.volumesOnDisk(config.cacheDir().resolve(VolumeHost.VOLUMES_DIR)));
+    }
+
+    /** One stream tick that never throws; re-registers when the manager no longer knows the host. */
+    private static void tickQuietly(final ManagedAgentConfig config, final ManagerClient client,
+                                    final AgentSession stream, final HeartbeatRequest report) {
         try {
-            // Volumes on disk are reported from the first heartbeat on: the manager forgets a
-            // deleted volume once it is not reported, and its files must go first.
-            client.heartbeat(config.hostId(), new HeartbeatRequest(config.hostId(), reports, List.of(),
-                    VolumeHost.volumesOnDisk(config.cacheDir().resolve(VolumeHost.VOLUMES_DIR))));
+            stream.tick(report);
         } catch (RuntimeException e) {
-            LOG.warn("heartbeat to {} failed while starting: {}", config.manager(), e.toString());
+            LOG.warn("stream to {} failed: {}", config.manager(), e.getMessage());
+            if (stream.unknownHost()) {
+                try {
+                    client.registerHost(config.hostId(), config.portalString(), config.labels());
+                } catch (RuntimeException again) {
+                    LOG.warn("re-registering {} failed: {}", config.hostId(), again.getMessage());
+                }
+            }
         }
     }
 
@@ -291,7 +340,7 @@ public final class ManagedAgent implements Closeable {
         frozen = false;
     }
 
-    /** One heartbeat: report, apply parent changes, upload a settled boot profile. Never throws. */
+    /** One interval: report on the stream (sent only if changed), ping, upload a settled boot profile. Never throws. */
     void heartbeat() {
         if (frozen) {
             return;
@@ -302,8 +351,26 @@ public final class ManagedAgent implements Closeable {
                 reports.put(image.name(), new HeartbeatRequest.ImageReport(image.stats().presentChunks()));
             }
             reports.putAll(volumes.imageReports());
-            HeartbeatReply reply = client.heartbeat(config.hostId(),
+            tickQuietly(config, client, stream,
                     new HeartbeatRequest(config.hostId(), reports, volumes.exportedVolumes(), volumes.volumeFiles()));
+            uploadSettledProfiles();
+        } catch (RuntimeException e) {
+            LOG.warn("heartbeat to {} failed: {}", config.manager(), e.toString());
+        }
+    }
+
+    /** A reply the manager pushed: applied on the heartbeat thread (volume work may take a while). */
+    private void pushed(final HeartbeatReply reply) {
+        try {
+            heartbeats.execute(() -> apply(reply));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the agent is stopping
+        }
+    }
+
+    /** Applies parent changes and the volume set of a reply. Never throws. */
+    void apply(final HeartbeatReply reply) {
+        try {
             volumes.apply(reply);
             for (ImageExport image : agent.images()) {
                 HeartbeatReply.Placement p = reply.images().get(image.name());
@@ -312,9 +379,8 @@ public final class ManagedAgent implements Closeable {
                     image.replaceParents(urls(p.parents()));
                 }
             }
-            uploadSettledProfiles();
         } catch (RuntimeException e) {
-            LOG.warn("heartbeat to {} failed: {}", config.manager(), e.toString());
+            LOG.warn("applying the manager's reply failed: {}", e.toString());
         }
     }
 
@@ -402,6 +468,7 @@ public final class ManagedAgent implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stream.close();
         volumes.close();
         agent.close();
         // Closing the caches ends their in-order prefetches; a feeder still asking the manager

@@ -93,6 +93,10 @@ public final class BenchCommand implements Runnable {
                 + " to compare source bytes and times")
         boolean unhedgedBaseline;
 
+        @Option(names = "--unhedged-first", description = "run the unhedged baseline before the hedged tree"
+                + " (alternate between runs: the first large storm in a JVM tends to be the slowest)")
+        boolean unhedgedFirst;
+
         @Option(names = "--restart-manager", description = "also run the tree storm restarting the manager mid-storm")
         boolean restartManager;
 
@@ -150,7 +154,7 @@ public final class BenchCommand implements Runnable {
                     bootTrace.durationSeconds(), bootTrace.distinctBytes(), chunk, bootTrace.bytesFetched(chunk),
                     StormImage.sizeFor(bootTrace, imageSize), timeScale, cap, killInterior,
                     restartManager, fullCopyHosts < 0 ? hosts : fullCopyHosts, !noFlat, bootProfile, freezeInterior,
-                    freezeFor, unhedgedBaseline);
+                    freezeFor, unhedgedBaseline, unhedgedFirst);
             boolean temporary = workDir == null;
             Path work = temporary ? Files.createTempDirectory("virtman-storm") : Files.createDirectories(workDir);
             PrintStream err = System.err;

@@ -10,6 +10,7 @@ import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.SourceExports;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.http.ManagerServer;
+import dev.virtman.manager.http.ServerSettings;
 import dev.virtman.manager.store.StoreException;
 import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
@@ -39,6 +40,13 @@ public final class ManagerCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     ConfigFile.Option configFile;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM",
+            description = "Serve HTTPS (and wss:// agent streams) with this PEM certificate chain; needs --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "PKCS#8 PEM private key of --tls-cert.")
+    Path tlsKey;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:" + ManagerConfig.DEFAULT_PORT,
             description = "REST API address (port 0 picks a free one). Default: ${DEFAULT-VALUE}.")
@@ -140,6 +148,13 @@ public final class ManagerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        ServerSettings settings;
+        try {
+            settings = tlsCert == null && tlsKey == null ? ServerSettings.DEFAULT
+                    : ServerSettings.DEFAULT.withTls(tlsCert, tlsKey);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         InetSocketAddress sourceListen;
         try {
             sourceListen = serveSource ? Addresses.resolved(Addresses.parse(sourcePortal)) : null;
@@ -148,7 +163,7 @@ public final class ManagerCommand implements Callable<Integer> {
         }
         ManagerServer server;
         try {
-            server = ManagerServer.start(config);
+            server = ManagerServer.start(config, settings);
         } catch (IOException | StoreException e) {
             spec.commandLine().getErr().println("virtman: cannot start the manager: " + e.getMessage());
             return ClientCommands.FAILED;

@@ -62,6 +62,7 @@ final class BootProfiles {
                 state.profiles = ManagerState.copy(state.profiles);
                 state.profiles.put(image.id(), profile);
                 tx.change.putProfile(profile);
+                tx.afterCommit(state.replyChanges::all);
                 tx.afterCommit(() -> LOG.info("image {}: boot profile of {} chunks {} by {}", image.id(), order.length,
                         existing == null ? "recorded" : "replaced", recordedBy));
                 return existing == null;

@@ -194,6 +194,34 @@ final class Heartbeats {
         });
     }
 
+    /**
+     * The replies the hosts would get for their last reports, without noting a heartbeat; a host
+     * that is failed, or whose report asks for memberships it does not have (an image registered
+     * since), maps to null: its report must be applied as a heartbeat. Unknown hosts are left out.
+     * Lock held.
+     */
+    Map<String, HeartbeatReply> currentReplies(final Map<String, HeartbeatRequest> reports) {
+        Map<String, HeartbeatReply> out = new java.util.HashMap<>();
+        for (Map.Entry<String, HeartbeatRequest> e : reports.entrySet()) {
+            String hostId = e.getKey();
+            HostRecord host = state.hosts.get(hostId);
+            if (host == null) {
+                continue;
+            }
+            Map<String, HeartbeatRequest.ImageReport> reported = reported(e.getValue());
+            if (host.failed() || !state.membership.getOrDefault(hostId, Set.of()).equals(wantedImages(reported))) {
+                out.put(hostId, null);
+                continue;
+            }
+            Map<String, HeartbeatReply.Placement> placements = new java.util.TreeMap<>();
+            for (String image : reported.keySet()) {
+                placements.put(image, trees.placement(hostId, image));
+            }
+            out.put(hostId, new HeartbeatReply(hostId, state.config.heartbeatInterval().toMillis(), placements));
+        }
+        return out;
+    }
+
     private static Map<String, HeartbeatRequest.ImageReport> reported(final HeartbeatRequest request) {
         return request.images() == null ? Map.of() : request.images();
     }

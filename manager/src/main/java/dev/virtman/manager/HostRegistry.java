@@ -52,7 +52,12 @@ final class HostRegistry {
                     trees.replanFor(hostId, tx);
                 }
                 tx.afterCommit(() -> {
-                    detector.markSeen(hostId);
+                    // A new host's liveness clock starts with its first heartbeat or stream: until
+                    // then it is in no tree, so failing it would move nobody and only cost a commit
+                    // (a 10,000-host enrolment wave registers faster than it opens its streams).
+                    if (old != null) {
+                        detector.markSeen(hostId);
+                    }
                     LOG.info("{} host {} at {} (rack '{}', zone '{}')", old == null ? "registered" : "re-registered",
                             hostId, address, locality.rack(), locality.zone());
                 });

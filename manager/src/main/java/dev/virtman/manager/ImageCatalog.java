@@ -132,6 +132,7 @@ final class ImageCatalog {
         state.trees = ManagerState.copy(state.trees);
         state.trees.put(image.id(), DistributionTree.empty());
         tx.change.putImage(image);
+        tx.afterCommit(state.replyChanges::all);
         tx.afterCommit(() -> {
             metrics.addImage(image.id());
             LOG.info("registered image {} ({}): {} bytes, {} chunks of {}{}", image.id(), image.name(),
@@ -201,6 +202,7 @@ final class ImageCatalog {
                 });
                 state.membership = members;
                 tx.change.deleteImage(image.id());
+                tx.afterCommit(state.replyChanges::all);
                 tx.afterCommit(() -> {
                     metrics.removeImage(image.id());
                     deleteImportedFile(image);

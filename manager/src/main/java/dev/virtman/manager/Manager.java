@@ -161,6 +161,26 @@ public final class Manager implements AutoCloseable {
         return heartbeats.heartbeat(hostId, request);
     }
 
+    /** Hosts whose heartbeat replies may have changed (the agents' streams push them). */
+    public ReplyChanges replyChanges() {
+        return state.replyChanges;
+    }
+
+    /**
+     * Notes that a host's agent was heard (a ping on its stream): liveness without a report, so
+     * the steady state costs no lock and no reply.
+     */
+    public void heard(final String hostId) {
+        detector.arrived(hostId);
+    }
+
+    /** See {@link Heartbeats#currentReplies}: computed under one lock hold. */
+    public Map<String, HeartbeatReply> currentReplies(final Map<String, HeartbeatRequest> reports) {
+        synchronized (state) {
+            return heartbeats.currentReplies(reports);
+        }
+    }
+
     /** A child cannot reach its parent: see {@link FailureDetector#report}. */
     public FailureReportReply reportFailure(final String reporter, final String failedHostId) {
         return detector.report(reporter, failedHostId);

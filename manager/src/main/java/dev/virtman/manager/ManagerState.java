@@ -50,6 +50,8 @@ final class ManagerState {
     long nextSeq;
     /** Memory-only liveness per host. */
     final Map<String, Liveness> liveness = new HashMap<>();
+    /** Hosts whose heartbeat replies may have changed, for the agents' streams. */
+    final ReplyChanges replyChanges = new ReplyChanges();
 
     private Transaction current;
 

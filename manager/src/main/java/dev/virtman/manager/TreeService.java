@@ -80,6 +80,15 @@ final class TreeService {
         state.trees.put(imageId, plan.tree());
         tx.change.putTree(imageId, plan.tree());
         tx.afterCommit(() -> {
+            Set<String> changed = new java.util.HashSet<>();
+            for (TreeChange c : plan.changes()) {
+                changed.add(c.hostId());
+                if (c.kind() == TreeChange.Kind.MOVED) {
+                    changed.addAll(plan.tree().subtreeOf(c.hostId()));
+                }
+            }
+            changed.addAll(plan.unplaced());
+            state.replyChanges.hosts(changed);
             for (TreeChange c : plan.changes()) {
                 switch (c.kind()) {
                     case MOVED -> LOG.info("image {}: re-parented {} from {} to {}", imageId, c.hostId(),

@@ -50,8 +50,12 @@ public final class StormBench {
         // fast as it goes (time scale 0), takes that cost.
         tree("warm-up", image, new StormRun(trace, 0, image.path(), progress), 1, 1, settings.fanOut(), null);
         results.add(tree("lone", image, replay, 1, 1, settings.fanOut(), null));
+        if (settings.unhedgedBaseline() && settings.unhedgedFirst()) {
+            results.add(tree("tree-unhedged", image, replay, settings.hosts(), settings.vmsPerHost(),
+                    settings.fanOut(), null, false));
+        }
         results.add(tree("tree", image, replay, settings.hosts(), settings.vmsPerHost(), settings.fanOut(), null));
-        if (settings.unhedgedBaseline()) {
+        if (settings.unhedgedBaseline() && !settings.unhedgedFirst()) {
             results.add(tree("tree-unhedged", image, replay, settings.hosts(), settings.vmsPerHost(),
                     settings.fanOut(), null, false));
         }

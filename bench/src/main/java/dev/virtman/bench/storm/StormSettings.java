@@ -27,12 +27,14 @@ import java.util.Locale;
  *                        answered, no heartbeats; 0 = no freeze run)
  * @param freezeSeconds   how long they stay frozen
  * @param unhedgedBaseline whether the fault-free tree also runs with hedging off, for comparison
+ * @param unhedgedFirst   whether that baseline runs before the hedged tree (alternate the order between
+ *                        runs: the first 200-VM storm in a JVM has been the slowest)
  */
 public record StormSettings(int hosts, int vmsPerHost, int fanOut, String trace, int traceReads, double traceSeconds,
                             long workingSetBytes, int chunkSize, long chunkWorkingSetBytes, long imageBytes, double timeScale, long linkBytesPerSecond,
                             double killInterior, boolean restartManager, int fullCopyHosts, boolean flat,
                             boolean bootProfile, double freezeInterior, double freezeSeconds,
-                            boolean unhedgedBaseline) {
+                            boolean unhedgedBaseline, boolean unhedgedFirst) {
 
     /**
      * The storm's chunk size: 32 KiB, not the manager's 64 KiB default. Lazy agents fetch whole
@@ -51,7 +53,7 @@ public record StormSettings(int hosts, int vmsPerHost, int fanOut, String trace,
                          final boolean restartManager, final int fullCopyHosts, final boolean flat) {
         this(hosts, vmsPerHost, fanOut, trace, traceReads, traceSeconds, workingSetBytes, chunkSize,
                 chunkWorkingSetBytes, imageBytes, timeScale, linkBytesPerSecond, killInterior, restartManager,
-                fullCopyHosts, flat, false, 0, 0, false);
+                fullCopyHosts, flat, false, 0, 0, false, false);
     }
 
     String shortDescription() {

@@ -97,7 +97,7 @@ class StormBenchTest {
         BootTrace trace = syntheticTrace();
         StormSettings settings = new StormSettings(HOSTS, VMS, FAN_OUT, "synthetic", trace.reads().size(),
                 trace.durationSeconds(), trace.distinctBytes(), CHUNK, trace.bytesFetched(CHUNK),
-                StormImage.sizeFor(trace, 0), 1.0, 0, 0, false, 0, false, false, 0.5, 2, true);
+                StormImage.sizeFor(trace, 0), 1.0, 0, 0, false, 0, false, false, 0.5, 2, true, false);
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         List<StrategyResult> results = new StormBench(settings, trace, work, quiet).run();
 

@@ -374,7 +374,11 @@ final class ParentFailover implements AutoCloseable {
                     LOG.warn("parent {} silent: no good answer for {} ms", p.name(), quiet / 1_000_000);
                     silence.silent(p, quiet);
                 } else {
-                    threads.execute(() -> probe(p, quiet));
+                    try {
+                        threads.execute(() -> probe(p, quiet));
+                    } catch (RejectedExecutionException e) {
+                        return; // closed: these parents were replaced, nobody to report to
+                    }
                 }
             }
         }

@@ -81,6 +81,18 @@ public final class ManagerClient {
     }
 
     /**
+     * A client of an {@code https://} manager whose certificate {@code tls} trusts (e.g.
+     * {@link dev.virtman.manager.tls.PemFiles#clientContext} of the CA file).
+     */
+    public ManagerClient(final URI base, final String token, final Duration requestTimeout,
+                         final javax.net.ssl.SSLContext tls) {
+        this.base = stripSlash(Objects.requireNonNull(base, "base"));
+        this.token = Objects.requireNonNull(token, "token");
+        this.requestTimeout = requestTimeout;
+        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).sslContext(tls).build();
+    }
+
+    /**
      * Finds the manager: the URL from {@code manager}, else {@value #ENV_MANAGER}, else the URL a
      * local manager wrote to its state directory; the token from {@code tokenFile}, else the file
      * {@value #ENV_TOKEN_FILE} names, else {@value #ENV_TOKEN}, else the state directory's token
@@ -155,6 +167,22 @@ public final class ManagerClient {
 
     public URI base() {
         return base;
+    }
+
+    /** The HTTP client (shared by the agent streams this client opens). */
+    HttpClient http() {
+        return http;
+    }
+
+    String token() {
+        return token;
+    }
+
+    /** The {@code ws://} or {@code wss://} URI of a host's agent stream. */
+    URI streamUri(final String hostId) {
+        String scheme = "https".equalsIgnoreCase(base.getScheme()) ? "wss" : "ws";
+        return URI.create(scheme + base.toString().substring(base.getScheme().length())
+                + dev.virtman.manager.api.AgentStreamProtocol.path(enc(hostId)));
     }
 
     // ---------------------------------------------------------------- images

@@ -35,6 +35,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -193,8 +194,12 @@ public final class ManagerServer implements AutoCloseable {
         NetworkConnectionLimit limit = new NetworkConnectionLimit(settings.maxConnections(), server);
         limit.setEndPointIdleTimeout(IDLE_TIMEOUT_AT_LIMIT.toMillis());
         server.addBean(limit);
-        server.setHandler(new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics, credentials), authenticator,
-                settings, threads, longRequests, metrics));
+        AgentStreams streams = new AgentStreams(manager, volumes, authenticator, metrics);
+        RestHandler rest = new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics, credentials),
+                authenticator, settings, threads, longRequests, metrics);
+        WebSocketUpgradeHandler upgrades = WebSocketUpgradeHandler.from(server, streams::install);
+        upgrades.setHandler(rest);
+        server.setHandler(upgrades);
         try {
             server.start();
         } catch (Exception e) {
@@ -206,6 +211,7 @@ public final class ManagerServer implements AutoCloseable {
             throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }
         new HeaderDeadline(connector, settings.headerTimeout(), System::nanoTime).schedule(timers);
+        streams.schedule(timers);
         long period = Math.max(MIN_CHECK_PERIOD.toMillis(), config.heartbeatInterval().toMillis() / CHECKS_PER_INTERVAL);
         timers.scheduleWithFixedDelay(() -> {
             try {

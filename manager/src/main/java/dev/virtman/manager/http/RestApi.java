@@ -177,15 +177,23 @@ final class RestApi {
         // connection carries the volume's CHAP secret; a host gets its own volumes' secrets in
         // its heartbeat replies)
         r.add("GET", "/v1/volumes", c -> Reply.ok(volumeService(volumes, c).volumes()));
-        r.add("POST", "/v1/volumes", c -> new Reply(Reply.CREATED,
-                volumeService(volumes, c).create(c.body(CreateVolumeRequest.class))));
+        r.add("POST", "/v1/volumes", c -> {
+            Reply created = new Reply(Reply.CREATED, volumeService(volumes, c).create(c.body(CreateVolumeRequest.class)));
+            manager.replyChanges().all(); // the host's stream gets its new volume set
+            return created;
+        });
         r.add("GET", "/v1/volumes/{id}", c -> Reply.ok(volumeService(volumes, c).volume(c.param("id"))));
         r.add("DELETE", "/v1/volumes/{id}", c -> {
             volumeService(volumes, c).delete(c.param("id"));
+            manager.replyChanges().all();
             return Reply.noContent();
         });
-        r.add("POST", "/v1/volumes/{id}/connection", c -> Reply.ok(
-                volumeService(volumes, c).connect(c.param("id"), c.body(VolumeConnector.class))));
+        r.add("POST", "/v1/volumes/{id}/connection", c -> {
+            Reply connection = Reply.ok(volumeService(volumes, c).connect(c.param("id"),
+                    c.body(VolumeConnector.class)));
+            manager.replyChanges().all();
+            return connection;
+        });
         return r;
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.virtman.cli.VirtmanCommand;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.api.StateDir;
+import dev.virtman.manager.client.TokenFiles;
 import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.openstack.glance.GlanceException.Kind;
 import dev.virtman.testing.GlanceProcess;
@@ -112,10 +113,12 @@ class KeystoneGlanceInteropTest {
             CommandLine cmd = new CommandLine(new VirtmanCommand());
             cmd.setOut(new PrintWriter(out));
             cmd.setErr(new PrintWriter(err));
+            Path passwordFile = dir.resolve("os-password");
+            TokenFiles.write(passwordFile, keystone.adminPassword());
             int exit = cmd.execute("image", "import", "--manager", manager.url().toString(), "--token-file",
                     manager.tokenFile().toString(), "--glance", glance.url().toString(), "--dir", dir.resolve("images").toString(),
                     "--os-auth-url", keystone.url().toString(), "--os-username", KeystoneProcess.ADMIN,
-                    "--os-password", keystone.adminPassword(), "--os-project-name", KeystoneProcess.ADMIN, imageId);
+                    "--os-password-file", passwordFile.toString(), "--os-project-name", KeystoneProcess.ADMIN, imageId);
             assertThat(exit).as(err.toString()).isZero();
             assertThat(out.toString()).contains("is image secured (version 1 of secured)");
             assertThat(Files.mismatch(Path.of(manager.manager().image("secured").path()), uploaded)).isEqualTo(-1L);
