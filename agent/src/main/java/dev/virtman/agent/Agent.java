@@ -2,6 +2,7 @@ package dev.virtman.agent;
 
 import dev.virtman.block.TokenBucket;
 import dev.virtman.block.cache.CacheDirectory;
+import dev.virtman.block.cache.CacheScrubber;
 import dev.virtman.block.cache.CacheSpaceManager;
 import dev.virtman.block.cache.CacheStats;
 import dev.virtman.block.cache.ChunkAccessListener;
@@ -61,6 +62,8 @@ public final class Agent implements Closeable {
     /** The host's link caps, shared by every export and fetch (null: no cap). */
     private final TokenBucket upstreamCap;
     private final TokenBucket downstreamCap;
+    /** Re-verifies cached chunks in the background (null when {@code --scrub-rate 0}). */
+    private volatile CacheScrubber scrubber;
 
     private Agent(final AgentConfig config, final PrometheusMeterRegistry registry, final CacheDirectory cacheRoot,
                   final List<ImageExport> images, final IscsiTargetServer server, final MetricsEndpoint metrics,
@@ -122,6 +125,8 @@ public final class Agent implements Closeable {
                 metrics = MetricsEndpoint.start(config.metrics(), registry, agent::status);
                 agent = new Agent(config, registry, cacheRoot, images, server, metrics, upstream, downstream);
             }
+            List<ChunkCache> caches = images.stream().map(ImageExport::cache).toList();
+            agent.scrubber = CacheScrubber.start(() -> caches, config.scrubBytesPerSecond(), registry);
             LOG.info("agent exporting {} on {}", images.stream().map(ImageExport::iqn).toList(), server.localAddress());
             return agent;
         } catch (IOException | RuntimeException e) {
@@ -268,6 +273,7 @@ public final class Agent implements Closeable {
 
     @Override
     public void close() {
+        closeQuietly(scrubber);
         closeQuietly(metrics);
         closeQuietly(server);
         images.forEach(Agent::closeQuietly);

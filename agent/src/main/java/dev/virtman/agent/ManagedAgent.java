@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.block.cache.ChunkAccessListener;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.cache.PrefetchReport;
@@ -105,7 +106,9 @@ public final class ManagedAgent implements Closeable {
     public static ManagedAgent start(final ManagedAgentConfig config) throws IOException {
         ManagerClient client = HostEnrolment.hostClient(config);
         Map<String, ChunkManifest> manifests = new LinkedHashMap<>();
-        Path manifestDir = Files.createDirectories(config.cacheDir().resolve(MANIFESTS_DIR));
+        PrivateFiles.createDirectories(config.cacheDir());
+        Path manifestDir = PrivateFiles.createDirectories(config.cacheDir().resolve(MANIFESTS_DIR));
+        PrivateFiles.secureTree(manifestDir);
         Map<String, Path> manifestFiles = new LinkedHashMap<>();
         for (String ref : config.images()) {
             ImageView view = client.image(ref);
@@ -153,9 +156,9 @@ public final class ManagedAgent implements Closeable {
         }
         AgentConfig agentConfig = new AgentConfig(images, config.portal(), config.metrics(), config.cacheDir(),
                 config.upstreamBytesPerSecond(), config.downstreamBytesPerSecond(), config.fetchPolicy(), null,
-                config.cacheLimitBytes());
+                config.cacheLimitBytes(), config.scrubBytesPerSecond());
         ParentConnector connector = new ParentConnector(InitiatorOptions.defaults()
-                .withInitiatorName(ParentConnector.initiatorNameFor(config.hostId())));
+                .withInitiatorName(TargetNames.hostInitiator(config.hostId())));
         long interval = placed.heartbeatIntervalMillis();
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("agent-heartbeat").factory());

@@ -31,12 +31,13 @@ import java.util.List;
  *                         through NAT or a port forward, or null for {@code portal}
  * @param labels           this host's rack and zone, sent at registration: the planner prefers parents
  *                         in the same rack, then zone ({@code Labels.NONE}: no preference)
+ * @param scrubBytesPerSecond background re-verification rate of the caches, 0 = off ({@code --scrub-rate})
  */
 public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
                                  Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
-                                 InetSocketAddress advertisedPortal, Labels labels) {
+                                 InetSocketAddress advertisedPortal, Labels labels, long scrubBytesPerSecond) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -58,6 +59,21 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
             throw new IllegalArgumentException("--advertise needs a concrete address and port: " + advertisedPortal);
         }
         labels = labels == null ? Labels.NONE : labels;
+        if (scrubBytesPerSecond < 0) {
+            throw new IllegalArgumentException("the scrub rate must be >= 0");
+        }
+    }
+
+    /** The default scrub rate ({@link AgentConfig#DEFAULT_SCRUB_BYTES_PER_SECOND}). */
+    public ManagedAgentConfig(final URI manager, final String token, final String hostId, final List<String> images,
+                              final InetSocketAddress portal, final InetSocketAddress metrics, final Path cacheDir,
+                              final long upstreamBytesPerSecond, final long downstreamBytesPerSecond,
+                              final FetchPolicy fetchPolicy, final Duration placementTimeout,
+                              final Duration profileQuiet, final long cacheLimitBytes,
+                              final InetSocketAddress advertisedPortal, final Labels labels) {
+        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+                downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, advertisedPortal,
+                labels, AgentConfig.DEFAULT_SCRUB_BYTES_PER_SECOND);
     }
 
     /** No rack or zone. */
@@ -94,19 +110,26 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
-                advertisedPortal, labels);
+                advertisedPortal, labels, scrubBytesPerSecond);
     }
 
     public ManagedAgentConfig withAdvertisedPortal(final InetSocketAddress address) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, address, labels);
+                cacheLimitBytes, address, labels, scrubBytesPerSecond);
     }
 
     public ManagedAgentConfig withLabels(final Labels newLabels) {
         return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, advertisedPortal, newLabels);
+                cacheLimitBytes, advertisedPortal, newLabels, scrubBytesPerSecond);
+    }
+
+    /** @param bytesPerSecond background scrub rate, 0 = off */
+    public ManagedAgentConfig withScrubRate(final long bytesPerSecond) {
+        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, advertisedPortal, labels, bytesPerSecond);
     }
 
     /** {@code ip:port} of the portal, as the manager records it (the advertised one when set). */

@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.manifest.ChunkManifest;
@@ -63,8 +64,10 @@ final class VolumeHost implements Closeable {
         this.hostId = hostId;
         this.client = client;
         this.connector = connector;
-        this.volumesDir = Files.createDirectories(volumesDir);
-        this.manifestDir = Files.createDirectories(manifestDir);
+        // Volumes are tenants' disks: private whatever an older release or an operator left.
+        this.volumesDir = PrivateFiles.createDirectories(volumesDir);
+        PrivateFiles.secureTree(volumesDir);
+        this.manifestDir = PrivateFiles.createDirectories(manifestDir);
     }
 
     /** Tree memberships this host needs for its volumes' images, beyond the agent's own images. */

@@ -53,7 +53,9 @@ public final class EmbeddedCluster implements BootHosts, AutoCloseable {
         ManagerConfig config = ManagerConfig.defaults(state)
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN)
-                .withLimits(TreeLimits.growing(fanOut, fanOut));
+                .withLimits(TreeLimits.growing(fanOut, fanOut))
+                // The embedded manager serves the one image this boot was given, wherever it is.
+                .withImageDirs(List.of(imagePath.toAbsolutePath().getParent()));
         ManagerServer manager = ManagerServer.start(config);
         SourceTarget source = null;
         List<ManagedAgent> agents = new ArrayList<>();

@@ -125,6 +125,11 @@ public final class AgentCommand implements Callable<Integer> {
                     + "least recently used first (default: ${DEFAULT-VALUE} = no limit)")
     String cacheLimit;
 
+    @Option(names = "--scrub-rate", paramLabel = "RATE", defaultValue = "4M",
+            description = "re-verify cached chunks in the background at this many bytes/s (e.g. 4M), repairing"
+                    + " any that fail from a parent; 0 = off (default: ${DEFAULT-VALUE})")
+    String scrubRate;
+
     @Option(names = "--metrics", paramLabel = "HOST:PORT",
             description = "serve Prometheus /metrics and JSON /status here")
     String metrics;
@@ -230,7 +235,7 @@ public final class AgentCommand implements Callable<Integer> {
         }
         FetchPolicy policy = fetchPolicy();
         return new AgentConfig(list, address("--portal", portal), metrics == null ? null : address("--metrics", metrics),
-                cacheDir, upstream, downstream, policy, readTraceDir, limit);
+                cacheDir, upstream, downstream, policy, readTraceDir, limit, scrubBytesPerSecond());
     }
 
     ManagedAgentConfig managedConfig() {
@@ -246,9 +251,17 @@ public final class AgentCommand implements Callable<Integer> {
                     BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
                     fetchPolicy(), null, null,
                     cacheLimitBytes(), advertise == null ? null : address("--advertise", advertise),
-                    new Labels(rack, zone));
+                    new Labels(rack, zone)).withScrubRate(scrubBytesPerSecond());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private long scrubBytesPerSecond() {
+        try {
+            return ByteSize.parse(scrubRate);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--scrub-rate: " + e.getMessage(), e);
         }
     }
 

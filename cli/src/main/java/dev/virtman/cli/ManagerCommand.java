@@ -3,6 +3,8 @@ package dev.virtman.cli;
 import dev.virtman.block.manifest.ByteSize;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.manager.Addresses;
+import dev.virtman.manager.Admission;
+import dev.virtman.manager.HostNetworks;
 import dev.virtman.manager.GlanceSettings;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.SourceExports;
@@ -17,6 +19,8 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -98,12 +102,30 @@ public final class ManagerCommand implements Callable<Integer> {
                     + " the Cinder driver's 'create volume from image'). Keystone credentials: the --os-* options.")
     URI glanceUrl;
 
+    @Option(names = "--image-dir", paramLabel = "DIR",
+            description = "A directory image files may be registered from (repeatable); <state dir>/images, where"
+                    + " Glance imports land, always is. Paths are checked after resolving symlinks.")
+    List<Path> imageDirs = new ArrayList<>();
+
+    @Option(names = "--host-network", paramLabel = "CIDR",
+            description = "A network hosts' registered addresses may be in (repeatable; replaces the default:"
+                    + " loopback and private networks, see docs/manager.md).")
+    List<String> hostNetworks = new ArrayList<>();
+
+    @Option(names = "--max-volume-size", paramLabel = "SIZE", defaultValue = "16T",
+            description = "Largest volume a client may create. Default: ${DEFAULT-VALUE} (ext4's largest file).")
+    String maxVolumeSize;
+
     @Mixin
     OpenStackAuthOptions glanceAuth;
 
     private TreeLimits limits() {
         int source = sourceFanOut == null ? fanOut : sourceFanOut;
         return maxDepth == null ? TreeLimits.growing(fanOut, source) : new TreeLimits(fanOut, source, maxDepth);
+    }
+
+    private static List<Path> absolute(final List<Path> dirs) {
+        return dirs.stream().map(d -> d.toAbsolutePath().normalize()).toList();
     }
 
     @Override
@@ -119,7 +141,10 @@ public final class ManagerCommand implements Callable<Integer> {
                     .withHeartbeat(heartbeatInterval, heartbeatTimeout)
                     .withSource(sourcePortal, new Locality(sourceRack, sourceZone))
                     .withChunkSize((int) chunk)
-                    .withGlance(glanceUrl == null ? null : new GlanceSettings(glanceUrl, glanceAuth.tokens()));
+                    .withGlance(glanceUrl == null ? null : new GlanceSettings(glanceUrl, glanceAuth.tokens()))
+                    .withAdmission(new Admission(absolute(imageDirs),
+                            hostNetworks.isEmpty() ? HostNetworks.DEFAULT : new HostNetworks(hostNetworks),
+                            ByteSize.parse(maxVolumeSize)));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -2,7 +2,10 @@ package dev.virtman.cli;
 
 import dev.virtman.openstack.glance.KeystonePasswordAuth;
 import dev.virtman.openstack.glance.TokenSource;
+import dev.virtman.manager.client.TokenFiles;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
@@ -12,9 +15,9 @@ import picocli.CommandLine.Option;
  */
 final class OpenStackAuthOptions {
 
-    @Option(names = "--os-token", paramLabel = "TOKEN", defaultValue = "${env:OS_TOKEN}",
-            description = "Keystone token sent as X-Auth-Token (default: $OS_TOKEN).")
-    String token;
+    @Option(names = "--os-token-file", paramLabel = "FILE",
+            description = "File holding a Keystone token sent as X-Auth-Token (default: $OS_TOKEN).")
+    Path tokenFile;
 
     @Option(names = "--os-auth-url", paramLabel = "URL", defaultValue = "${env:OS_AUTH_URL}",
             description = "Keystone v3 endpoint for password auth (default: $OS_AUTH_URL).")
@@ -24,9 +27,23 @@ final class OpenStackAuthOptions {
             description = "Default: $OS_USERNAME.")
     String username;
 
-    @Option(names = "--os-password", paramLabel = "PASSWORD", defaultValue = "${env:OS_PASSWORD}",
-            description = "Default: $OS_PASSWORD (prefer the variable: arguments are visible in ps).")
-    String password;
+    @Option(names = "--os-password-file", paramLabel = "FILE",
+            description = "File holding the Keystone password (default: $OS_PASSWORD).")
+    Path passwordFile;
+
+    /** A secret given on the command line, refused by {@link #tokens}: argv is visible in ps. */
+    private String argvSecret;
+
+    @Option(names = "--os-token", paramLabel = "TOKEN", hidden = true, description = "Removed: see --os-token-file.")
+    void argvToken(final String value) {
+        argvSecret = "--os-token";
+    }
+
+    @Option(names = "--os-password", paramLabel = "PASSWORD", hidden = true,
+            description = "Removed: see --os-password-file.")
+    void argvPassword(final String value) {
+        argvSecret = "--os-password";
+    }
 
     @Option(names = "--os-project-name", paramLabel = "PROJECT", defaultValue = "${env:OS_PROJECT_NAME}",
             description = "Project to scope the token to. Default: $OS_PROJECT_NAME.")
@@ -47,6 +64,13 @@ final class OpenStackAuthOptions {
      * @throws IllegalArgumentException if password auth is asked for with a credential missing
      */
     TokenSource tokens() {
+        if (argvSecret != null) {
+            throw new IllegalArgumentException(argvSecret + " VALUE was removed: a secret on the command line is"
+                    + " visible to every local user in ps. Use " + argvSecret + "-file FILE (mode 0600) or $"
+                    + (argvSecret.equals("--os-token") ? "OS_TOKEN" : "OS_PASSWORD") + ".");
+        }
+        String token = secret(tokenFile, "OS_TOKEN");
+        String password = secret(passwordFile, "OS_PASSWORD");
         if (token != null && !token.isBlank()) {
             return TokenSource.fixed(token);
         }
@@ -54,10 +78,22 @@ final class OpenStackAuthOptions {
             return TokenSource.NONE;
         }
         if (username == null || password == null || projectName == null) {
-            throw new IllegalArgumentException("--os-auth-url needs --os-username, --os-password (or $OS_PASSWORD)"
-                    + " and --os-project-name");
+            throw new IllegalArgumentException("--os-auth-url needs --os-username, --os-password-file (or"
+                    + " $OS_PASSWORD) and --os-project-name");
         }
         return new KeystonePasswordAuth(new KeystonePasswordAuth.Credentials(URI.create(authUrl), username, password,
                 userDomainName, projectName, projectDomainName));
+    }
+
+    /** The secret in {@code file}, else in the environment variable, else null. */
+    private static String secret(final Path file, final String variable) {
+        if (file == null) {
+            return System.getenv(variable);
+        }
+        try {
+            return TokenFiles.readSecret(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 }

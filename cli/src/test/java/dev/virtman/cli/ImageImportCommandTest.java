@@ -6,6 +6,7 @@ import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.client.ManagerClient;
+import dev.virtman.manager.client.TokenFiles;
 import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.testing.GlanceProcess;
 import dev.virtman.testing.RandomFiles;
@@ -49,6 +50,7 @@ class ImageImportCommandTest {
     void start() throws IOException {
         glance = GlanceProcess.shared();
         manager = ManagerServer.start(ManagerConfig.defaults(new StateDir(tmp.resolve("state")))
+                .withImageDirs(List.of(tmp))
                 .withListen(new InetSocketAddress("127.0.0.1", 0)));
     }
 
@@ -120,11 +122,25 @@ class ImageImportCommandTest {
     }
 
     @Test
-    void passwordAuthWithoutAProjectIsAUsageError() {
+    void passwordAuthWithoutAProjectIsAUsageError() throws IOException {
+        Path password = tmp.resolve("os-password");
+        TokenFiles.write(password, "p");
         Run r = importImage("6f1c3b1e-1111-4222-8333-944455556666", "--os-auth-url", "http://127.0.0.1:1/v3",
-                "--os-username", "u", "--os-password", "p");
+                "--os-username", "u", "--os-password-file", password.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--os-project-name");
+    }
+
+    /** Issue 12, secrets in ps: a Keystone password or token on the command line is refused, not echoed. */
+    @Test
+    void keystoneSecretsOnTheCommandLineAreRefused() {
+        for (String option : List.of("--os-password", "--os-token")) {
+            Run r = importImage("6f1c3b1e-1111-4222-8333-944455556666", "--os-auth-url", "http://127.0.0.1:1/v3",
+                    "--os-username", "u", option, "hunter2", "--os-project-name", "p");
+            assertThat(r.exit()).as(option).isEqualTo(2);
+            assertThat(r.err()).contains(option + " VALUE was removed").contains(option + "-file FILE")
+                    .doesNotContain("hunter2");
+        }
     }
 
     private static List<Path> files(final Path dir) throws IOException {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
 import dev.virtman.iscsi.initiator.IscsiBlockDevice;
 import dev.virtman.iscsi.initiator.IscsiUrl;
+import dev.virtman.manager.api.TargetNames;
 import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.testing.Commands;
@@ -47,12 +48,14 @@ class ManagerServeSourceCommandTest {
             Path image = RandomFiles.write(state.resolve("images").resolve("disk.raw"), IMAGE_BYTES, 7);
             ManagerClient client = new ManagerClient(manager.url(), manager.token());
             ImageView view = client.registerImage("disk", image.toString());
+            client.registerHost("reader", "127.0.0.2:3260", null); // the source admits registered hosts only
 
             String portal = "iscsi://127.0.0.1:" + sourcePort;
-            String listing = awaitListed(portal, view.sourceIqn());
+            String reader = TargetNames.hostInitiator("reader");
+            String listing = awaitListed(portal, reader, view.sourceIqn());
             assertThat(listing).contains(view.sourceIqn());
 
-            InitiatorOptions options = InitiatorOptions.defaults().withInitiatorName("iqn.2026-12.dev.virtman:reader");
+            InitiatorOptions options = InitiatorOptions.defaults().withInitiatorName(reader);
             try (IscsiBlockDevice disk = IscsiBlockDevice.open(IscsiUrl.parse(portal + "/" + view.sourceIqn() + "/0"),
                     options)) {
                 ByteBuffer all = ByteBuffer.allocate(IMAGE_BYTES);
@@ -63,11 +66,12 @@ class ManagerServeSourceCommandTest {
     }
 
     /** The source target follows registrations within a reconcile pass; wait for it to list the image. */
-    private static String awaitListed(final String portal, final String iqn) throws InterruptedException {
+    private static String awaitListed(final String portal, final String initiator, final String iqn)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         Commands.Result result;
         do {
-            result = Commands.run(Duration.ofSeconds(20), "iscsi-ls", "-i", "iqn.2026-12.dev.virtman:reader", portal);
+            result = Commands.run(Duration.ofSeconds(20), "iscsi-ls", "-i", initiator, portal);
             if (result.succeeded() && result.output().contains(iqn)) {
                 return result.output();
             }

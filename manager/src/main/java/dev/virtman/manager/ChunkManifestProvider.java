@@ -1,5 +1,6 @@
 package dev.virtman.manager;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestBuilder;
 import dev.virtman.block.manifest.ManifestFormat;
@@ -44,7 +45,7 @@ public final class ChunkManifestProvider implements ManifestProvider {
      * provider that computes manifests its own way but keeps them like this one.
      */
     public static ManifestSummary store(final ChunkManifest manifest, final Path manifestDir) throws IOException {
-        Files.createDirectories(manifestDir);
+        PrivateFiles.createDirectories(manifestDir);
         Path file = manifestDir.resolve(manifest.imageIdHex() + SUFFIX);
         ManifestFormat.write(manifest, file);
         StateDir.fsync(manifestDir);

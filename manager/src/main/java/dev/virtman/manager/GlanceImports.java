@@ -60,6 +60,8 @@ public final class GlanceImports {
      *                          unsupported image, 502 when Glance fails or sends bad data
      */
     public Registration importImage(final String glanceImageId, final String series) {
+        InputRules.requireText("glanceImageId", glanceImageId);
+        InputRules.requireText("name", series);
         GlanceImage image = glance(() -> importer.describe(glanceImageId));
         Optional<ImageStatus> known = manager.findGlanceImport(image.id(), image.osHashValue());
         if (known.isPresent()) {

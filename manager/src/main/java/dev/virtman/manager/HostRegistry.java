@@ -31,11 +31,7 @@ final class HostRegistry {
     /** See {@link Manager#registerHost}. */
     boolean register(final String hostId, final String address, final Labels labels) {
         requireHostId(hostId, "hostId");
-        try {
-            Addresses.requirePortal(address);
-        } catch (IllegalArgumentException e) {
-            throw ManagerException.invalid(e.getMessage());
-        }
+        state.config.admission().hostNetworks().requireHostAddress(address);
         Labels l = labels == null ? Labels.NONE : labels;
         requireLabel("labels.rack", l.rack());
         requireLabel("labels.zone", l.zone());
@@ -123,13 +119,13 @@ final class HostRegistry {
     static void requireHostId(final String hostId, final String field) {
         if (hostId == null || !TargetNames.HOST_ID.matcher(hostId).matches()) {
             throw ManagerException.invalid(field + " must match " + TargetNames.HOST_ID.pattern()
-                    + " (it becomes part of an iSCSI name), got '" + hostId + "'");
+                    + " (it becomes part of an iSCSI name), got " + InputRules.quoted(hostId));
         }
     }
 
     private static void requireLabel(final String field, final String value) {
         if (value != null && !LABEL.matcher(value).matches()) {
-            throw ManagerException.invalid(field + " must match " + LABEL.pattern() + ", got '" + value + "'");
+            throw ManagerException.invalid(field + " must match " + LABEL.pattern() + ", got " + InputRules.quoted(value));
         }
     }
 }

@@ -35,17 +35,20 @@ final class ImageCatalog {
     private final ManagerState state;
     private final ManifestProvider manifests;
     private final ManagerMetrics metrics;
+    private final ImageDirectories imageDirs;
 
     ImageCatalog(final ManagerState state, final ManifestProvider manifests, final ManagerMetrics metrics) {
         this.state = state;
         this.manifests = manifests;
         this.metrics = metrics;
+        this.imageDirs = state.config.imageDirectories();
     }
 
     /** Hashes the image (outside the lock: it may take a while) and registers it. */
     ImageStatus register(final String name, final String path) {
         if (name == null || !IMAGE_NAME.matcher(name).matches()) {
-            throw ManagerException.invalid("image name must match " + IMAGE_NAME.pattern() + ", got '" + name + "'");
+            throw ManagerException.invalid("image name must match " + IMAGE_NAME.pattern() + ", got "
+                    + InputRules.quoted(name));
         }
         Path file = requireImageFile(path);
         synchronized (state) {
@@ -76,7 +79,7 @@ final class ImageCatalog {
         String series = origin.series();
         if (series == null || !IMAGE_NAME.matcher(GlanceOrigin.versionName(series, MAX_VERSION)).matches()) {
             throw ManagerException.invalid("series name must match " + IMAGE_NAME.pattern()
-                    + " with room for a version suffix, got '" + series + "'");
+                    + " with room for a version suffix, got " + InputRules.quoted(series));
         }
         Path file = requireImageFile(path);
         synchronized (state) {
@@ -140,18 +143,9 @@ final class ImageCatalog {
         return status(image);
     }
 
-    private static Path requireImageFile(final String path) {
-        if (path == null || path.isBlank()) {
-            throw ManagerException.invalid("path is required");
-        }
-        Path file = Path.of(path);
-        if (!file.isAbsolute()) {
-            throw ManagerException.invalid("path must be absolute (it is read by the manager): " + path);
-        }
-        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            throw ManagerException.invalid("not a readable regular file: " + path);
-        }
-        return file;
+    /** The real path of a client-named image file under an image directory ({@link ImageDirectories}). */
+    private Path requireImageFile(final String path) {
+        return imageDirs.requireImageFile(path);
     }
 
     private ManifestSummary buildManifest(final Path file) {
@@ -261,7 +255,7 @@ final class ImageCatalog {
                 throw ManagerException.invalid("image id prefix '" + ref + "' is ambiguous (" + matches.size() + " images)");
             }
         }
-        throw ManagerException.notFound("no image with id or name '" + ref + "'");
+        throw ManagerException.notFound("no image with id or name " + InputRules.quoted(ref));
     }
 
     /** The image's stored chunk manifest (its integrity root), for agents. */

@@ -5,7 +5,10 @@ import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -21,10 +24,11 @@ import java.util.Objects;
  * @param chunkSize         manifest chunk size for newly registered images
  * @param glance            Glance to import from on demand ({@code POST /v1/images} with a
  *                          {@code glanceImageId}), or null when the manager has none
+ * @param admission         image directories, host networks and size bounds client requests must keep to
  */
 public record ManagerConfig(InetSocketAddress listen, StateDir stateDir, TreeLimits limits,
                             Duration heartbeatInterval, Duration heartbeatTimeout, String sourcePortal,
-                            Locality sourceLocality, int chunkSize, GlanceSettings glance) {
+                            Locality sourceLocality, int chunkSize, GlanceSettings glance, Admission admission) {
 
     /** Agents heartbeat every 2 s: 50 requests/s for 100 hosts, negligible for the manager. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(2);
@@ -50,42 +54,61 @@ public record ManagerConfig(InetSocketAddress listen, StateDir stateDir, TreeLim
                     + ") must exceed the heartbeat interval (" + heartbeatInterval + ")");
         }
         Addresses.requirePortal(sourcePortal);
+        Objects.requireNonNull(admission, "admission");
+        new ImageDirectories(stateDir, admission.imageDirs()); // refuses relative directories
+    }
+
+    /** Where image files may be: {@link Admission#imageDirs()} and the state directory's {@code images/}. */
+    public ImageDirectories imageDirectories() {
+        return new ImageDirectories(stateDir, admission.imageDirs());
+    }
+
+    public ManagerConfig withAdmission(final Admission rules) {
+        return new ManagerConfig(listen, stateDir, limits, heartbeatInterval, heartbeatTimeout, sourcePortal,
+                sourceLocality, chunkSize, glance, rules);
+    }
+
+    /** Adds image directories (see {@link ImageDirectories}) to those configured. */
+    public ManagerConfig withImageDirs(final List<Path> dirs) {
+        List<Path> all = new ArrayList<>(admission.imageDirs());
+        all.addAll(dirs);
+        return withAdmission(admission.withImageDirs(all));
     }
 
     /** Defaults on loopback with the given state directory. */
     public static ManagerConfig defaults(final StateDir stateDir) {
         return new ManagerConfig(new InetSocketAddress("127.0.0.1", DEFAULT_PORT), stateDir, TreeLimits.DEFAULT,
                 DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_SOURCE_PORTAL, Locality.UNKNOWN,
-                ChunkManifest.DEFAULT_CHUNK_SIZE, null);
+                ChunkManifest.DEFAULT_CHUNK_SIZE, null, Admission.DEFAULT);
     }
 
     public ManagerConfig withListen(final InetSocketAddress address) {
         return new ManagerConfig(address, stateDir, limits, heartbeatInterval, heartbeatTimeout, sourcePortal,
-                sourceLocality, chunkSize, glance);
+                sourceLocality, chunkSize, glance, admission);
     }
 
     public ManagerConfig withLimits(final TreeLimits newLimits) {
         return new ManagerConfig(listen, stateDir, newLimits, heartbeatInterval, heartbeatTimeout, sourcePortal,
-                sourceLocality, chunkSize, glance);
+                sourceLocality, chunkSize, glance, admission);
     }
 
     public ManagerConfig withHeartbeat(final Duration interval, final Duration timeout) {
-        return new ManagerConfig(listen, stateDir, limits, interval, timeout, sourcePortal, sourceLocality, chunkSize, glance);
+        return new ManagerConfig(listen, stateDir, limits, interval, timeout, sourcePortal, sourceLocality, chunkSize, glance, admission);
     }
 
     public ManagerConfig withSource(final String portal, final Locality locality) {
         return new ManagerConfig(listen, stateDir, limits, heartbeatInterval, heartbeatTimeout, portal, locality,
-                chunkSize, glance);
+                chunkSize, glance, admission);
     }
 
     public ManagerConfig withChunkSize(final int bytes) {
         return new ManagerConfig(listen, stateDir, limits, heartbeatInterval, heartbeatTimeout, sourcePortal,
-                sourceLocality, bytes, glance);
+                sourceLocality, bytes, glance, admission);
     }
 
     /** On-demand imports from {@code settings}' Glance; null disables them. */
     public ManagerConfig withGlance(final GlanceSettings settings) {
         return new ManagerConfig(listen, stateDir, limits, heartbeatInterval, heartbeatTimeout, sourcePortal,
-                sourceLocality, chunkSize, settings);
+                sourceLocality, chunkSize, settings, admission);
     }
 }

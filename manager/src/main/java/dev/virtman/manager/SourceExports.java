@@ -1,5 +1,6 @@
 package dev.virtman.manager;
 
+import dev.virtman.manager.api.ManagerException;
 import dev.virtman.block.CountingBlockDevice;
 import dev.virtman.block.FileBlockDevice;
 import dev.virtman.iscsi.target.ExportedTarget;
@@ -37,20 +38,41 @@ import java.util.concurrent.TimeUnit;
  * exporting removed ones, closing their sessions first (SPC-4 has no way to tell an initiator a
  * LUN went away that all initiators honour; the dropped connection is what agents handle). Reads
  * are counted: the bytes the source served are the figure a boot storm is judged by.
+ *
+ * <p>Only registered hosts may read: each target admits the initiator names of the manager's
+ * registered hosts ({@link TargetNames#hostInitiator}, the name a managed agent logs in with),
+ * kept in sync by the same pass, and discovery lists the targets only to them. Sessions of a host
+ * that is removed are closed. With no host registered nobody is admitted. The names are what
+ * initiators claim, not proof of who they are: the source portal belongs on the storage network
+ * only hosts reach (docs/manager.md).
  */
 public final class SourceExports implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SourceExports.class);
     static final long RECONCILE_MILLIS = 500;
 
     private final Manager manager;
+    private final ImageDirectories imageDirs;
     private final IscsiTargetServer server;
+    /**
+     * An allow list that admits nobody: {@link ExportedTarget}'s empty list means "anyone", and
+     * no initiator logs in with an empty name (RFC 7143 §13.11 requires one).
+     */
+    static final String NO_INITIATOR = "";
+
     /** Exported images' devices by source IQN. */
     private final Map<String, CountingBlockDevice> devices = new HashMap<>();
+    /** Exported targets by source IQN, to re-export with a new allow list. */
+    private final Map<String, ExportedTarget> targets = new HashMap<>();
+    /** Images that could not be exported, so each is warned about once, not on every pass. */
+    private final Set<String> warned = new HashSet<>();
+    /** The initiator names every target admits now. */
+    private Set<String> admitted = Set.of(NO_INITIATOR);
     private final ScheduledExecutorService reconciler;
     private long closedBytes;
 
     private SourceExports(final Manager manager, final IscsiTargetServer server) {
         this.manager = manager;
+        this.imageDirs = manager.config().imageDirectories();
         this.server = server;
         this.reconciler = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("source-exports").factory());
@@ -78,6 +100,19 @@ public final class SourceExports implements AutoCloseable {
 
     /** Exports new images and withdraws removed ones now. */
     public synchronized void reconcile() {
+        Set<String> hosts = new HashSet<>();
+        manager.hosts().forEach(h -> hosts.add(TargetNames.hostInitiator(h.hostId())));
+        if (hosts.isEmpty()) {
+            hosts.add(NO_INITIATOR);
+        }
+        if (!hosts.equals(admitted)) {
+            admitted = Set.copyOf(hosts);
+            for (ExportedTarget t : List.copyOf(targets.values())) {
+                ExportedTarget next = new ExportedTarget(t.iqn(), t.executor(), null, admitted);
+                server.replaceTarget(next);
+                targets.put(t.iqn(), next);
+            }
+        }
         Set<String> wanted = new HashSet<>();
         for (ImageStatus status : manager.images()) {
             ImageRecord image = status.image();
@@ -89,6 +124,7 @@ public final class SourceExports implements AutoCloseable {
         for (String iqn : List.copyOf(devices.keySet())) {
             if (!wanted.contains(iqn)) {
                 server.removeTarget(iqn);
+                targets.remove(iqn);
                 close(devices.remove(iqn));
                 LOG.info("source target no longer serves {}", iqn);
             }
@@ -96,19 +132,28 @@ public final class SourceExports implements AutoCloseable {
     }
 
     private void export(final ImageRecord image) {
+        String iqn = TargetNames.sourceIqn(image.id());
         CountingBlockDevice device;
         try {
-            device = new CountingBlockDevice(FileBlockDevice.open(Path.of(image.path()), false));
-        } catch (IOException e) {
-            // The file may be gone or unreadable; the next pass tries again, and agents fall back
-            // to other parents meanwhile.
-            LOG.warn("source target cannot open image {} at {}: {}", image.id(), image.path(), e.toString());
+            // Checked again at each open: the file registered may since have been replaced by a
+            // link out of the image directories.
+            Path file = imageDirs.requireImageFile(image.path());
+            device = new CountingBlockDevice(FileBlockDevice.open(file, false));
+        } catch (ManagerException | IOException e) {
+            // The file may be gone, unreadable or moved out of the image directories; the next
+            // pass tries again, and agents fall back to other parents meanwhile.
+            if (warned.add(TargetNames.sourceIqn(image.id()))) {
+                LOG.warn("source target cannot serve image {} at {}: {}", image.id(), image.path(), e.getMessage());
+            }
             return;
         }
-        ScsiDisk disk = new ScsiDisk(device, DiskIdentity.fromName(TargetNames.sourceIqn(image.id())));
-        server.addTarget(new ExportedTarget(TargetNames.sourceIqn(image.id()), new LunTable(List.of(disk)), null, Set.of()));
-        devices.put(TargetNames.sourceIqn(image.id()), device);
-        LOG.info("source target serves image {} ({}) as {}", image.id(), image.name(), TargetNames.sourceIqn(image.id()));
+        warned.remove(iqn);
+        ScsiDisk disk = new ScsiDisk(device, DiskIdentity.fromName(iqn));
+        ExportedTarget target = new ExportedTarget(iqn, new LunTable(List.of(disk)), null, admitted);
+        server.addTarget(target);
+        targets.put(iqn, target);
+        devices.put(iqn, device);
+        LOG.info("source target serves image {} ({}) as {}", image.id(), image.name(), iqn);
     }
 
     private void reconcileQuietly() {

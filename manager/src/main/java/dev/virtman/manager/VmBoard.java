@@ -124,10 +124,10 @@ public final class VmBoard {
 
     private static void validate(final VmOrder o) {
         if (o.name() == null || !VM_NAME.matcher(o.name()).matches()) {
-            throw ManagerException.invalid("VM name must match " + VM_NAME + ": '" + o.name() + "'");
+            throw ManagerException.invalid("VM name must match " + VM_NAME + ": " + InputRules.quoted(o.name()));
         }
         if (o.desired() == null || !DESIRED.contains(o.desired())) {
-            throw ManagerException.invalid("desired must be one of " + DESIRED + ", got '" + o.desired() + "'");
+            throw ManagerException.invalid("desired must be one of " + DESIRED + ", got " + InputRules.quoted(o.desired()));
         }
         if (o.memoryMiB() < MIN_MEMORY_MIB) {
             throw ManagerException.invalid("memoryMiB must be at least " + MIN_MEMORY_MIB);
@@ -141,6 +141,10 @@ public final class VmBoard {
         if (o.upMarker() == null || o.upMarker().isBlank()) {
             throw ManagerException.invalid("upMarker is required");
         }
+        InputRules.requireText("kernel", o.kernel());
+        InputRules.requireText("initrd", o.initrd());
+        InputRules.requireText("append", o.append());
+        InputRules.requireText("upMarker", o.upMarker());
         for (String text : new String[] {o.kernel(), o.initrd(), o.append(), o.upMarker()}) {
             if (text != null && text.length() > MAX_TEXT) {
                 throw ManagerException.invalid("a VM order field is longer than " + MAX_TEXT + " characters");

@@ -62,6 +62,7 @@ class GlanceImportsTest {
 
     private ManagerConfig config() {
         return ManagerConfig.defaults(new StateDir(tmp.resolve("state")))
+                .withImageDirs(List.of(tmp))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withGlance(new GlanceSettings(glance.url(), TokenSource.NONE));
     }
@@ -169,6 +170,7 @@ class GlanceImportsTest {
                     assertThat(e.getMessage()).contains("has no image");
                 });
         try (ManagerServer plain = ManagerServer.start(ManagerConfig.defaults(new StateDir(tmp.resolve("plain")))
+                .withImageDirs(List.of(tmp))
                 .withListen(new InetSocketAddress("127.0.0.1", 0)))) {
             assertThatThrownBy(() -> new ManagerClient(plain.url(), plain.token())
                     .importFromGlance(UUID.randomUUID().toString(), null, IMPORT_TIMEOUT))

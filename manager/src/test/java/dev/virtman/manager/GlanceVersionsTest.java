@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,7 @@ class GlanceVersionsTest {
     @BeforeEach
     void start() throws IOException {
         server = ManagerServer.start(ManagerConfig.defaults(new StateDir(tmp.resolve("state")))
+                .withImageDirs(List.of(tmp))
                 .withListen(new InetSocketAddress("127.0.0.1", 0)));
         client = new ManagerClient(server.url(), server.token());
     }

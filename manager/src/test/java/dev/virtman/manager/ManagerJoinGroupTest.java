@@ -42,7 +42,7 @@ class ManagerJoinGroupTest {
     Path tmp;
 
     private Manager open(final StateDir dir, final SimpleMeterRegistry metrics) {
-        ManagerConfig config = ManagerConfig.defaults(dir).withChunkSize(CHUNK);
+        ManagerConfig config = ManagerConfig.defaults(dir).withImageDirs(List.of(dir.path().getParent())).withChunkSize(CHUNK);
         return new Manager(config, StateStore.open(dir.database()), new ChunkManifestProvider(CHUNK, 1), metrics,
                 InstantSource.system());
     }

@@ -15,6 +15,7 @@ import java.time.InstantSource;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,7 +36,7 @@ class ManagerLivenessTest {
         AtomicLong millis = new AtomicLong(1_000_000);
         InstantSource clock = () -> Instant.ofEpochMilli(millis.get());
         StateDir dir = new StateDir(tmp.resolve("state")).create();
-        ManagerConfig config = ManagerConfig.defaults(dir).withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(6))
+        ManagerConfig config = ManagerConfig.defaults(dir).withImageDirs(List.of(dir.path().getParent())).withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(6))
                 .withChunkSize(CHUNK);
         try (Manager manager = new Manager(config, StateStore.open(dir.database()),
                 new ChunkManifestProvider(CHUNK, 1), new SimpleMeterRegistry(), clock)) {

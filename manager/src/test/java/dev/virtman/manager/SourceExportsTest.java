@@ -1,5 +1,6 @@
 package dev.virtman.manager;
 
+import dev.virtman.manager.api.TargetNames;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
 import dev.virtman.iscsi.initiator.IscsiBlockDevice;
 import dev.virtman.iscsi.initiator.IscsiUrl;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -43,6 +45,7 @@ class SourceExportsTest {
         new Random(5).nextBytes(data);
         Path image = Files.write(tmp.resolve("disk.raw"), data);
         ManagerConfig config = ManagerConfig.defaults(new StateDir(tmp.resolve("state")))
+                .withImageDirs(List.of(tmp))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withSource("127.0.0.1:3260", Locality.UNKNOWN)
                 .withChunkSize(CHUNK);
@@ -50,9 +53,10 @@ class SourceExportsTest {
              SourceExports source = SourceExports.start(server.manager(), new InetSocketAddress("127.0.0.1", 0))) {
             ManagerClient client = new ManagerClient(server.url(), server.token());
             ImageView view = client.registerImage("disk", image.toString());
+            client.registerHost("reader", "127.0.0.2:3260", null); // the source admits registered hosts only
             source.reconcile();
             String url = "iscsi://127.0.0.1:" + source.portal().getPort() + "/" + view.sourceIqn() + "/0";
-            InitiatorOptions options = InitiatorOptions.defaults().withInitiatorName("iqn.2026-11.dev.virtman:test");
+            InitiatorOptions options = InitiatorOptions.defaults().withInitiatorName(TargetNames.hostInitiator("reader"));
             try (IscsiBlockDevice disk = IscsiBlockDevice.open(IscsiUrl.parse(url), options)) {
                 assertThat(disk.size()).isEqualTo(IMAGE_BYTES);
                 ByteBuffer all = ByteBuffer.allocate(IMAGE_BYTES);

@@ -123,6 +123,7 @@ class ManagedAgentTest {
 
     private ManagerConfig managerConfig(final int sourcePort, final int chunkSize) {
         return ManagerConfig.defaults(new StateDir(dir.resolve("manager")))
+                .withImageDirs(List.of(dir))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withLimits(new TreeLimits(2, 1, 8))
                 .withSource("127.0.0.1:" + sourcePort, Locality.UNKNOWN)

@@ -198,6 +198,7 @@ class VolumeQemuInteropTest {
 
     private ManagerConfig managerConfig(final int sourcePort) {
         return ManagerConfig.defaults(new StateDir(dir.resolve("manager")))
+                .withImageDirs(List.of(dir))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withSource("127.0.0.1:" + sourcePort, Locality.UNKNOWN)
                 .withHeartbeat(HEARTBEAT, HEARTBEAT.multipliedBy(20))

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,6 +46,7 @@ class ManagedHostsBootTest {
         DemoImage.Guest demo = DemoImage.ensure(work.resolve("demo"), ProgressSink.NONE);
         InetSocketAddress sourcePortal = LoopbackPorts.freePortOn("127.0.0.1");
         ManagerConfig config = ManagerConfig.defaults(new StateDir(work.resolve("manager")))
+                .withImageDirs(List.of(work))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN);
         try (ManagerServer manager = ManagerServer.start(config)) {

@@ -1,6 +1,7 @@
 package dev.virtman.bench.manager;
 
 import dev.virtman.manager.api.HeartbeatRequest;
+import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.api.ImageView;
 import dev.virtman.manager.client.ManagerClient;
 import java.net.URI;
@@ -38,7 +39,8 @@ public final class HeartbeatLoadBench {
         long intervalMillis = args.length > 2 ? Long.parseLong(args[2]) : 1000;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
         ManagerClient client = ManagerClient.locate(null, null, stateDir);
-        Path image = Files.createTempFile("virtman-bench", ".raw");
+        // Image files must be under an image directory of the manager; its state's images/ is one.
+        Path image = Files.createTempFile(Files.createDirectories(stateDir.resolve(StateDir.IMAGES)), "bench", ".raw");
         byte[] data = new byte[IMAGE_BYTES];
         new Random(1).nextBytes(data);
         Files.write(image, data);

@@ -135,7 +135,8 @@ public final class StormCluster implements AutoCloseable {
                 .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN)
                 .withLimits(TreeLimits.growing(fanOut, fanOut))
                 .withHeartbeat(HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT)
-                .withChunkSize(chunkSize);
+                .withChunkSize(chunkSize)
+                .withImageDirs(List.of(stormImage.path().toAbsolutePath().getParent()));
         SparseManifestProvider manifests = new SparseManifestProvider(stormImage, config.chunkSize());
         ManagerServer manager = ManagerServer.start(config, manifests);
         SourceTarget source = null;

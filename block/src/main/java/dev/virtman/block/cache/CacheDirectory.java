@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.block.manifest.ManifestFormat;
 import org.slf4j.Logger;
@@ -55,7 +56,7 @@ public final class CacheDirectory implements Closeable {
 
     /** Opens (creating if needed) the cache root with a host-wide limit, and scans what it holds. */
     public static CacheDirectory open(final Path root, final long limitBytes) throws IOException {
-        Files.createDirectories(root);
+        PrivateFiles.createDirectories(root);
         CacheDirectory dir = new CacheDirectory(root, limitBytes);
         dir.scan();
         return dir;
@@ -68,6 +69,7 @@ public final class CacheDirectory implements Closeable {
                 if (!Files.isDirectory(p) || !IMAGE_ID.matcher(name).matches()) {
                     continue;
                 }
+                PrivateFiles.secureTree(p); // a cache an older release left 0755/0644
                 ChunkManifest m;
                 try {
                     m = ManifestFormat.read(p.resolve(ChunkCache.MANIFEST_FILE));
@@ -177,7 +179,7 @@ public final class CacheDirectory implements Closeable {
     private static void touch(final Path imageDir, final long nowMillis) throws IOException {
         Path marker = imageDir.resolve(LAST_USE_FILE);
         if (!Files.exists(marker)) {
-            Files.createFile(marker);
+            PrivateFiles.createFile(marker);
         }
         Files.setLastModifiedTime(marker, FileTime.fromMillis(nowMillis));
     }

@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.ReopeningFileChannel;
 import dev.virtman.block.manifest.ChunkManifest;
@@ -187,7 +188,7 @@ public final class ChunkCache implements BlockDevice {
      */
     public static ChunkCache open(final Path directory, final ChunkManifest manifest,
                                   final VerifiedChunkSource source, final Options options) throws IOException {
-        Files.createDirectories(directory);
+        PrivateFiles.createDirectories(directory);
         Path manifestFile = directory.resolve(MANIFEST_FILE);
         Path dataFile = directory.resolve(DATA_FILE);
         Path presentFile = directory.resolve(PRESENT_FILE);
@@ -203,7 +204,7 @@ public final class ChunkCache implements BlockDevice {
         PresenceBitmap.Opened opened = PresenceBitmap.open(presentFile, manifest);
         if (opened.reset()) {
             LOG.info("cache {}: starting empty ({})", directory, opened.resetReason());
-            try (RandomAccessFile raf = new RandomAccessFile(dataFile.toFile(), "rw")) {
+            try (RandomAccessFile raf = new RandomAccessFile(PrivateFiles.createFile(dataFile).toFile(), "rw")) {
                 raf.setLength(0);
                 raf.setLength(manifest.imageSize());
             }
@@ -225,6 +226,11 @@ public final class ChunkCache implements BlockDevice {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    @Override
+    public String toString() {
+        return directory.toString();
     }
 
     public ChunkManifest manifest() {
@@ -442,6 +448,38 @@ public final class ChunkCache implements BlockDevice {
             }
         }
         return repairs.sum() - before;
+    }
+
+    /** What {@link #scrubChunk} found. */
+    public enum Scrubbed {
+        /** Not in the cache: nothing to check. */
+        ABSENT,
+        /** The cached bytes match the manifest. */
+        VERIFIED,
+        /** They did not; the chunk was fetched again (verified) and rewritten. */
+        REPAIRED
+    }
+
+    /**
+     * Re-verifies one cached chunk against the manifest and repairs it if it fails, for the
+     * background {@link CacheScrubber}: the cached bytes are read and hashed without any lock;
+     * only a chunk that fails goes through the load path (the same single flight as a read miss,
+     * which checks it again and fetches it from a parent).
+     */
+    public Scrubbed scrubChunk(final int index) throws IOException {
+        if (closed || !present.isSet(index)) {
+            return Scrubbed.ABSENT;
+        }
+        ByteBuffer cached = ByteBuffer.allocate(manifest.chunkLength(index));
+        readData(manifest.chunkOffset(index), cached, cached.remaining());
+        cached.flip();
+        if (manifest.matches(index, cached)) {
+            return Scrubbed.VERIFIED;
+        }
+        long mask = 1L << index;
+        verified.getAndUpdate(index >>> 6, w -> w & ~mask);
+        load(index);
+        return Scrubbed.REPAIRED;
     }
 
     /** Whether chunk {@code index} is in the cache file (it may still await verification). */

@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.block.AtomicBitmap;
 import dev.virtman.block.BitmapFile;
 import dev.virtman.block.manifest.ChunkManifest;
@@ -75,7 +76,7 @@ final class PresenceBitmap implements AutoCloseable {
         boolean existed = Files.exists(file);
         AtomicBitmap present;
         String problem;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        try (FileChannel ch = FileChannel.open(PrivateFiles.createFile(file), StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
             problem = existed ? validate(ch, manifest) : "new cache";
             if (problem == null) {

@@ -1,5 +1,6 @@
 package dev.virtman.block.overlay;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.ReopeningFileChannel;
 
@@ -69,10 +70,10 @@ public final class CopyOnWriteOverlay implements BlockDevice {
     public static CopyOnWriteOverlay create(final Path directory, final OverlayGeometry geometry,
                                             final BlockDevice base) throws IOException {
         checkBase(geometry, base);
-        Files.createDirectories(directory);
+        PrivateFiles.createDirectories(directory);
         Path dataFile = directory.resolve(DATA_FILE);
         // The bitmap is created last: a directory without it is an unfinished create, retried here.
-        try (RandomAccessFile f = new RandomAccessFile(dataFile.toFile(), "rw")) {
+        try (RandomAccessFile f = new RandomAccessFile(PrivateFiles.createFile(dataFile).toFile(), "rw")) {
             f.setLength(0);
             f.setLength(geometry.volumeSize());
         }

@@ -1,5 +1,6 @@
 package dev.virtman.block.overlay;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.block.AtomicBitmap;
 import dev.virtman.block.BitmapFile;
 
@@ -11,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Set;
 
 /**
  * Which grains of a copy-on-write volume live in its own data file ("written"), one bit per grain.
@@ -74,7 +76,8 @@ final class OverlayBitmap implements AutoCloseable {
 
     /** Creates an empty bitmap file; fails if one exists (a volume is created once). */
     static OverlayBitmap create(final Path file, final OverlayGeometry geometry) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PrivateFiles.ownerOnly())) {
             ByteBuffer header = BitmapFile.newHeader();
             header.putInt(OFFSET_MAGIC, MAGIC);
             header.putShort(OFFSET_VERSION, (short) VERSION);

@@ -3,6 +3,7 @@ package dev.virtman.iscsi.target;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
@@ -41,13 +42,18 @@ public final class IscsiTargetServer implements AutoCloseable {
     private final ServerSocketChannel listener;
     private final TargetContext context;
     private final Set<TargetConnection> connections = ConcurrentHashMap.newKeySet();
+    /** Open connections per client address (for {@link TargetTuning#maxConnectionsPerAddress()}). */
+    private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    private final ConnectionRefusals refusals;
     private final ScheduledExecutorService timer;
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private IscsiTargetServer(final ServerSocketChannel listener, final TargetContext context) {
+    private IscsiTargetServer(final ServerSocketChannel listener, final TargetContext context,
+                              final ConnectionRefusals refusals) {
         this.listener = listener;
         this.context = context;
+        this.refusals = refusals;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "iscsi-target-timer");
             t.setDaemon(true);
@@ -77,7 +83,8 @@ public final class IscsiTargetServer implements AutoCloseable {
         TargetContext context = new TargetContext(bound, config.advertisedPortal(), new TargetCatalog(config.targets()), config.tuning(),
                 new InFlightBudget(config.tuning().inFlightBudgetBytes()), new TargetMetrics(registry),
                 new SessionRegistry(), workers, new SecureRandom(), new TargetPause());
-        IscsiTargetServer server = new IscsiTargetServer(listener, context);
+        IscsiTargetServer server = new IscsiTargetServer(listener, context,
+                new ConnectionRefusals(registry, ConnectionRefusals.DEFAULT_INTERVAL, System::nanoTime));
         server.acceptor.start();
         server.timer.scheduleAtFixedRate(server::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.info("iSCSI target listening on {} with {} target(s)", bound, config.targets().size());
@@ -88,6 +95,20 @@ public final class IscsiTargetServer implements AutoCloseable {
     public void addTarget(final ExportedTarget target) {
         context.targets().add(target);
         LOG.info("now exporting {}", target.iqn());
+    }
+
+    /**
+     * Changes who may log in to an exported target ({@code target} names it; its LUNs are the
+     * same): later logins and SendTargets answers follow the new rules, and sessions of
+     * initiators the new rules no longer admit are closed.
+     */
+    public void replaceTarget(final ExportedTarget target) {
+        context.targets().replace(target);
+        for (TargetConnection c : connections) {
+            if (c.servesTarget(target.iqn()) && !target.loginTarget().admits(c.initiatorName())) {
+                c.close();
+            }
+        }
     }
 
     /**
@@ -150,24 +171,60 @@ public final class IscsiTargetServer implements AutoCloseable {
                 }
                 return;
             }
+            InetAddress from = clientAddress(channel);
+            int perAddressCap = context.tuning().maxConnectionsPerAddress();
             if (connections.size() >= context.tuning().maxConnections()) {
-                LOG.warn("too many connections ({}); refusing one", connections.size());
+                refusals.refused(ConnectionRefusals.Cap.TOTAL, from, perAddressCap);
+                closeQuietly(channel);
+                continue;
+            }
+            if (perAddress.merge(from, 1, Integer::sum) > perAddressCap) {
+                release(from);
+                refusals.refused(ConnectionRefusals.Cap.PER_ADDRESS, from, perAddressCap);
                 closeQuietly(channel);
                 continue;
             }
             TargetConnection connection = new TargetConnection(context, channel);
             connections.add(connection);
-            Thread.ofPlatform().daemon().name("iscsi-reader").start(() -> {
-                try {
-                    connection.run();
-                } finally {
-                    connections.remove(connection);
-                }
-            });
+            try {
+                Thread.ofPlatform().daemon().name("iscsi-reader").start(() -> {
+                    try {
+                        connection.run();
+                    } finally {
+                        connections.remove(connection);
+                        release(from);
+                    }
+                });
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // No thread for it (the machine is out of them): drop this one, keep accepting.
+                connections.remove(connection);
+                release(from);
+                connection.close();
+                LOG.warn("cannot start a connection thread: {}", e.toString());
+            }
         }
     }
 
+    private void release(final InetAddress from) {
+        perAddress.computeIfPresent(from, (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    private static InetAddress clientAddress(final SocketChannel channel) {
+        try {
+            return channel.getRemoteAddress() instanceof InetSocketAddress a ? a.getAddress()
+                    : InetAddress.getLoopbackAddress();
+        } catch (IOException e) {
+            return InetAddress.getLoopbackAddress(); // already closed; it counts against loopback briefly
+        }
+    }
+
+    /** Connections open from {@code address} now. */
+    public int connectionsFrom(final InetAddress address) {
+        return perAddress.getOrDefault(address, 0);
+    }
+
     private void tick() {
+        refusals.flush(context.tuning().maxConnectionsPerAddress());
         if (context.pause().paused()) {
             return;
         }

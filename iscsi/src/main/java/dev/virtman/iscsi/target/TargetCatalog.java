@@ -38,6 +38,16 @@ final class TargetCatalog {
         byName = next;
     }
 
+    /** Puts {@code target} in place of the exported target of the same name (its access rules changed). */
+    synchronized void replace(final ExportedTarget target) {
+        if (!byName.containsKey(target.iqn())) {
+            throw new IllegalArgumentException("target " + target.iqn() + " is not exported");
+        }
+        Map<String, ExportedTarget> next = new LinkedHashMap<>(byName);
+        next.put(target.iqn(), target);
+        byName = next;
+    }
+
     /** Removes {@code iqn}; returns whether it was exported. */
     synchronized boolean remove(final String iqn) {
         if (!byName.containsKey(iqn)) {

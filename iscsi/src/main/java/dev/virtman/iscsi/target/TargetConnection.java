@@ -676,7 +676,8 @@ final class TargetConnection implements Runnable {
         List<TextParameter> answer = new ArrayList<>();
         for (TextParameter kv : p.parameters()) {
             if (kv.key().equals("SendTargets")) {
-                answer.addAll(SendTargetsResponder.answer(kv.value(), session.discovery(), context.targets().all(),
+                answer.addAll(SendTargetsResponder.answer(kv.value(), session.discovery(), session.initiatorName(),
+                        context.targets().all(),
                         target == null ? null : target.iqn(), advertisedPortal(),
                         context.tuning().login().targetPortalGroupTag()));
             } else {
@@ -818,6 +819,13 @@ final class TargetConnection implements Runnable {
 
     /** Closes the connection now; running commands finish but their responses are dropped. */
     /** Whether this connection's session is a normal session to {@code iqn}. */
+    /** The initiator name this connection logged in with, or null before login. */
+    String initiatorName() {
+        ExportedTarget t = target;
+        LoginResult s = t == null ? null : session;
+        return s == null ? null : s.initiatorName();
+    }
+
     boolean servesTarget(final String iqn) {
         ExportedTarget t = target;
         return t != null && t.iqn().equals(iqn);

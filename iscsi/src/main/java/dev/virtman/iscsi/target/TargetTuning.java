@@ -15,6 +15,9 @@ import java.time.Duration;
  * @param nopInInterval        idle time after which the target pings the initiator with a NOP-In (§11.19)
  * @param nopInTimeout         how long the initiator has to answer that ping before the connection is closed
  * @param maxConnections       connections the server accepts at once; further ones are closed at once
+ * @param maxConnectionsPerAddress connections one client address may hold at once, so that one
+ *                             address (a reconnect loop, a misconfigured host) cannot fill
+ *                             {@code maxConnections} and lock every other initiator out
  */
 public record TargetTuning(
         TargetLoginSettings login,
@@ -24,13 +27,25 @@ public record TargetTuning(
         Duration loginTimeout,
         Duration nopInInterval,
         Duration nopInTimeout,
-        int maxConnections) {
+        int maxConnections,
+        int maxConnectionsPerAddress) {
 
     public static final TargetTuning DEFAULTS = new TargetTuning(
             TargetLoginSettings.DEFAULTS, 128, 256L << 20, 64L << 20,
-            Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(15), 1024);
+            Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(15), 1024,
+            TargetTuning.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
+
+    /**
+     * A quarter of the global cap: a host's VMs all connect to its agent from one loopback
+     * address (a hundred VMs, some multipathed, fit), while no single address can take more
+     * than a quarter of the slots.
+     */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 
     public TargetTuning {
+        if (maxConnections < 1 || maxConnectionsPerAddress < 1) {
+            throw new IllegalArgumentException("connection caps must be positive");
+        }
         if (commandWindow < 1 || commandWindow > 1 << 16) {
             throw new IllegalArgumentException("commandWindow must be 1..65536");
         }
@@ -41,16 +56,22 @@ public record TargetTuning(
 
     public TargetTuning withTimeouts(final Duration login, final Duration nopInterval, final Duration nopTimeout) {
         return new TargetTuning(this.login, commandWindow, inFlightBudgetBytes, maxQueuedOutputBytes, login,
-                nopInterval, nopTimeout, maxConnections);
+                nopInterval, nopTimeout, maxConnections, maxConnectionsPerAddress);
     }
 
     public TargetTuning withInFlightBudget(final long bytes) {
         return new TargetTuning(login, commandWindow, bytes, maxQueuedOutputBytes, loginTimeout, nopInInterval,
-                nopInTimeout, maxConnections);
+                nopInTimeout, maxConnections, maxConnectionsPerAddress);
     }
 
     public TargetTuning withLogin(final TargetLoginSettings settings) {
         return new TargetTuning(settings, commandWindow, inFlightBudgetBytes, maxQueuedOutputBytes, loginTimeout,
-                nopInInterval, nopInTimeout, maxConnections);
+                nopInInterval, nopInTimeout, maxConnections, maxConnectionsPerAddress);
+    }
+
+    /** The global and the per-client-address connection caps. */
+    public TargetTuning withConnectionCaps(final int total, final int perAddress) {
+        return new TargetTuning(login, commandWindow, inFlightBudgetBytes, maxQueuedOutputBytes, loginTimeout,
+                nopInInterval, nopInTimeout, total, perAddress);
     }
 }

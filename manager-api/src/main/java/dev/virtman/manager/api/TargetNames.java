@@ -28,6 +28,14 @@ public final class TargetNames {
         return PREFIX + ":agent." + hostId + "." + imageId;
     }
 
+    /**
+     * The initiator name the agent of {@code hostId} logs in to its parents with (the agent's
+     * {@code ParentConnector} names managed agents this way; the source target admits these).
+     */
+    public static String hostInitiator(final String hostId) {
+        return "iqn.2026-11.dev.virtman:agent." + hostId;
+    }
+
     /** A writable copy-on-write volume, exported by the agent of the host it lives on. */
     public static String volumeIqn(final String volumeId) {
         return PREFIX + ":volume." + volumeId;

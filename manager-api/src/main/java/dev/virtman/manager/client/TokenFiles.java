@@ -33,6 +33,19 @@ public final class TokenFiles {
      * @throws IOException if it is missing, empty, too long, or readable by others
      */
     public static String read(final Path file) throws IOException {
+        checkMode(file);
+        String token = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        if (token.isEmpty()) {
+            throw new IOException("token file " + file + " is empty");
+        }
+        if (token.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+            throw new IOException("token file " + file + " holds more than one token (white space or control characters)");
+        }
+        return token;
+    }
+
+    /** Refuses a missing file, one others can read, or one larger than a secret. */
+    private static void checkMode(final Path file) throws IOException {
         Set<PosixFilePermission> mode;
         try {
             mode = Files.getPosixFilePermissions(file);
@@ -48,14 +61,21 @@ public final class TokenFiles {
         if (Files.size(file) > MAX_TOKEN_CHARS) {
             throw new IOException("token file " + file + " is larger than a token (" + Files.size(file) + " bytes)");
         }
-        String token = Files.readString(file, StandardCharsets.US_ASCII).strip();
-        if (token.isEmpty()) {
-            throw new IOException("token file " + file + " is empty");
+    }
+
+    /**
+     * A secret that may contain spaces (a password) from {@code file}: its first line, with the
+     * same checks as {@link #read} except for white space inside.
+     */
+    public static String readSecret(final Path file) throws IOException {
+        checkMode(file);
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int end = text.indexOf('\n');
+        String line = (end < 0 ? text : text.substring(0, end)).replace("\r", "");
+        if (line.isEmpty()) {
+            throw new IOException("secret file " + file + " is empty");
         }
-        if (token.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
-            throw new IOException("token file " + file + " holds more than one token (white space or control characters)");
-        }
-        return token;
+        return line;
     }
 
     /** The token in {@code file}, or null if there is no such file. */

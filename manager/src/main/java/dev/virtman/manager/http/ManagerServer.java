@@ -1,5 +1,6 @@
 package dev.virtman.manager.http;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.VmBoard;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -89,6 +91,29 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     /** Starts a manager that builds manifests with the block layer's builder, one thread per core. */
+    /**
+     * The state directory 0700 and what the manager keeps in it 0600 (databases with their
+     * journals: CHAP secrets in {@code volumes.db}, credential hashes; token, manifests, imported images), whatever
+     * existed before. Only the manager's own entries are touched: {@code --state-dir} may name a
+     * directory that also holds other things.
+     */
+    private static void securePrivateState(final StateDir dir) throws IOException {
+        PrivateFiles.createDirectories(dir.path());
+        try (var entries = Files.list(dir.path())) {
+            for (Path p : entries.toList()) {
+                String name = p.getFileName().toString();
+                // SQLite databases (manager.db, volumes.db, credentials.db) and their journals
+                boolean database = name.endsWith(".db") || name.contains(".db-");
+                if (database || name.equals(StateDir.TOKEN) || name.equals(StateDir.ENROL_TOKEN)
+                        || name.startsWith(StateDir.URL)) {
+                    PrivateFiles.restrict(p);
+                }
+            }
+        }
+        PrivateFiles.secureTree(dir.manifests());
+        PrivateFiles.secureTree(dir.images());
+    }
+
     public static ManagerServer start(final ManagerConfig config) throws IOException {
         return start(config, ServerSettings.DEFAULT);
     }
@@ -107,6 +132,7 @@ public final class ManagerServer implements AutoCloseable {
         SslContextFactory.Server tlsContext = settings.tls()
                 ? PemTls.serverContext(settings.tlsCertificate(), settings.tlsKey()) : null;
         StateDir dir = config.stateDir().create();
+        securePrivateState(dir);
         Credentials credentials = Credentials.open(dir, InstantSource.system());
         StateStore store;
         try {
@@ -125,6 +151,14 @@ public final class ManagerServer implements AutoCloseable {
             throw e;
         }
         VolumeService volumes = new VolumeService(manager, VolumeStore.open(dir.path().resolve(VolumeStore.FILE)));
+        try {
+            securePrivateState(dir); // the databases SQLite just created, with the umask's mode
+        } catch (IOException e) {
+            volumes.close();
+            manager.close();
+            credentials.close();
+            throw e;
+        }
         GlanceImports glance = config.glance() == null ? null
                 : new GlanceImports(manager, config.glance(), dir.images());
         ExecutorService longRequests = Executors.newVirtualThreadPerTaskExecutor();

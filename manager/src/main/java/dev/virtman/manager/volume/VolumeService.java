@@ -2,6 +2,7 @@ package dev.virtman.manager.volume;
 
 import dev.virtman.manager.HostStatus;
 import dev.virtman.manager.ImageStatus;
+import dev.virtman.manager.InputRules;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.api.ManagerException;
 import dev.virtman.manager.api.TargetNames;
@@ -58,10 +59,17 @@ public final class VolumeService implements AutoCloseable {
         if (request == null) {
             throw ManagerException.invalid("a volume request needs a body");
         }
+        InputRules.requireText("name", request.name());
+        InputRules.requireText("image", request.image());
+        long maxBytes = manager.config().admission().maxVolumeBytes();
+        if (request.sizeBytes() < 0 || request.sizeBytes() > maxBytes) {
+            throw ManagerException.invalid("volume size " + request.sizeBytes() + " is outside 0.." + maxBytes
+                    + " bytes (virtman manager --max-volume-size)");
+        }
         boolean blank = request.image() == null || request.image().isBlank();
         String id = request.id() == null || request.id().isBlank() ? UUID.randomUUID().toString() : request.id();
         if (!TargetNames.HOST_ID.matcher(id).matches()) {
-            throw ManagerException.invalid("volume id '" + id + "' must match " + TargetNames.HOST_ID.pattern()
+            throw ManagerException.invalid("volume id " + InputRules.quoted(id) + " must match " + TargetNames.HOST_ID.pattern()
                     + " (it becomes part of an iSCSI name)");
         }
         if (blank && request.sizeBytes() <= 0) {
@@ -153,6 +161,11 @@ public final class VolumeService implements AutoCloseable {
     }
 
     private HostStatus hostOf(final VolumeConnector connector) {
+        if (connector != null) {
+            InputRules.requireText("connector.host", connector.host());
+            InputRules.requireText("connector.ip", connector.ip());
+            InputRules.requireText("connector.initiator", connector.initiator());
+        }
         if (connector == null || (blank(connector.host()) && blank(connector.ip()))) {
             throw ManagerException.invalid("a connector needs the attaching host's name ('host') or address ('ip')");
         }
@@ -212,7 +225,7 @@ public final class VolumeService implements AutoCloseable {
     }
 
     private VolumeRecord find(final String id) {
-        return store.find(id).orElseThrow(() -> ManagerException.notFound("no volume " + id));
+        return store.find(id).orElseThrow(() -> ManagerException.notFound("no volume " + InputRules.quoted(id)));
     }
 
     static VolumeView view(final VolumeRecord v) {

@@ -148,7 +148,7 @@ public final class GlanceClient {
                     + imageId + " (or this token may not see it)");
             case UNAUTHORIZED, FORBIDDEN -> throw new GlanceException(Kind.UNAUTHORIZED, "Glance at " + base
                     + " refused access to image " + imageId + " (HTTP " + status + "): " + text
-                    + " (pass --os-token or --os-auth-url/--os-username/--os-password/--os-project-name)");
+                    + " (pass --os-token-file or --os-auth-url/--os-username/--os-password-file/--os-project-name, or the OS_* variables)");
             default -> throw new GlanceException(Kind.UNAVAILABLE, "Glance at " + base + " answered HTTP " + status
                     + " for image " + imageId + ": " + text);
         }

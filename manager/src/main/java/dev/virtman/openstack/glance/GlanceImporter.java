@@ -1,5 +1,6 @@
 package dev.virtman.openstack.glance;
 
+import dev.virtman.block.PrivateFiles;
 import dev.virtman.openstack.glance.GlanceException.Kind;
 import java.io.IOException;
 import java.io.InputStream;
@@ -116,8 +117,8 @@ public final class GlanceImporter {
         Path download = null;
         Path converted = null;
         try {
-            Files.createDirectories(dir);
-            // Unique hidden names: two imports of the same image into one directory never share a file.
+            PrivateFiles.createDirectories(dir);
+            // Unique hidden names (created 0600): two imports of the same image into one directory never share a file.
             download = Files.createTempFile(dir, "." + name + ".", ".download");
             converted = Files.createTempFile(dir, "." + name + ".", ".partial");
             DownloadVerifier verifier = DownloadVerifier.expecting(image);

@@ -2,7 +2,7 @@ package dev.virtman.openstack.glance;
 
 /**
  * Where the Keystone token for Glance requests comes from. Glance in noauth mode needs none;
- * otherwise a fixed token ({@code --os-token}) or one obtained from Keystone with a password
+ * otherwise a fixed token ({@code --os-token-file}) or one obtained from Keystone with a password
  * ({@link KeystonePasswordAuth}), which is renewed when Glance rejects it.
  */
 public interface TokenSource {

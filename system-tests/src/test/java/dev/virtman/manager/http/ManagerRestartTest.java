@@ -123,6 +123,7 @@ class ManagerRestartTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "dev.virtman.cli.VirtmanCommand", "manager", "--listen", "127.0.0.1:0", "--state-dir", state.toString(),
+                "--image-dir", state.getParent().toString(),
                 "--chunk-size", "4K", "--fan-out", "2", "--heartbeat-interval", "1s", "--heartbeat-timeout", "60s");
         pb.redirectErrorStream(true);
         return pb.start();

@@ -75,6 +75,7 @@ class CinderVolumeInteropTest {
             String glanceId = glance.upload("virtman-guest", "raw", guest.rootfs());
             int sourcePort = FreePorts.loopbackPort();
             ManagerConfig managerConfig = ManagerConfig.defaults(new StateDir(dir.resolve("manager")))
+                .withImageDirs(List.of(dir))
                     .withListen(new InetSocketAddress("127.0.0.1", 0))
                     .withSource("127.0.0.1:" + sourcePort, Locality.UNKNOWN)
                     .withHeartbeat(HEARTBEAT, HEARTBEAT.multipliedBy(20))

@@ -59,6 +59,7 @@ class GlanceGuestBootTest {
         String v1Glance = glance.upload(GLANCE_NAME, "qcow2", qcow2);
 
         try (ManagerServer manager = ManagerServer.start(ManagerConfig.defaults(new StateDir(dir.resolve("state")))
+                .withImageDirs(List.of(dir))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withGlance(new GlanceSettings(glance.url(), TokenSource.NONE)))) {
             ManagerClient client = new ManagerClient(manager.url(), manager.token());

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.virtman.cli.VirtmanCommand;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.api.StateDir;
+import dev.virtman.manager.client.TokenFiles;
 import dev.virtman.manager.http.ManagerServer;
 import dev.virtman.openstack.glance.GlanceException.Kind;
 import dev.virtman.testing.GlanceProcess;
@@ -17,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -104,16 +106,19 @@ class KeystoneGlanceInteropTest {
     @Test
     void cliImportsWithTheOsOptions() throws Exception {
         try (ManagerServer manager = ManagerServer.start(ManagerConfig.defaults(new StateDir(dir.resolve("state")))
+                .withImageDirs(List.of(dir))
                 .withListen(new InetSocketAddress("127.0.0.1", 0)))) {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             CommandLine cmd = new CommandLine(new VirtmanCommand());
             cmd.setOut(new PrintWriter(out));
             cmd.setErr(new PrintWriter(err));
+            Path passwordFile = dir.resolve("os-password");
+            TokenFiles.write(passwordFile, keystone.adminPassword());
             int exit = cmd.execute("image", "import", "--manager", manager.url().toString(), "--token-file",
                     manager.tokenFile().toString(), "--glance", glance.url().toString(), "--dir", dir.resolve("images").toString(),
                     "--os-auth-url", keystone.url().toString(), "--os-username", KeystoneProcess.ADMIN,
-                    "--os-password", keystone.adminPassword(), "--os-project-name", KeystoneProcess.ADMIN, imageId);
+                    "--os-password-file", passwordFile.toString(), "--os-project-name", KeystoneProcess.ADMIN, imageId);
             assertThat(exit).as(err.toString()).isZero();
             assertThat(out.toString()).contains("is image secured (version 1 of secured)");
             assertThat(Files.mismatch(Path.of(manager.manager().image("secured").path()), uploaded)).isEqualTo(-1L);
