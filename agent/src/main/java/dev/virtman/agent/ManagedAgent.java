@@ -221,7 +221,8 @@ public final class ManagedAgent implements Closeable {
                     .filter(id -> reply == null || reply.images().get(id) == null
                             || !PLACED.equals(reply.images().get(id).status()))
                     .toList();
-            if (waiting.isEmpty()) {
+            // An agent with no images still needs the manager's first reply (its heartbeat interval).
+            if (reply != null && waiting.isEmpty()) {
                 return reply;
             }
             if (System.nanoTime() > deadline) {
