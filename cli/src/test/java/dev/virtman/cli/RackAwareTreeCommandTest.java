@@ -11,6 +11,7 @@ import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.tree.TreeLimits;
 import dev.virtman.testing.FreePorts;
 import dev.virtman.testing.RandomFiles;
+import dev.virtman.testing.FileModes;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
@@ -40,7 +41,8 @@ class RackAwareTreeCommandTest {
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withLimits(new TreeLimits(2, 2, 8))
                 .withSource("127.0.0.1:" + FreePorts.loopbackPort(), Locality.UNKNOWN)
-                .withHeartbeat(HEARTBEAT, HEARTBEAT.multipliedBy(20));
+                .withHeartbeat(HEARTBEAT, HEARTBEAT.multipliedBy(20))
+                .withImageDirs(List.of(dir));
         List<ManagedAgent> agents = new ArrayList<>();
         try (ManagerServer manager = ManagerServer.start(config)) {
             new ManagerClient(manager.url(), manager.token()).registerImage("disk", image.toString());
@@ -83,14 +85,6 @@ class RackAwareTreeCommandTest {
     /** The admin token in a 0600 file: commands take tokens from files, never from argv. */
     private Path tokenFile(final ManagerServer manager) {
         Path file = dir.resolve("admin.token");
-        try {
-            if (!java.nio.file.Files.exists(file)) {
-                java.nio.file.Files.writeString(file, manager.token() + "\n");
-                java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return file;
+        return java.nio.file.Files.exists(file) ? file : FileModes.writePrivate(file, manager.token() + "\n");
     }
 }

@@ -9,6 +9,7 @@ import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.http.ManagerServer;
+import dev.virtman.testing.FileModes;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
@@ -96,14 +97,6 @@ class VolumeConnectCommandTest {
     /** The admin token in a 0600 file: commands take tokens from files, never from argv. */
     private Path tokenFile(final ManagerServer manager) {
         Path file = dir.resolve("admin.token");
-        try {
-            if (!java.nio.file.Files.exists(file)) {
-                java.nio.file.Files.writeString(file, manager.token() + "\n");
-                java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return file;
+        return java.nio.file.Files.exists(file) ? file : FileModes.writePrivate(file, manager.token() + "\n");
     }
 }

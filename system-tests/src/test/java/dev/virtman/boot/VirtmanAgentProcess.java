@@ -112,14 +112,6 @@ public final class VirtmanAgentProcess implements AutoCloseable {
     /** SIGTERM: the agent's shutdown hook kills its VMs and closes its exports. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                Commands.killTree(process);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            Commands.killTree(process);
-        }
+        Commands.stop(process, STOP_TIMEOUT);
     }
 }

@@ -95,6 +95,19 @@ public final class Commands {
         }
     }
 
+    /** SIGTERM to {@code process} alone (its shutdown hook cleans up), then {@link #killTree} if it outlives {@code grace}. */
+    public static void stop(final Process process, final Duration grace) {
+        process.destroy();
+        try {
+            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                killTree(process);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            killTree(process);
+        }
+    }
+
     /** Kills {@code process} and everything it started: SIGTERM, a short grace, then SIGKILL. */
     public static void killTree(final Process process) {
         List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());

@@ -34,6 +34,17 @@ public final class FileModes {
         }
     }
 
+    /** Writes {@code text} to {@code file} readable by its owner only, as the commands demand of secret files. */
+    public static Path writePrivate(final Path file, final String text) {
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        chmod(file, "rw-------");
+        return file;
+    }
+
     /** Makes everything under {@code root} world-readable, as an older release or {@code cp -r} left it. */
     public static void loosen(final Path root) {
         for (Path p : walk(root)) {

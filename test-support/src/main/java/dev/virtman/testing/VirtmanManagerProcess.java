@@ -109,14 +109,6 @@ public final class VirtmanManagerProcess implements AutoCloseable {
     /** SIGTERM: the command's shutdown hook closes the source target and the server. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                Commands.killTree(process);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            Commands.killTree(process);
-        }
+        Commands.stop(process, STOP_TIMEOUT);
     }
 }
