@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -56,7 +57,8 @@ class DmMultipathInteropTest {
         InetSocketAddress sourcePortal = LoopbackPorts.freePortOn("127.0.0.1");
         ManagerConfig config = ManagerConfig.defaults(new StateDir(work.resolve("manager")))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
-                .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN);
+                .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN)
+                .withImageDirs(List.of(work));
         LinuxStackGuest guest = LinuxStackGuest.shared();
         GuestIscsi iscsi = new GuestIscsi(guest);
         try (ManagerServer manager = ManagerServer.start(config)) {

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,7 +44,8 @@ class ManagedFailedBootTest {
         InetSocketAddress sourcePortal = LoopbackPorts.freePortOn("127.0.0.1");
         ManagerConfig config = ManagerConfig.defaults(new StateDir(work.resolve("manager")))
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
-                .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN);
+                .withSource("127.0.0.1:" + sourcePortal.getPort(), Locality.UNKNOWN)
+                .withImageDirs(List.of(work));
         try (ManagerServer manager = ManagerServer.start(config)) {
             ManagerClient client = new ManagerClient(manager.url(), manager.token());
             ImageView image = client.registerImage("blank", disk.toString());

@@ -60,7 +60,8 @@ class ManyHostsHeartbeatTest {
     void hundredHostsHeartbeatingEverySecond() throws Exception {
         TreeLimits limits = TreeLimits.DEFAULT;
         try (ManagerServer server = ManagerServer.start(config(tmp.resolve("state"), limits)
-                .withHeartbeat(INTERVAL, Duration.ofSeconds(10)))) {
+                .withHeartbeat(INTERVAL, Duration.ofSeconds(10))
+                .withImageDirs(List.of(tmp)))) {
             ManagerClient client = new ManagerClient(server.url(), server.token());
             ImageView img = client.registerImage("base", RandomFiles.write(tmp.resolve("d.raw"), 64 * 4096, 9).toString());
             HeartbeatRequest hb = new HeartbeatRequest(null, Map.of(img.id(), new HeartbeatRequest.ImageReport(0)));
