@@ -196,10 +196,9 @@ public final class ManagedAgent implements Closeable {
             image.onSilentParent(managed::reportSilent);
         }
         built.set(managed);
-        HeartbeatReply since = latest.get();
-        if (since != placed) {
-            managed.pushed(since);
-        }
+        // The latest reply (the placement one, or a push since) carries this host's volumes: apply it even
+        // when nothing came after the placement, or a restarted agent would never export its volumes.
+        managed.pushed(latest.get());
         heartbeats.scheduleWithFixedDelay(managed::heartbeat, 0, interval, TimeUnit.MILLISECONDS);
         for (String id : withProfile) {
             managed.profileFeeders.add(Thread.ofPlatform().daemon().priority(Thread.MIN_PRIORITY)
