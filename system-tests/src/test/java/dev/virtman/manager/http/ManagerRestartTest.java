@@ -65,7 +65,8 @@ class ManagerRestartTest {
                 .withListen(new InetSocketAddress("127.0.0.1", 0))
                 .withLimits(new TreeLimits(2, 2, 8))
                 .withSource("127.0.0.1:3260", Locality.UNKNOWN)
-                .withChunkSize(4096);
+                .withChunkSize(4096)
+                .withImageDirs(List.of(tmp));
         Observed before;
         String token;
         String imageId;
