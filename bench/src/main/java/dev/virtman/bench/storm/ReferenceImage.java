@@ -18,7 +18,7 @@ import java.nio.file.StandardOpenOption;
  * {@link #WINDOW} bytes that overlap by {@link #MAX_PIECE}: a piece of up to that length always
  * lies inside the window where it starts.
  */
-final class ReferenceImage {
+public final class ReferenceImage {
     static final long WINDOW = 1L << 30;
     static final int MAX_PIECE = 1 << 20;
 
@@ -30,7 +30,8 @@ final class ReferenceImage {
         this.size = size;
     }
 
-    static ReferenceImage map(final Path image) throws IOException {
+    /** Maps {@code image} read-only. */
+    public static ReferenceImage map(final Path image) throws IOException {
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
             long size = ch.size();
             int n = (int) Math.max(1, (size + WINDOW - 1) / WINDOW);
