@@ -96,6 +96,7 @@ class HighAvailabilityTest {
             ManagerClient follower = client(urls.get((leaderIndex + 1) % 3), admin);
 
             ImageView disk = leader.registerImage("disk", image.toString());
+            byte[] manifest = leader.manifest(disk.id());
             assertThatThrownBy(() -> follower.registerImage("other", other.toString()))
                     .as("a follower refuses writes, naming the leader")
                     .isInstanceOfSatisfying(ManagerClientException.class, e -> {
@@ -164,6 +165,7 @@ class HighAvailabilityTest {
             assertThat(newLeader.images()).extracting(ImageView::id, ImageView::name).containsExactly(
                     org.assertj.core.groups.Tuple.tuple(disk.id(), "disk"));
             assertThat(newLeader.volumes()).extracting(VolumeView::id).containsExactly(volume.id());
+            assertThat(newLeader.manifest(disk.id())).as("the manifest, built again by the new leader").isEqualTo(manifest);
             assertThat(readErrors).as("reads at the followers during the fail-over").isEmpty();
             System.out.printf("fail-over: new leader after %d ms; %d reads, 0 errors%n", failover.toMillis(),
                     reads.get());
