@@ -174,6 +174,7 @@ class HighAvailabilityTest {
             etcd.kill(0);
             newLeader.registerHost("late-1", "127.0.2.1:3260", null);
             assertThat(newLeader.host("late-1").hostId()).isEqualTo("late-1");
+            Await.until("the follower to see late-1", Duration.ofSeconds(10), follower::hosts, h -> h.size() == HOSTS + 1);
 
             // 3. two down: reads answer, writes 503
             etcd.kill(1);
