@@ -187,12 +187,11 @@ class HighAvailabilityTest {
             // 4. both back: writes resume, nothing lost
             etcd.restart(0);
             etcd.restart(1);
-            ManagerClient writer = Await.until("a leader after quorum returned", Duration.ofSeconds(20),
-                    () -> client(URI.create(follower.cluster().leader()), admin), c -> true);
-            Await.until("writes to resume", Duration.ofSeconds(30), () -> {
-                writer.registerHost("late-2", "127.0.2.2:3260", null);
-                return true;
-            }, ok -> ok);
+            ManagerClient writer = Await.until("writes to resume", Duration.ofSeconds(40), () -> {
+                ManagerClient c = client(URI.create(follower.cluster().leader()), admin); // whoever leads now
+                c.registerHost("late-2", "127.0.2.2:3260", null);
+                return c;
+            }, c -> true);
             assertThat(writer.hosts()).extracting(HostView::hostId).contains("late-1", "late-2", "h0");
             assertThat(writer.tree("disk").nodes()).hasSize(HOSTS);
             assertThat(writer.volumes()).extracting(VolumeView::id).containsExactly(volume.id());

@@ -247,6 +247,7 @@ public final class EtcdLeadership implements AutoCloseable {
         synchronized (this) {
             was = held != null;
             held = null;
+            leaderUrl = null; // whoever led before this manager did is stale; the follower pass finds the next
             etcd.fence(new EtcdKeyspace.Follower(null));
         }
         manager.lead(false);
