@@ -57,7 +57,7 @@ public final class Manager implements AutoCloseable {
         this.trees = new TreeService(state, metrics);
         this.images = new ImageCatalog(state, manifests, metrics);
         this.detector = new FailureDetector(state, trees, metrics);
-        this.hosts = new HostRegistry(state, trees, detector);
+        this.hosts = new HostRegistry(state, trees, detector, metrics.registrationGroups::record);
         this.heartbeats = new Heartbeats(state, trees, detector, metrics);
         this.profiles = new BootProfiles(state, images);
         load(store.load(), metrics);
