@@ -34,7 +34,7 @@ final class HostRegistry {
     }
 
     /** See {@link Manager#registerHost}. */
-    boolean register(final String hostId, final String address, final Labels labels) {
+    HostRegistered register(final String hostId, final String address, final Labels labels) {
         requireHostId(hostId, "hostId");
         state.config.admission().hostNetworks().requireHostAddress(address);
         Labels l = labels == null ? Labels.NONE : labels;
@@ -44,7 +44,7 @@ final class HostRegistry {
     }
 
     /** A checked registration waiting for its group; the result says whether the host is new. */
-    private static final class Registration extends GroupCombiner.Pending<Boolean> {
+    private static final class Registration extends GroupCombiner.Pending<HostRegistered> {
         final String hostId;
         final String address;
         final Locality locality;
@@ -61,7 +61,9 @@ final class HostRegistry {
      * commit. An enrolment wave of thousands of agents so costs a few commits and lock hand-offs
      * instead of one of each per host (docs/manager.md, "Registrations commit in groups"). Every
      * registration was checked before it was queued, so only the commit can fail, and then it
-     * fails the whole group: nobody is told "registered" before the commit that records it. Lock held.
+     * fails the whole group: nobody is told "registered" before the commit that records it. Each
+     * registration's reply (the host's status) is built here too, so no registration passes
+     * through the lock a second time. Lock held.
      */
     private void applyRegistrations(final List<Registration> group) {
         List<Boolean> fresh = state.transact(tx -> {
@@ -96,7 +98,8 @@ final class HostRegistry {
             return isNew;
         });
         for (int i = 0; i < group.size(); i++) {
-            group.get(i).result.complete(fresh.get(i));
+            Registration r = group.get(i);
+            r.result.complete(new HostRegistered(fresh.get(i), status(state.hosts.get(r.hostId))));
         }
     }
 

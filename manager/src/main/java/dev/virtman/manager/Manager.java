@@ -140,6 +140,11 @@ public final class Manager implements AutoCloseable {
      * @return true if the host is new
      */
     public boolean registerHost(final String hostId, final String address, final Labels labels) {
+        return hosts.register(hostId, address, labels).created();
+    }
+
+    /** As {@link #registerHost}, also returning the host's status as of its registration. */
+    public HostRegistered register(final String hostId, final String address, final Labels labels) {
         return hosts.register(hostId, address, labels);
     }
 

@@ -133,7 +133,9 @@ class ManagerJoinGroupTest {
                     String address = "127.0.1." + (i + 2) + ":3260";
                     agents.add(Thread.ofPlatform().start(() -> {
                         try {
-                            fresh.put(host, manager.registerHost(host, address, new Labels("r1", "z1")));
+                            HostRegistered r = manager.register(host, address, new Labels("r1", "z1"));
+                            assertThat(r.host().host().address()).isEqualTo(address); // the reply, from the group
+                            fresh.put(host, r.created());
                         } catch (RuntimeException e) {
                             errors.put(host, e);
                         }
