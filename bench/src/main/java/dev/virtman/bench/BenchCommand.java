@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks of the whole system.",
         subcommands = {BenchCommand.Storm.class, dev.virtman.bench.netns.ReplayCommand.class,
-                dev.virtman.bench.netns.StormImageCommand.class, CommandLine.HelpCommand.class})
+                dev.virtman.bench.netns.StormImageCommand.class, dev.virtman.bench.profile.ProfileCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -151,6 +151,34 @@ public final class ScsiDisk {
         };
     }
 
+    /**
+     * READ(6/10/12/16) of blocks the device can read without waiting
+     * ({@link BlockDevice#readsWithoutWaiting}); every other command, and anything malformed or out
+     * of range (its error is built on a worker as before), is false.
+     */
+    public boolean completesWithoutWaiting(final ScsiCommand command) {
+        ByteBuffer cdb = command.cdb();
+        if (cdb.limit() == 0 || command.dataOut() != null) {
+            return false;
+        }
+        int opcode = cdb.get(0) & 0xFF;
+        if (opcode != ScsiOpcode.READ_6.code() && opcode != ScsiOpcode.READ_10.code()
+                && opcode != ScsiOpcode.READ_12.code() && opcode != ScsiOpcode.READ_16.code()) {
+            return false;
+        }
+        try {
+            BlockCdb read = BlockCdb.of(cdb.duplicate().position(0).slice());
+            long lba = read.lba();
+            long count = read.transferLength();
+            if (count <= 0 || lba < 0 || lba > blocks - count || count * blockSize > Integer.MAX_VALUE) {
+                return false;
+            }
+            return device.readsWithoutWaiting(lba * blockSize, (int) (count * blockSize));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     private ScsiResponse dispatch(final ByteBuffer cdb, final ByteBuffer dataOut) {
         if (cdb.limit() == 0) {
             throw CheckConditionException.invalidOpcode();

@@ -7,9 +7,7 @@ import dev.virtman.iscsi.initiator.IscsiBlockDevice;
 import dev.virtman.iscsi.initiator.IscsiUrl;
 import dev.virtman.trace.BootTrace;
 import java.io.PrintWriter;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,8 +85,8 @@ public final class ReplayCommand implements Callable<Integer> {
             }
         }
         List<EmulatedVm.Result> results = new ArrayList<>();
-        try (FileChannel reference = FileChannel.open(image, StandardOpenOption.READ);
-             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+        dev.virtman.bench.storm.ReferenceImage reference = dev.virtman.bench.storm.ReferenceImage.map(image);
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<EmulatedVm.Result>> futures = new ArrayList<>();
             for (int v = 0; v < vms; v++) {
                 String vm = name + "-" + (v + 1);

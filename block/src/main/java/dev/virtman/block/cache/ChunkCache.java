@@ -400,6 +400,22 @@ public final class ChunkCache implements BlockDevice {
         }
     }
 
+    /** Every chunk of the range is ready (present and verified): the read is a positional read of the data file. */
+    @Override
+    public boolean readsWithoutWaiting(final long offset, final int length) {
+        if (closed || length <= 0 || offset < 0 || offset > manifest.imageSize() - length) {
+            return false;
+        }
+        int chunkSize = manifest.chunkSize();
+        int last = (int) ((offset + length - 1) / chunkSize);
+        for (int i = (int) (offset / chunkSize); i <= last; i++) {
+            if (!isReady(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Present and verified in this process: served by a plain positional read. */
     boolean isReady(final int index) {
         return verified.contains(index) && present.isSet(index);
