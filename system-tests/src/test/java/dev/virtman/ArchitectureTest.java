@@ -48,7 +48,8 @@ class ArchitectureTest {
 
     private static final String[] MANAGER = {"dev.virtman.manager", "dev.virtman.manager.model..",
         "dev.virtman.manager.store..", "dev.virtman.manager.tree..", "dev.virtman.manager.http..",
-        "dev.virtman.manager.volume..", "dev.virtman.manager.tls..", "dev.virtman.manager.auth..", "dev.virtman.openstack.."};
+        "dev.virtman.manager.volume..", "dev.virtman.manager.tls..", "dev.virtman.manager.auth..", "dev.virtman.manager.backend..",
+        "dev.virtman.openstack.."};
 
     @ArchTest
     static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()

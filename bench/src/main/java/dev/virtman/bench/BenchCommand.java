@@ -26,7 +26,9 @@ import picocli.CommandLine.Option;
  * {@code ./virtman} launcher runs for {@code virtman bench}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks of the whole system.",
-        subcommands = {BenchCommand.Storm.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.Storm.class, dev.virtman.bench.netns.ReplayCommand.class,
+                dev.virtman.bench.netns.StormImageCommand.class, dev.virtman.bench.profile.ProfileCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

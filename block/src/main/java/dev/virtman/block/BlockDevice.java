@@ -31,6 +31,16 @@ public interface BlockDevice extends Closeable {
      */
     void read(long offset, ByteBuffer dst) throws IOException;
 
+    /**
+     * Whether a {@link #read} of this range would return without waiting for anything but a local
+     * file (no network fetch, no lock held by a slow operation). A target may then serve it on the
+     * connection's reader thread. False when unsure: the default; filters forward it only when
+     * they add no waiting of their own.
+     */
+    default boolean readsWithoutWaiting(final long offset, final int length) {
+        return false;
+    }
+
     /** Whether {@link #write} is allowed. */
     default boolean isWritable() {
         return false;

@@ -43,6 +43,12 @@ public final class FileBlockDevice implements BlockDevice {
         return size;
     }
 
+    /** A local file: a positional read (the page cache, or the disk at worst). */
+    @Override
+    public boolean readsWithoutWaiting(final long offset, final int length) {
+        return true;
+    }
+
     @Override
     public void read(final long offset, final ByteBuffer dst) throws IOException {
         checkRange(offset, dst.remaining());

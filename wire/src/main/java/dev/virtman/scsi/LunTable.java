@@ -53,6 +53,18 @@ public final class LunTable implements ScsiCommandExecutor {
         }
     }
 
+    /** A READ to an existing LUN whose disk says so; anything else goes to a worker. */
+    @Override
+    public boolean completesWithoutWaiting(final ScsiCommand command) {
+        int lun;
+        try {
+            lun = ReportLuns.decodeLun(command.lun());
+        } catch (RuntimeException e) {
+            return false;
+        }
+        return lun >= 0 && lun < luns.size() && luns.get(lun).completesWithoutWaiting(command);
+    }
+
     private static ScsiResponse missingLun(final ByteBuffer cdb, final int opcode) {
         Cdb c = Cdb.of(cdb);
         if (opcode == ScsiOpcode.INQUIRY.code() && !c.bit(INQUIRY_EVPD_OFFSET, 0)) {

@@ -8,4 +8,14 @@ package dev.virtman.scsi;
  */
 public interface ScsiCommandExecutor {
     ScsiResponse execute(ScsiCommand command);
+
+    /**
+     * Whether {@link #execute} would return {@code command}'s response without waiting: no network
+     * fetch, no lock another command may hold, only work such as a read of data already in a local
+     * file. A target may then run it on the connection's reader thread instead of handing it to a
+     * worker thread (one thread hand-off less per command). False when unsure; the default.
+     */
+    default boolean completesWithoutWaiting(final ScsiCommand command) {
+        return false;
+    }
 }

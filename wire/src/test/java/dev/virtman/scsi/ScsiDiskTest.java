@@ -40,6 +40,25 @@ class ScsiDiskTest {
         return ByteBuffer.wrap(b);
     }
 
+    // ---- which commands a target may run on its reader thread ---------------------------------
+
+    @Test
+    void onlyInRangeReadsOfALocalFileCompleteWithoutWaiting() {
+        assertThat(rw.disk.completesWithoutWaiting(new ScsiCommand(0, rw10(ScsiOpcode.READ_10, 0, 0, 8), 8 * BLOCK, null)))
+                .as("READ(10) of a local file").isTrue();
+        assertThat(rw.disk.completesWithoutWaiting(new ScsiCommand(0, rw16(ScsiOpcode.READ_16, 0, BLOCKS - 8, 8), 8 * BLOCK,
+                null))).as("READ(16) of the last blocks").isTrue();
+        assertThat(rw.disk.completesWithoutWaiting(new ScsiCommand(0, rw10(ScsiOpcode.READ_10, 0, BLOCKS - 4, 8), 8 * BLOCK,
+                null))).as("past the end: its error is built on a worker").isFalse();
+        assertThat(rw.disk.completesWithoutWaiting(new ScsiCommand(0, rw10(ScsiOpcode.READ_10, 0, 0, 0), 0, null)))
+                .as("zero blocks").isFalse();
+        assertThat(rw.disk.completesWithoutWaiting(new ScsiCommand(0, rw10(ScsiOpcode.WRITE_10, 0, 0, 8), 8 * BLOCK,
+                filled(8, 1)))).as("a write").isFalse();
+        assertThat(rw.disk.completesWithoutWaiting(new ScsiCommand(0, Cdbs.inquiry(false, 0, 255), 255, null)))
+                .as("anything but a read").isFalse();
+        assertThat(rw.disk.completesWithoutWaiting(new ScsiCommand(0, ByteBuffer.allocate(0), 0, null))).isFalse();
+    }
+
     // ---- INQUIRY ------------------------------------------------------------------------------
 
     @Test

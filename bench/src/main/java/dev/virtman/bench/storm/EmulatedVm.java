@@ -5,7 +5,6 @@ import dev.virtman.trace.BootTrace;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -14,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * every byte it reads with the image file read locally. A boot is complete when its last read
  * has returned and been verified.
  *
- * <p>Memory per VM stays at two {@value #COMPARE_BYTES}-byte buffers whatever the trace's read
+ * <p>Memory per VM stays at one {@value #COMPARE_BYTES}-byte buffer (the image it compares with is
+ * one shared mapping, {@link ReferenceImage}) whatever the trace's read
  * sizes: long reads are issued and compared in pieces, in order, which is how a guest's block
  * layer splits large requests anyway.
  */
@@ -22,16 +22,19 @@ public final class EmulatedVm {
     /** Largest piece read and compared at once. */
     static final int COMPARE_BYTES = 64 << 10;
 
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
     private final String name;
     private final BootTrace trace;
     private final double timeScale;
-    private final FileChannel reference;
+    private final ReferenceImage reference;
 
     /**
      * @param timeScale multiplies the trace's time offsets (1 = real time, 0 = as fast as possible)
      * @param reference the image, opened locally, as the ground truth to compare against
      */
-    public EmulatedVm(final String name, final BootTrace trace, final double timeScale, final FileChannel reference) {
+    public EmulatedVm(final String name, final BootTrace trace, final double timeScale, final ReferenceImage reference) {
         if (timeScale < 0 || Double.isNaN(timeScale)) {
             throw new IllegalArgumentException("time scale must be >= 0: " + timeScale);
         }
@@ -41,9 +44,18 @@ public final class EmulatedVm {
         this.reference = reference;
     }
 
-    /** The outcome of one replay; {@code error} is null when every read returned. */
+    /**
+     * The outcome of one replay; {@code error} is null when every read returned. {@code cpuNanos}
+     * is the CPU the replaying thread used (issuing reads, reading the reference, comparing), -1
+     * where the thread has no CPU clock (a virtual thread).
+     */
     public record Result(String vm, long startNanos, long endNanos, long bytesRead, long mismatchedBytes,
-                         String error) {
+                         String error, long cpuNanos) {
+        public Result(final String vm, final long startNanos, final long endNanos, final long bytesRead,
+                      final long mismatchedBytes, final String error) {
+            this(vm, startNanos, endNanos, bytesRead, mismatchedBytes, error, -1);
+        }
+
         public double seconds() {
             return (endNanos - startNanos) / 1e9;
         }
@@ -55,8 +67,15 @@ public final class EmulatedVm {
 
     /** Replays the whole trace on {@code disk}; never throws, failures land in the result. */
     public Result replay(final BlockDevice disk, final long startNanos) {
+        long cpuStart = THREADS.getCurrentThreadCpuTime();
+        Result r = replayTimed(disk, startNanos);
+        long cpuEnd = THREADS.getCurrentThreadCpuTime();
+        return new Result(r.vm(), r.startNanos(), r.endNanos(), r.bytesRead(), r.mismatchedBytes(), r.error(),
+                cpuStart < 0 || cpuEnd < 0 ? -1 : cpuEnd - cpuStart);
+    }
+
+    private Result replayTimed(final BlockDevice disk, final long startNanos) {
         ByteBuffer got = ByteBuffer.allocate(COMPARE_BYTES);
-        ByteBuffer want = ByteBuffer.allocate(COMPARE_BYTES);
         long bytes = 0;
         long mismatched = 0;
         try {
@@ -66,9 +85,7 @@ public final class EmulatedVm {
                     int n = (int) Math.min(COMPARE_BYTES, r.end() - pos);
                     got.clear().limit(n);
                     disk.read(pos, got);
-                    want.clear().limit(n);
-                    readFully(reference, pos, want);
-                    mismatched += countMismatches(got.flip(), want.flip());
+                    mismatched += countMismatches(got.flip(), reference.slice(pos, n));
                     bytes += n;
                 }
             }
@@ -85,17 +102,6 @@ public final class EmulatedVm {
         long wait = deadlineNanos - System.nanoTime();
         if (wait > 0) {
             TimeUnit.NANOSECONDS.sleep(wait);
-        }
-    }
-
-    private static void readFully(final FileChannel ch, final long offset, final ByteBuffer dst) throws IOException {
-        long pos = offset;
-        while (dst.hasRemaining()) {
-            int n = ch.read(dst, pos);
-            if (n < 0) {
-                throw new IOException("reference image ends at " + pos);
-            }
-            pos += n;
         }
     }
 

@@ -76,16 +76,22 @@ public final class FullCopyRun {
             // VMs start when their host's copy is there; all copies run at the same pace, so they
             // start together, and their trace time counts from then, as after a real download.
             long vmStart = System.nanoTime();
-            List<EmulatedVm.Result> results = replay.replayAll("full-copy", hosts, vmsPerHost,
-                    (host, vm) -> FileBlockDevice.open(local.get(host), false), vmStart,
-                    source::bytesServed, heap);
+            VmCpuMeter vmCpu = VmCpuMeter.start();
+            List<EmulatedVm.Result> results;
+            try {
+                results = replay.replayAll("full-copy", hosts, vmsPerHost,
+                        (host, vm) -> FileBlockDevice.open(local.get(host), false), vmStart,
+                        source::bytesServed, heap, vmCpu);
+            } finally {
+                vmCpu.close();
+            }
             List<EmulatedVm.Result> fromStormStart = results.stream()
                     .map(r -> new EmulatedVm.Result(r.vm(), start, r.endNanos(), r.bytesRead(), r.mismatchedBytes(),
-                            r.error()))
+                            r.error(), r.cpuNanos()))
                     .toList();
             return replay.summarize("full-copy", hosts, vmsPerHost, fromStormStart, source.bytesServed(),
                     Map.of(1, source.bytesServed()), 0, heap.peakBytes(), heap.peakRssBytes(),
-                    CpuClock.secondsSince(cpuStart), (System.nanoTime() - start) / 1e9, List.of("each host copied all " + image.size() + " bytes before its VMs started"));
+                    CpuClock.secondsSince(cpuStart), vmCpu, (System.nanoTime() - start) / 1e9, List.of("each host copied all " + image.size() + " bytes before its VMs started"));
         }
     }
 

@@ -80,11 +80,21 @@ public final class StormReport {
         m.put("peakHeapBytes", r.peakHeapBytes());
         m.put("peakRssBytes", r.peakRssBytes());
         m.put("cpuSeconds", r.cpuSeconds());
+        m.put("vmReplayCpuSeconds", r.cpuSplit().vmReplaySeconds());
+        m.put("vmReaderCpuSeconds", r.cpuSplit().vmReaderSeconds());
+        m.put("meterCpuSeconds", r.cpuSplit().meterSeconds());
+        m.put("coreSecondsPerGib", r.coreSecondsPerGib());
+        m.put("vmCoreSecondsPerGib", r.vmCoreSecondsPerGib());
+        m.put("virtmanCoreSecondsPerGib", r.virtmanCoreSecondsPerGib());
         m.put("wallSeconds", r.wallSeconds());
         m.put("errors", r.errors());
         m.put("notes", r.notes());
         m.put("bootSeconds", r.bootSeconds());
         return m;
+    }
+
+    private static String perGib(final double v) {
+        return v < 0 ? "?" : String.format(Locale.ROOT, "%.2f", v);
     }
 
     /** The report as Markdown: settings, one row per strategy, ratios, per-level bytes, notes. */
@@ -93,17 +103,23 @@ public final class StormReport {
         b.append("# Boot storm\n\n");
         b.append(settings.describe()).append("\n\n");
         b.append("| strategy | hosts×VMs | completed | failed | mismatched bytes | verified | p50 s | p99 s | max s"
-                + " | source bytes | hit ratio | peak heap | peak RSS | cores busy |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + " | source bytes | hit ratio | peak heap | peak RSS | cores busy | core-s/GiB | of it VMs | of it VirtMan |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (StrategyResult r : results) {
-            b.append(String.format(Locale.ROOT, "| %s | %d×%d | %d | %d | %d | %s | %.2f | %.2f | %.2f | %s | %.3f | %s | %s | %s |%n",
+            b.append(String.format(Locale.ROOT, "| %s | %d×%d | %d | %d | %d | %s | %.2f | %.2f | %.2f | %s | %.3f | %s | %s | %s | %s | %s | %s |%n",
                     r.strategy(), r.hosts(), r.vmsPerHost(), r.bootSeconds().size(), r.failedVms(),
                     r.mismatchedBytes(), bytes(r.verifiedBytes()), r.quantile(0.5), r.quantile(0.99), r.max(),
                     bytes(r.sourceBytes()), r.cacheHitRatio(), bytes(r.peakHeapBytes()),
                     r.peakRssBytes() < 0 ? "?" : bytes(r.peakRssBytes()),
-                    r.coresBusy() < 0 ? "?" : String.format(Locale.ROOT, "%.2f", r.coresBusy())));
+                    r.coresBusy() < 0 ? "?" : String.format(Locale.ROOT, "%.2f", r.coresBusy()),
+                    perGib(r.coreSecondsPerGib()), perGib(r.vmCoreSecondsPerGib()),
+                    perGib(r.virtmanCoreSecondsPerGib())));
         }
         b.append('\n');
+        b.append("core-s/GiB: the process's CPU seconds (all threads: agents, source, manager, VMs, GC, JIT)"
+                + " per GiB the VMs read and verified. Of it VMs: the emulated VMs' replay threads (exact)"
+                + " and their iSCSI sessions' receive threads (sampled every 0.5 s); they are the bench, not"
+                + " VirtMan. Of it VirtMan: the rest, less the meter's own CPU.\n\n");
         StrategyResult tree = find("tree");
         StrategyResult lone = find("lone");
         if (tree != null) {
@@ -111,6 +127,17 @@ public final class StormReport {
             if (lone != null) {
                 b.append(String.format(Locale.ROOT, "- tree p50 / lone-VM boot: %.2f; tree max / lone-VM boot: %.2f%n",
                         tree.quantile(0.5) / lone.max(), tree.max() / lone.max()));
+                b.append(String.format(Locale.ROOT, "- tree p99 / lone-VM boot: %.2f%n", tree.quantile(0.99) / lone.max()));
+            }
+            if (tree.coreSecondsPerGib() > 0) {
+                int cores = Runtime.getRuntime().availableProcessors();
+                double gib = tree.verifiedBytes() / (1024.0 * 1024 * 1024);
+                b.append(String.format(Locale.ROOT, "- CPU floor of the tree storm on %d cores: %.2f core-s/GiB × %.2f GiB"
+                                + " / %d = %.1f s (VirtMan's share alone: %s s), against a p99 of %.1f s%n", cores,
+                        tree.coreSecondsPerGib(), gib, cores, tree.coreSecondsPerGib() * gib / cores,
+                        tree.virtmanCoreSecondsPerGib() < 0 ? "?"
+                                : String.format(Locale.ROOT, "%.1f", tree.virtmanCoreSecondsPerGib() * gib / cores),
+                        tree.quantile(0.99)));
             }
             for (String base : List.of("flat", "full-copy")) {
                 StrategyResult other = find(base);

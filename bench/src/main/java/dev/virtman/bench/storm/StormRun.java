@@ -34,6 +34,8 @@ public final class StormRun {
     private static final int MAX_ERRORS_KEPT = 5;
     private static final Duration PROGRESS_PERIOD = Duration.ofSeconds(2);
     private static final int VM_MAX_REISSUES = 20;
+    /** Initiator names of the emulated VMs (a VM's name follows); {@link VmCpuMeter} finds their readers by it. */
+    static final String VM_INITIATOR_PREFIX = InitiatorOptions.DEFAULT_NAME_PREFIX + "vm-";
     private static final Duration VM_RECOVERY_TIMEOUT = Duration.ofSeconds(120);
     /** How often the manager's host states are sampled, to name every host it declared failed. */
     private static final Duration FAILED_SAMPLE_PERIOD = Duration.ofMillis(250);
@@ -58,7 +60,7 @@ public final class StormRun {
     /** Options of the VMs' initiator: patient enough to ride out an agent being killed and revived. */
     static InitiatorOptions vmInitiator(final String vm) {
         InitiatorOptions d = InitiatorOptions.defaults();
-        return new InitiatorOptions(InitiatorOptions.DEFAULT_NAME_PREFIX + vm, null, d.connectTimeout(),
+        return new InitiatorOptions(VM_INITIATOR_PREFIX + vm, null, d.connectTimeout(),
                 d.loginTimeout(), d.commandTimeout(), VM_RECOVERY_TIMEOUT, d.keepAliveInterval(),
                 d.keepAliveTimeout(), false, false, d.maxRecvDataSegmentLength(), d.maxReadBytes(), VM_MAX_REISSUES);
     }
@@ -70,6 +72,9 @@ public final class StormRun {
         Thread faults = null;
         long start = System.nanoTime();
         long cpuStart = CpuClock.processCpuNanos();
+        StrategyEvent window = new StrategyEvent();
+        window.strategy = strategy;
+        window.begin();
         if (fault != null) {
             faults = Thread.ofVirtual().name("storm-fault").start(() -> {
                 try {
@@ -96,21 +101,25 @@ public final class StormRun {
         List<EmulatedVm.Result> results;
         long peak;
         long peakRss;
+        VmCpuMeter vmCpu = VmCpuMeter.start();
         try (HeapSampler heap = new HeapSampler()) {
             results = replayAll(strategy, cluster.hosts(), vmsPerHost,
                     (host, vm) -> IscsiBlockDevice.open(IscsiUrl.parse(cluster.exportUrl(host)), vmInitiator(vm)),
-                    start, cluster::sourceBytesServed, heap);
+                    start, cluster::sourceBytesServed, heap, vmCpu);
             if (faults != null) {
                 faults.join();
             }
             peak = heap.peakBytes();
             peakRss = heap.peakRssBytes();
+        } finally {
+            vmCpu.close();
         }
         failedSampler.interrupt();
         failedSampler.join();
         declaredFailed.addAll(cluster.failedHostIds());
         double cpu = CpuClock.secondsSince(cpuStart);
         double wall = (System.nanoTime() - start) / 1e9;
+        window.commit();
         long failures = cluster.hostFailures();
         notes.add("hosts the manager declared failed during the run: " + (failures < 0 ? "unknown" : failures)
                 + " (seen failed: " + new java.util.TreeSet<>(declaredFailed) + ")");
@@ -140,7 +149,7 @@ public final class StormRun {
             perLevel.merge(depths.getOrDefault(cluster.hostId(h), 0), fetched[h], Long::sum);
         }
         return summarize(strategy, cluster.hosts(), vmsPerHost, results, cluster.sourceBytesServed(), perLevel,
-                cluster.cacheHitRatio(), peak, peakRss, cpu, wall, notes);
+                cluster.cacheHitRatio(), peak, peakRss, cpu, vmCpu, wall, notes);
     }
 
     /** Opens one VM's disk. */
@@ -151,13 +160,17 @@ public final class StormRun {
 
     List<EmulatedVm.Result> replayAll(final String strategy, final int hosts, final int vmsPerHost,
                                       final DiskOpener opener, final long start,
-                                      final LongSupplier sourceBytes, final HeapSampler heap)
+                                      final LongSupplier sourceBytes, final HeapSampler heap,
+                                      final VmCpuMeter vmCpu)
             throws IOException, InterruptedException {
         AtomicInteger done = new AtomicInteger();
         int total = hosts * vmsPerHost;
         List<EmulatedVm.Result> results = new ArrayList<>();
-        try (FileChannel reference = FileChannel.open(image, StandardOpenOption.READ);
-             ExecutorService vms = Executors.newVirtualThreadPerTaskExecutor()) {
+        ReferenceImage reference = ReferenceImage.map(image);
+        try (// Platform threads, not virtual: only they have a CPU clock, which splits the VMs'
+             // cost (part of the bench) from VirtMan's (VmCpuMeter). They sleep between reads.
+             ExecutorService vms = Executors.newThreadPerTaskExecutor(
+                     Thread.ofPlatform().daemon().name("storm-vm-", 1).factory())) {
             List<Future<EmulatedVm.Result>> futures = new ArrayList<>();
             for (int h = 0; h < hosts; h++) {
                 for (int v = 0; v < vmsPerHost; v++) {
@@ -166,7 +179,9 @@ public final class StormRun {
                     EmulatedVm vm = new EmulatedVm(name, trace, timeScale, reference);
                     futures.add(vms.submit(() -> {
                         try (BlockDevice disk = opener.open(host, name)) {
-                            return vm.replay(disk, start);
+                            EmulatedVm.Result r = vm.replay(disk, start);
+                            vmCpu.addReplayNanos(r.cpuNanos());
+                            return r;
                         } catch (IOException | RuntimeException e) {
                             return new EmulatedVm.Result(name, start, System.nanoTime(), 0, 0, "open: " + e);
                         } finally {
@@ -203,8 +218,8 @@ public final class StormRun {
     StrategyResult summarize(final String strategy, final int hosts, final int vmsPerHost,
                              final List<EmulatedVm.Result> results, final long sourceBytes,
                              final Map<Integer, Long> perLevel, final double hitRatio, final long peakHeap,
-                             final long peakRss, final double cpuSeconds, final double wallSeconds,
-                             final List<String> notes) {
+                             final long peakRss, final double cpuSeconds, final VmCpuMeter vmCpu,
+                             final double wallSeconds, final List<String> notes) {
         List<Double> seconds = new ArrayList<>();
         int failed = 0;
         long mismatched = 0;
@@ -224,7 +239,8 @@ public final class StormRun {
         }
         Collections.sort(seconds);
         return new StrategyResult(strategy, hosts, vmsPerHost, seconds, failed, mismatched, verified, sourceBytes,
-                perLevel, hitRatio, peakHeap, peakRss, cpuSeconds, wallSeconds, List.copyOf(errors),
-                List.copyOf(notes));
+                perLevel, hitRatio, peakHeap, peakRss, cpuSeconds,
+                new StrategyResult.CpuSplit(vmCpu.replaySeconds(), vmCpu.readerSeconds(), vmCpu.ownSeconds()),
+                wallSeconds, List.copyOf(errors), List.copyOf(notes));
     }
 }

@@ -19,6 +19,7 @@ import java.util.Map;
  * @param peakHeapBytes   highest sampled heap use during the run (garbage not yet collected included)
  * @param peakRssBytes    highest sampled resident set size of this JVM during the run, -1 if unknown
  * @param cpuSeconds      CPU time the whole JVM (agents, VMs, manager, source) used during the run, -1 if unknown
+ * @param cpuSplit        the part of {@code cpuSeconds} that the emulated VMs and the bench's meters used
  * @param wallSeconds     wall time of the run, from the storm's start to the last VM's end
  * @param errors          the first few distinct VM errors
  * @param notes           what was special about this run (faults injected, sampling)
@@ -26,7 +27,42 @@ import java.util.Map;
 public record StrategyResult(String strategy, int hosts, int vmsPerHost, List<Double> bootSeconds, int failedVms,
                              long mismatchedBytes, long verifiedBytes, long sourceBytes,
                              Map<Integer, Long> bytesPerLevel, double cacheHitRatio, long peakHeapBytes, long peakRssBytes,
-                             double cpuSeconds, double wallSeconds, List<String> errors, List<String> notes) {
+                             double cpuSeconds, CpuSplit cpuSplit, double wallSeconds, List<String> errors,
+                             List<String> notes) {
+
+    /**
+     * CPU seconds of the bench's own parts: the emulated VMs' replay threads (issue reads, read
+     * the reference image, compare), their iSCSI sessions' receive threads ({@code -1}: unknown),
+     * and the bench's CPU meter. VirtMan's share is the rest of the process's CPU.
+     */
+    public record CpuSplit(double vmReplaySeconds, double vmReaderSeconds, double meterSeconds) {
+        public static final CpuSplit UNKNOWN = new CpuSplit(0, -1, 0);
+
+        /** The emulated VMs' CPU, or -1 if the readers' part is unknown. */
+        public double vmSeconds() {
+            return vmReaderSeconds < 0 ? -1 : vmReplaySeconds + vmReaderSeconds;
+        }
+    }
+
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
+    /** Process CPU seconds per GiB the VMs read and verified, or -1 if unknown. */
+    public double coreSecondsPerGib() {
+        return cpuSeconds < 0 || verifiedBytes <= 0 ? -1 : cpuSeconds / (verifiedBytes / GIB);
+    }
+
+    /** The emulated VMs' CPU seconds per GiB they read, or -1 if unknown. */
+    public double vmCoreSecondsPerGib() {
+        return cpuSplit.vmSeconds() < 0 || verifiedBytes <= 0 ? -1 : cpuSplit.vmSeconds() / (verifiedBytes / GIB);
+    }
+
+    /** CPU seconds per GiB delivered of everything but the emulated VMs and the meter: VirtMan's own path. */
+    public double virtmanCoreSecondsPerGib() {
+        if (coreSecondsPerGib() < 0 || cpuSplit.vmSeconds() < 0) {
+            return -1;
+        }
+        return (cpuSeconds - cpuSplit.vmSeconds() - cpuSplit.meterSeconds()) / (verifiedBytes / GIB);
+    }
 
     public int vms() {
         return hosts * vmsPerHost;

@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One thread walks every cache's present chunks in order, pass after pass, taking
  * {@code chunkSize} tokens from its own {@link TokenBucket} before each chunk: the disk reads and
- * SHA-256 work stay under {@code bytesPerSecond} whatever the cache size. A chunk that fails is
+ * SHA-256 work stay under {@code bytesPerSecond} whatever the cache size. While a cache serves
+ * reads or fetches chunks, the scrub of it slows to one chunk a second ({@link ForegroundActivity}):
+ * the chunks a busy cache holds were mostly verified on their way in moments ago. A chunk that fails is
  * repaired through {@link ChunkCache#scrubChunk} (the same single flight as a read miss, so
  * readers are not blocked). Counted in {@code virtman_scrub_chunks_total} (chunks re-verified)
  * and {@code virtman_scrub_repaired_total} (repairs while scrubbing).
@@ -34,6 +36,7 @@ public final class CacheScrubber implements AutoCloseable {
     private final Counter repaired;
     private final Counter passes;
     private final Thread thread;
+    private final ForegroundActivity activity = new ForegroundActivity();
     private volatile boolean closed;
 
     private CacheScrubber(final Supplier<List<ChunkCache>> caches, final long bytesPerSecond,
@@ -70,7 +73,9 @@ public final class CacheScrubber implements AutoCloseable {
     private void run() {
         while (!closed) {
             long chunks = 0;
-            for (ChunkCache cache : caches.get()) {
+            List<ChunkCache> current = caches.get();
+            activity.retain(current);
+            for (ChunkCache cache : current) {
                 try {
                     chunks += pass(cache);
                 } catch (InterruptedIOException e) {
@@ -101,6 +106,13 @@ public final class CacheScrubber implements AutoCloseable {
         for (int index = 0; index < cache.manifest().chunkCount() && !closed; index++) {
             if (!cache.isPresent(index)) {
                 continue;
+            }
+            if (activity.busy(cache, ForegroundActivity.work(cache), System.nanoTime())) {
+                try {
+                    Thread.sleep(ForegroundActivity.BUSY_PERIOD_NANOS / 1_000_000);
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException("scrub closed");
+                }
             }
             rate.acquire(chunkSize);
             ChunkCache.Scrubbed result = cache.scrubChunk(index);

@@ -55,4 +55,12 @@ public final class HedgeDeadline {
     public long silentNanos() {
         return Math.max(policy.silentAfter().toNanos(), (long) (nanos() * policy.silentMultiplier()));
     }
+
+    /**
+     * As {@link #silentNanos()} for a parent that can be pinged: the ping, sent at the first missed
+     * deadline, tells busy from silent, so the silence need not also outlast several deadlines.
+     */
+    public long pingedSilentNanos() {
+        return Math.max(policy.silentAfter().toNanos(), nanos());
+    }
 }

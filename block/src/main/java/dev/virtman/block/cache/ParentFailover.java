@@ -38,11 +38,18 @@ import java.util.function.Predicate;
  * unanswered anyway): its late bytes land in a buffer nobody reads, and its return releases its slot
  * of {@link FetchPolicy#maxOutstandingPerParent()}.
  *
- * <p><b>Silence.</b> A parent that has failed or missed a deadline and then answered nothing for
- * {@link HedgeDeadline#silentNanos()}, and then does not answer a ping ({@link ParentSet.Probe}) within
- * {@link #PROBE_TIMEOUT}, is reported to the {@link ChunkFetcher.SilenceListener} (the agent tells
- * the manager, which re-parents the silent host's children once two children or its own heartbeat
- * evidence agree). A slow parent that answers late is not silent: any answer clears the suspicion.
+ * <p><b>Silence.</b> A parent that has failed or missed a deadline is pinged at once
+ * ({@link ParentSet.Probe}: an iSCSI NOP-Out, answered by a busy target's reader however long its
+ * commands wait). If the ping goes unanswered for {@link #PROBE_TIMEOUT} and the parent has given
+ * no good answer for {@link HedgeDeadline#pingedSilentNanos()} (at least a second), it is reported to the
+ * {@link ChunkFetcher.SilenceListener} (the agent tells the manager, which re-parents the silent
+ * host's children once two children or its own heartbeat evidence agree). The ping runs while the
+ * silence is timed, not after it: waiting out four deadlines and then a two-second ping made a
+ * child report a frozen parent 3-5 s after it froze (issue 19 runs C and D); now it is about one
+ * deadline plus a second. A parent without a ping must stay silent for
+ * {@link HedgeDeadline#silentNanos()} (four deadlines). A slow parent that answers late, or answers
+ * the ping, is not silent: any answer clears the suspicion, and a parent still in trouble is
+ * pinged again once per threshold.
  *
  * <p>All waiting is on the {@link FetchClock}, so tests drive deadlines by hand.
  */
@@ -53,7 +60,7 @@ final class ParentFailover implements AutoCloseable {
     private static final int ABANDONED = 2;
     private static final long NONE = Long.MIN_VALUE;
     /** How long a suspected parent has to answer a ping (a busy target answers in milliseconds). */
-    static final java.time.Duration PROBE_TIMEOUT = java.time.Duration.ofSeconds(2);
+    static final java.time.Duration PROBE_TIMEOUT = java.time.Duration.ofSeconds(1);
 
     private final ParentSet parents;
     private final FetchPolicy policy;
@@ -65,6 +72,12 @@ final class ParentFailover implements AutoCloseable {
     private final AtomicLongArray troubleSince;
     /** Per parent: when it was last reported silent, or NONE. */
     private final AtomicLongArray reportedAt;
+    /** Per parent: when the latest ping was sent, or NONE. */
+    private final AtomicLongArray pingedAt;
+    /** Per parent: the trouble episode (its {@code troubleSince}) whose ping went unanswered, or NONE. */
+    private final AtomicLongArray unansweredSince;
+    /** Per parent: 1 while a ping is out. */
+    private final java.util.concurrent.atomic.AtomicIntegerArray pinging;
     private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("chunk-fetch-", 0).factory());
 
@@ -82,9 +95,14 @@ final class ParentFailover implements AutoCloseable {
         }
         this.troubleSince = new AtomicLongArray(n);
         this.reportedAt = new AtomicLongArray(n);
+        this.pingedAt = new AtomicLongArray(n);
+        this.unansweredSince = new AtomicLongArray(n);
+        this.pinging = new java.util.concurrent.atomic.AtomicIntegerArray(n);
         for (int i = 0; i < n; i++) {
             troubleSince.set(i, NONE);
             reportedAt.set(i, NONE);
+            pingedAt.set(i, NONE);
+            unansweredSince.set(i, NONE);
         }
     }
 
@@ -358,7 +376,10 @@ final class ParentFailover implements AutoCloseable {
         troubleSince.compareAndSet(parent.index(), NONE, since);
     }
 
-    /** Reports each parent in trouble with no good answer for its silence threshold, once per threshold. */
+    /**
+     * Pings each parent in trouble (at once, then once per threshold while it answers pings) and
+     * reports each one silent past its threshold, once per threshold.
+     */
     private void checkSilence(final long now) {
         for (ParentSet.Parent p : parents.parents()) {
             int i = p.index();
@@ -367,44 +388,72 @@ final class ParentFailover implements AutoCloseable {
                 continue;
             }
             long quiet = now - since;
-            long threshold = deadlines[i].silentNanos();
-            long last = reportedAt.get(i);
-            if (quiet >= threshold && (last == NONE || now - last >= threshold) && reportedAt.compareAndSet(i, last, now)) {
-                if (p.probe() == null) {
+            if (p.probe() == null) {
+                long threshold = deadlines[i].silentNanos();
+                if (quiet >= threshold && claimReport(i, now, threshold)) {
                     LOG.warn("parent {} silent: no good answer for {} ms", p.name(), quiet / 1_000_000);
                     silence.silent(p, quiet);
-                } else {
-                    try {
-                        threads.execute(() -> probe(p, quiet));
-                    } catch (RejectedExecutionException e) {
-                        return; // closed: these parents were replaced, nobody to report to
-                    }
+                }
+                continue;
+            }
+            long threshold = deadlines[i].pingedSilentNanos();
+            if (unansweredSince.get(i) == since) {
+                report(p, since, now, threshold);
+                continue;
+            }
+            long pinged = pingedAt.get(i);
+            boolean due = pinged == NONE || pinged - since < 0 || now - pinged >= threshold;
+            if (due && pinging.compareAndSet(i, 0, 1)) {
+                pingedAt.set(i, now);
+                try {
+                    threads.execute(() -> ping(p, since));
+                } catch (RejectedExecutionException e) {
+                    pinging.set(i, 0);
+                    return; // closed: these parents were replaced, nobody to report to
                 }
             }
+        }
+    }
+
+    private boolean claimReport(final int i, final long now, final long threshold) {
+        long last = reportedAt.get(i);
+        return (last == NONE || now - last >= threshold) && reportedAt.compareAndSet(i, last, now);
+    }
+
+    /** Reports {@code p} if it is still in the trouble episode {@code since} and silent past {@code threshold}. */
+    private void report(final ParentSet.Parent p, final long since, final long now, final long threshold) {
+        int i = p.index();
+        long quiet = now - since;
+        if (troubleSince.get(i) == since && quiet >= threshold && claimReport(i, now, threshold)) {
+            LOG.warn("parent {} silent: no good answer for {} ms and no answer to a ping in {} ms", p.name(),
+                    quiet / 1_000_000, PROBE_TIMEOUT.toMillis());
+            silence.silent(p, quiet);
         }
     }
 
     /**
      * Reads that go unanswered do not make a parent silent on their own: on a busy tree a healthy
      * parent's reads wait seconds for its own parents (a 20-host storm on 2 cores failed healthy
-     * parents on such reports). So the parent is asked whether it answers at all (an iSCSI
-     * NOP-Out, which its reader answers at once however long its commands wait), and only a
-     * parent that does not is reported.
+     * parents on such reports). So the parent is asked whether it answers at all, and only a parent
+     * that does not is reported (here if its silence already passed the threshold, else by the next
+     * {@link #checkSilence} past it).
      */
-    private void probe(final ParentSet.Parent p, final long quietNanos) {
+    private void ping(final ParentSet.Parent p, final long since) {
+        int i = p.index();
         try {
             if (p.probe().answers(PROBE_TIMEOUT)) {
                 LOG.info("parent {} slow ({} ms without a good answer) but answers a ping: not reported", p.name(),
-                        quietNanos / 1_000_000);
+                        (clock.nanoTime() - since) / 1_000_000);
             } else {
-                LOG.warn("parent {} silent: no good answer for {} ms and no answer to a ping in {} ms", p.name(),
-                        quietNanos / 1_000_000, PROBE_TIMEOUT.toMillis());
-                silence.silent(p, quietNanos + PROBE_TIMEOUT.toNanos());
+                unansweredSince.set(i, since);
+                report(p, since, clock.nanoTime(), deadlines[i].pingedSilentNanos());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.warn("probing parent {} failed: {}", p.name(), e.toString());
+        } finally {
+            pinging.set(i, 0);
         }
     }
 

@@ -202,16 +202,42 @@ class ParentFailoverTest {
         clock.awaitWaiters(1);
         clock.advance(Duration.ofNanos(deadline));
         got.get(10, TimeUnit.SECONDS);
+        awaitTrue(() -> pings.get() == 1, "pinged at the missed deadline, not after a silence");
         clock.advance(Duration.ofSeconds(2));
         fetchAsync(4).get(10, TimeUnit.SECONDS);
-        awaitTrue(() -> pings.get() == 1, "the quiet parent pinged");
-        assertThat(silent).as("it answered the ping: busy, not silent").isEmpty();
+        awaitTrue(() -> pings.get() == 2, "pinged again a threshold later: still no good answer");
+        assertThat(silent).as("it answered the pings: busy, not silent").isEmpty();
         answers.set(false);
         clock.advance(Duration.ofSeconds(2));
         fetchAsync(5).get(10, TimeUnit.SECONDS);
         awaitTrue(() -> silent.size() == 1, "reported after an unanswered ping");
         assertThat(silent).containsExactly("p0");
-        assertThat(pings.get()).isEqualTo(2);
+        assertThat(pings.get()).isEqualTo(3);
+    }
+
+    @Test
+    void aParentThatAlsoMissesAPingIsReportedOneSecondAfterItsMissedDeadline() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
+        fetcher(POLICY, Duration.ofMinutes(1), timeout -> {
+            pings.incrementAndGet();
+            return false;
+        }, Fault.STALL, Fault.NONE);
+        long deadline = fetcher.hedgeDeadlineNanos(parent(0));
+        CompletableFuture<byte[]> got = fetchAsync(3);
+        clock.awaitWaiters(1);
+        clock.advance(Duration.ofNanos(deadline));
+        got.get(10, TimeUnit.SECONDS);
+        awaitTrue(() -> pings.get() == 1, "pinged at the missed deadline");
+        // Threshold with a ping: max(1 s, one deadline) from the missed deadline, not 4 deadlines + a ping.
+        clock.advance(Duration.ofMillis(999));
+        fetchAsync(4).get(10, TimeUnit.SECONDS);
+        assertThat(silent).isEmpty();
+        clock.advance(Duration.ofMillis(1));
+        fetchAsync(5).get(10, TimeUnit.SECONDS);
+        awaitTrue(() -> silent.size() == 1, "reported one threshold after the missed deadline");
+        fetchAsync(6).get(10, TimeUnit.SECONDS);
+        assertThat(silent).as("once per threshold").containsExactly("p0");
+        assertThat(pings.get()).as("an unanswered ping is not repeated").isEqualTo(1);
     }
 
     @Test

@@ -55,17 +55,25 @@ final class InitiatorConnection implements AutoCloseable {
     /** Connects to {@code host:port} within {@code timeout}. */
     static InitiatorConnection open(final String host, final int port, final Duration timeout) throws IOException {
         Socket s = new Socket();
-        try {
-            s.setTcpNoDelay(true); // command PDUs are small and latency-bound
-            s.setKeepAlive(true);
-            s.connect(new InetSocketAddress(host, port), (int) Math.max(1, timeout.toMillis()));
-            return new InitiatorConnection(s, host + ":" + port);
-        } catch (SocketTimeoutException e) {
-            s.close();
-            throw new IscsiException("connect to " + host + ":" + port + " timed out after " + timeout.toMillis() + " ms", e);
-        } catch (IOException e) {
-            s.close();
-            throw new IscsiException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
+        // Untimed connect bounded by a deadline that closes the socket: a timed connect would leave
+        // the socket non-blocking for its whole life (ConnectionDeadline says why that costs).
+        try (ConnectionDeadline deadline = ConnectionDeadline.after(timeout, s)) {
+            try {
+                s.setTcpNoDelay(true); // command PDUs are small and latency-bound
+                s.setKeepAlive(true);
+                s.connect(new InetSocketAddress(host, port));
+                if (deadline.expired()) {
+                    throw new SocketTimeoutException("deadline passed");
+                }
+                return new InitiatorConnection(s, host + ":" + port);
+            } catch (IOException e) {
+                s.close();
+                if (deadline.expired() || e instanceof SocketTimeoutException) {
+                    throw new IscsiException("connect to " + host + ":" + port + " timed out after "
+                            + timeout.toMillis() + " ms", e);
+                }
+                throw new IscsiException("cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
+            }
         }
     }
 
@@ -73,7 +81,11 @@ final class InitiatorConnection implements AutoCloseable {
         return peer;
     }
 
-    /** Bounds each blocking receive (0 = wait forever). */
+    /**
+     * Bounds each blocking receive (0 = wait forever). A timeout makes the JDK switch the socket to
+     * non-blocking mode for good (see {@link ConnectionDeadline}); only short-lived discovery
+     * sessions use one.
+     */
     void readTimeout(final Duration timeout) throws IOException {
         socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
     }
@@ -144,6 +156,11 @@ final class InitiatorConnection implements AutoCloseable {
             }
             readBuffer.position(readBuffer.position() + n).flip();
         }
+    }
+
+    /** Closes the socket if it is still open after {@code timeout}; close the result when done in time. */
+    ConnectionDeadline deadline(final Duration timeout) {
+        return ConnectionDeadline.after(timeout, this::close);
     }
 
     boolean isClosed() {

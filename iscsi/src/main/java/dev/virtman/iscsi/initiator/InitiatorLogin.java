@@ -83,14 +83,24 @@ final class InitiatorLogin {
 
     /** Runs the whole login; the connection is in full feature phase when this returns. */
     NegotiatedParameters login() throws IOException {
-        connection.readTimeout(options.loginTimeout());
         connection.loginReceiveLimit(PduDecoder.DEFAULT_MAX_DATA_SEGMENT_LENGTH);
-        try {
-            security();
-            return operational();
-        } catch (SocketTimeoutException e) {
-            throw new IscsiException("login to " + describeTarget() + " timed out after "
-                    + options.loginTimeout().toMillis() + " ms", e);
+        // A deadline that closes the connection, not SO_TIMEOUT: the socket stays blocking (ConnectionDeadline).
+        try (ConnectionDeadline deadline = connection.deadline(options.loginTimeout())) {
+            try {
+                NegotiatedParameters p;
+                security();
+                p = operational();
+                if (deadline.expired()) {
+                    throw new SocketTimeoutException("deadline passed");
+                }
+                return p;
+            } catch (IOException e) {
+                if (deadline.expired() || e instanceof SocketTimeoutException) {
+                    throw new IscsiException("login to " + describeTarget() + " timed out after "
+                            + options.loginTimeout().toMillis() + " ms", e);
+                }
+                throw e;
+            }
         }
     }
 

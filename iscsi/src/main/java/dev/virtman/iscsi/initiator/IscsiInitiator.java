@@ -63,6 +63,7 @@ public final class IscsiInitiator {
         long isid = ISID_TYPE_RANDOM | (RANDOM.nextLong() & ((1L << ISID_RANDOM_BITS) - 1));
         try (InitiatorConnection c = InitiatorConnection.open(host, port, options.connectTimeout())) {
             NegotiatedParameters p = new InitiatorLogin(c, options, null, isid, LOGIN_CMD_SN).login();
+            c.readTimeout(options.loginTimeout()); // bounds the SendTargets exchange below (short-lived session)
             c.apply(p);
             int cmdSN = p.expCmdSN();
             int expStatSN = p.statSN() + 1;

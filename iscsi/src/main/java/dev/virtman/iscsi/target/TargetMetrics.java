@@ -11,6 +11,8 @@ final class TargetMetrics {
     final AtomicInteger openSessions = new AtomicInteger();
     final AtomicInteger openConnections = new AtomicInteger();
     final Counter commands;
+    /** Reads answered on the connection's reader thread, without a worker (ScsiCommands.execute). */
+    final Counter inlineCommands;
     final Counter bytesRead;
     final Counter bytesWritten;
     final Counter rejects;
@@ -22,6 +24,8 @@ final class TargetMetrics {
         Gauge.builder("virtman.iscsi.target.connections", openConnections, AtomicInteger::get)
                 .description("TCP connections open").register(registry);
         commands = Counter.builder("virtman.iscsi.target.commands").description("SCSI commands received").register(registry);
+        inlineCommands = Counter.builder("virtman.iscsi.target.inline.commands")
+                .description("SCSI reads answered on the connection's reader thread (data already local)").register(registry);
         bytesRead = Counter.builder("virtman.iscsi.target.read.bytes").baseUnit("bytes")
                 .description("data bytes sent to initiators (Data-In)").register(registry);
         bytesWritten = Counter.builder("virtman.iscsi.target.written.bytes").baseUnit("bytes")

@@ -62,10 +62,26 @@ public final class Credentials implements AutoCloseable {
 
     /** Loads (creating at first start) the admin and enrolment tokens and the host credential hashes. */
     public static Credentials open(final StateDir dir, final InstantSource clock) throws IOException {
-        ApiToken admin = ApiToken.loadOrCreate(dir.token());
-        ApiToken enrolment = ApiToken.loadOrCreate(dir.enrolToken());
-        return new Credentials(admin, enrolment, HostCredentialStore.open(dir.path().resolve(HostCredentialStore.FILE)),
-                clock);
+        return open(dir, clock, SqliteCredentialStore.open(dir.path().resolve(HostCredentialStore.FILE)));
+    }
+
+    /**
+     * Like {@link #open(StateDir, InstantSource)} with the host credential hashes in {@code store}
+     * (etcd, when several managers share the state); the admin and enrolment tokens stay files in
+     * the state directory.
+     */
+    public static Credentials open(final StateDir dir, final InstantSource clock, final HostCredentialStore store)
+            throws IOException {
+        ApiToken admin;
+        ApiToken enrolment;
+        try {
+            admin = ApiToken.loadOrCreate(dir.token());
+            enrolment = ApiToken.loadOrCreate(dir.enrolToken());
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        return new Credentials(admin, enrolment, store, clock);
     }
 
     public String adminToken() {

@@ -9,9 +9,8 @@ import dev.virtman.manager.ManifestProvider;
 import dev.virtman.manager.ChunkManifestProvider;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.auth.Credentials;
-import dev.virtman.manager.store.StateStore;
+import dev.virtman.manager.backend.StateBackend;
 import dev.virtman.manager.volume.VolumeService;
-import dev.virtman.manager.volume.VolumeStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -74,11 +73,12 @@ public final class ManagerServer implements AutoCloseable {
     private final Credentials credentials;
     private final StateDir stateDir;
     private final boolean tls;
+    private final StateBackend backend;
 
     private ManagerServer(final Manager manager, final VolumeService volumes, final Server http,
                           final ServerConnector connector, final ExecutorService longRequests,
                           final ScheduledExecutorService timers, final Credentials credentials, final StateDir stateDir,
-                          final boolean tls) {
+                          final boolean tls, final StateBackend backend) {
         this.manager = manager;
         this.volumes = volumes;
         this.http = http;
@@ -88,6 +88,7 @@ public final class ManagerServer implements AutoCloseable {
         this.credentials = credentials;
         this.stateDir = stateDir;
         this.tls = tls;
+        this.backend = backend;
     }
 
     /** Starts a manager that builds manifests with the block layer's builder, one thread per core. */
@@ -129,34 +130,46 @@ public final class ManagerServer implements AutoCloseable {
 
     public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests,
                                       final ServerSettings settings) throws IOException {
+        return start(config, manifests, settings, StateBackend.SQLITE);
+    }
+
+    /** Starts a manager whose state is in the backend {@code backends} opens (SQLite or etcd). */
+    public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests,
+                                      final ServerSettings settings, final StateBackend.Opener backends)
+            throws IOException {
         SslContextFactory.Server tlsContext = settings.tls()
                 ? PemTls.serverContext(settings.tlsCertificate(), settings.tlsKey()) : null;
         StateDir dir = config.stateDir().create();
         securePrivateState(dir);
-        Credentials credentials = Credentials.open(dir, InstantSource.system());
-        StateStore store;
+        StateBackend backend = backends.open(dir);
+        Credentials credentials;
         try {
-            store = StateStore.open(dir.database());
-        } catch (RuntimeException e) {
-            credentials.close();
+            credentials = Credentials.open(dir, InstantSource.system(), backend.credentials());
+        } catch (IOException | RuntimeException e) {
+            backend.state().close();
+            backend.volumes().close();
+            backend.close();
             throw e;
         }
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Manager manager;
         try {
-            manager = new Manager(config, store, manifests, metrics, InstantSource.system());
+            manager = new Manager(config, backend.state(), manifests, metrics, InstantSource.system());
         } catch (RuntimeException e) {
-            store.close();
+            backend.state().close();
+            backend.volumes().close();
             credentials.close();
+            backend.close();
             throw e;
         }
-        VolumeService volumes = new VolumeService(manager, VolumeStore.open(dir.path().resolve(VolumeStore.FILE)));
+        VolumeService volumes = new VolumeService(manager, backend.volumes());
         try {
             securePrivateState(dir); // the databases SQLite just created, with the umask's mode
         } catch (IOException e) {
             volumes.close();
             manager.close();
             credentials.close();
+            backend.close();
             throw e;
         }
         GlanceImports glance = config.glance() == null ? null
@@ -208,6 +221,7 @@ public final class ManagerServer implements AutoCloseable {
             volumes.close();
             manager.close();
             credentials.close();
+            backend.close();
             throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }
         new HeaderDeadline(connector, settings.headerTimeout(), System::nanoTime).schedule(timers);
@@ -221,10 +235,10 @@ public final class ManagerServer implements AutoCloseable {
             }
         }, period, period, TimeUnit.MILLISECONDS);
         ManagerServer running = new ManagerServer(manager, volumes, server, connector, longRequests, timers, credentials,
-                dir, settings.tls());
+                dir, settings.tls(), backend);
         running.publishUrl();
-        LOG.info("manager listening on {} (state in {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
-                running.url(), dir.path(), config.limits().fanOut(), config.limits().sourceFanOut(),
+        LOG.info("manager listening on {} (state: {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
+                running.url(), backend.describe(), config.limits().fanOut(), config.limits().sourceFanOut(),
                 config.limits().maxDepth() + (config.limits().depthGrows() ? " growing with the hosts" : ""),
                 config.heartbeatInterval(), config.heartbeatTimeout());
         if (glance != null) {
@@ -301,6 +315,7 @@ public final class ManagerServer implements AutoCloseable {
         volumes.close();
         manager.close();
         credentials.close();
+        backend.close();
         LOG.info("manager stopped");
     }
 }

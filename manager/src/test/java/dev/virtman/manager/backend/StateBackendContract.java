@@ -1,0 +1,209 @@
+package dev.virtman.manager.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.virtman.manager.api.GlanceOrigin;
+import dev.virtman.manager.model.BootProfile;
+import dev.virtman.manager.model.HostRecord;
+import dev.virtman.manager.model.ImageRecord;
+import dev.virtman.manager.model.ManifestSummary;
+import dev.virtman.manager.store.StateChange;
+import dev.virtman.manager.store.StateStore;
+import dev.virtman.manager.store.StoreException;
+import dev.virtman.manager.store.StoredState;
+import dev.virtman.manager.tree.DistributionTree;
+import dev.virtman.manager.tree.Locality;
+import dev.virtman.manager.volume.VolumeRecord;
+import dev.virtman.manager.volume.VolumeState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link StateBackend} must do, run against each implementation (SQLite in
+ * {@link SqliteBackendTest}, real etcd processes in {@code EtcdBackendTest}): round trips of every
+ * record, atomic commits (a change that fails stores nothing), cascades, ordering, and state
+ * surviving a reopen.
+ */
+abstract class StateBackendContract {
+
+    private static final Instant T0 = Instant.ofEpochMilli(1_765_000_000_123L);
+    private final List<StateBackend> opened = new ArrayList<>();
+
+    /** A backend on this test's storage: the same storage on every call within one test. */
+    protected abstract StateBackend openOnSameStorage();
+
+    protected final StateBackend open() {
+        StateBackend backend = openOnSameStorage();
+        opened.add(backend);
+        return backend;
+    }
+
+    /** Closes {@code backend} as the manager does: each store by its user, then the backend. */
+    protected static void close(final StateBackend backend) {
+        backend.state().close();
+        backend.volumes().close();
+        backend.credentials().close();
+        backend.close();
+    }
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(b -> {
+            try {
+                close(b);
+            } catch (RuntimeException alreadyClosed) {
+                // a test closed it to reopen the storage
+            }
+        });
+    }
+
+    static ImageRecord image(final String id, final String name, final int minute) {
+        return new ImageRecord(id, name, "/images/" + name + ".raw",
+                new ManifestSummary(id, 1L << 30, 65_536, 16_384, "manifests/" + id),
+                T0.plusSeconds(60L * minute));
+    }
+
+    static ImageRecord glanceImage(final String id, final String name) {
+        return new ImageRecord(id, name, "/state/images/" + id, new ManifestSummary(id, 4096, 4096, 1, "manifests/" + id),
+                T0, new GlanceOrigin("http://glance:9292", "g-1", "cirros", "raw", "sha512", "ab", "cd", "cirros", 3));
+    }
+
+    static HostRecord host(final String id, final long seq) {
+        return new HostRecord(id, "10.0.0." + (seq + 1) + ":3260", new Locality("r" + seq, "z1"), false,
+                T0.plusMillis(seq), seq);
+    }
+
+    static String id(final char c) {
+        return String.valueOf(c).repeat(64);
+    }
+
+    @Test
+    void anEmptyStoreLoadsNothing() {
+        StoredState s = open().state().load();
+        assertThat(s.images()).isEmpty();
+        assertThat(s.hosts()).isEmpty();
+        assertThat(s.trees()).isEmpty();
+        assertThat(s.profiles()).isEmpty();
+        assertThat(open().volumes().all()).isEmpty();
+        assertThat(open().credentials().load()).isEmpty();
+    }
+
+    @Test
+    void everyRecordRoundTripsAndSurvivesAReopen() {
+        StateBackend first = open();
+        ImageRecord a = image(id('a'), "debian12", 2);
+        ImageRecord b = glanceImage(id('b'), "cirros.v3");
+        DistributionTree tree = DistributionTree.fromEdges(List.of(new DistributionTree.Edge("h1", DistributionTree.SOURCE),
+                new DistributionTree.Edge("h2", "h1"), new DistributionTree.Edge("h3", "h1")));
+        BootProfile profile = new BootProfile(a.id(), new int[] {5, 1, 9}, "h1", T0.plusSeconds(5));
+        first.state().commit(new StateChange().putImage(a).putImage(b)
+                .putHost(host("h3", 2)).putHost(host("h1", 0)).putHost(host("h2", 1).withFailed(true))
+                .putTree(a.id(), tree).putProfile(profile));
+        close(first);
+
+        StoredState s = open().state().load();
+        assertThat(s.images()).containsExactly(b, a); // registration time order
+        assertThat(s.hosts()).containsExactly(host("h1", 0), host("h2", 1).withFailed(true), host("h3", 2));
+        assertThat(s.trees()).containsEntry(a.id(), tree);
+        assertThat(s.trees().getOrDefault(b.id(), DistributionTree.empty()).edges()).isEmpty();
+        assertThat(s.profiles()).containsOnlyKeys(a.id());
+        BootProfile loaded = s.profiles().get(a.id());
+        assertThat(loaded.chunks()).containsExactly(5, 1, 9);
+        assertThat(loaded.recordedBy()).isEqualTo("h1");
+        assertThat(loaded.recordedAt()).isEqualTo(profile.recordedAt());
+    }
+
+    @Test
+    void aChangeThatFailsStoresNothing() {
+        StateStore store = open().state();
+        ImageRecord a = image(id('a'), "debian12", 0);
+        store.commit(new StateChange().putImage(a));
+        assertThatThrownBy(() -> store.commit(new StateChange().putHost(host("h1", 0)).putImage(a)))
+                .isInstanceOf(StoreException.class);
+        assertThatThrownBy(() -> store.commit(new StateChange().putHost(host("h2", 1))
+                .putImage(image(id('c'), "debian12", 1))))
+                .as("another image under a taken name").isInstanceOf(StoreException.class);
+        StoredState s = store.load();
+        assertThat(s.images()).containsExactly(a);
+        assertThat(s.hosts()).isEmpty();
+    }
+
+    @Test
+    void deletingAnImageDeletesItsTreeAndProfileAndFreesItsName() {
+        StateStore store = open().state();
+        ImageRecord a = image(id('a'), "debian12", 0);
+        store.commit(new StateChange().putImage(a).putHost(host("h1", 0))
+                .putTree(a.id(), DistributionTree.fromEdges(List.of(new DistributionTree.Edge("h1", DistributionTree.SOURCE))))
+                .putProfile(new BootProfile(a.id(), new int[] {1}, null, T0)));
+        store.commit(new StateChange().deleteImage(a.id()));
+        StoredState s = store.load();
+        assertThat(s.images()).isEmpty();
+        assertThat(s.trees()).doesNotContainKey(a.id());
+        assertThat(s.profiles()).isEmpty();
+        assertThat(s.hosts()).containsExactly(host("h1", 0));
+
+        ImageRecord again = image(id('d'), "debian12", 1);
+        store.commit(new StateChange().putImage(again));
+        assertThat(store.load().images()).containsExactly(again);
+    }
+
+    @Test
+    void aTreeIsReplacedWholeAndHostsAreReplacedAndDeleted() {
+        StateStore store = open().state();
+        ImageRecord a = image(id('a'), "debian12", 0);
+        store.commit(new StateChange().putImage(a).putHost(host("h1", 0)).putHost(host("h2", 1))
+                .putTree(a.id(), DistributionTree.fromEdges(List.of(new DistributionTree.Edge("h1", DistributionTree.SOURCE),
+                        new DistributionTree.Edge("h2", "h1")))));
+        DistributionTree spliced = DistributionTree.fromEdges(List.of(new DistributionTree.Edge("h2", DistributionTree.SOURCE)));
+        store.commit(new StateChange().rebuildable().putHost(host("h1", 0).withFailed(true)).putTree(a.id(), spliced));
+        store.commit(new StateChange().deleteHost("h1"));
+        StoredState s = store.load();
+        assertThat(s.trees()).containsEntry(a.id(), spliced);
+        assertThat(s.hosts()).containsExactly(host("h2", 1));
+        store.commit(new StateChange()); // empty: nothing to do
+        assertThat(store.load().hosts()).containsExactly(host("h2", 1));
+    }
+
+    @Test
+    void volumesRoundTripUpdateAndDelete() {
+        StateBackend backend = open();
+        VolumeRecord v1 = new VolumeRecord("v1", "data", id('a'), null, 1L << 30, VolumeState.PENDING, "u1", "s3cret1",
+                T0.plusSeconds(2));
+        VolumeRecord v2 = new VolumeRecord("v2", null, null, "h1", 4096, VolumeState.CREATING, "u2", "s3cret2", T0);
+        backend.volumes().insert(v1);
+        backend.volumes().insert(v2);
+        assertThatThrownBy(() -> backend.volumes().insert(v1)).isInstanceOf(StoreException.class);
+        VolumeRecord placed = new VolumeRecord("v1", "data", id('a'), "h2", 1L << 30, VolumeState.CREATING, "u1",
+                "s3cret1", T0.plusSeconds(2));
+        backend.volumes().update(placed);
+        close(backend);
+
+        StateBackend again = open();
+        assertThat(again.volumes().all()).containsExactly(v2, placed);
+        assertThat(again.volumes().find("v1")).contains(placed);
+        assertThat(again.volumes().find("v3")).isEmpty();
+        again.volumes().delete("v2");
+        again.volumes().delete("v2"); // deleting twice is harmless
+        assertThat(again.volumes().all()).containsExactly(placed);
+    }
+
+    @Test
+    void credentialsAreIssuedRotatedAndRevoked() {
+        StateBackend backend = open();
+        backend.credentials().put("h1", "hash-1", T0);
+        backend.credentials().put("h2", "hash-2", T0.plusSeconds(1));
+        backend.credentials().put("h1", "hash-1b", T0.plusSeconds(2));
+        close(backend);
+
+        StateBackend again = open();
+        assertThat(again.credentials().load()).containsExactly(Map.entry("h2", "hash-2"), Map.entry("h1", "hash-1b"));
+        again.credentials().delete("h2");
+        again.credentials().delete("nobody");
+        assertThat(again.credentials().load()).containsExactly(Map.entry("h1", "hash-1b"));
+    }
+}
