@@ -57,7 +57,7 @@ public final class Manager implements AutoCloseable {
         this.trees = new TreeService(state, metrics);
         this.images = new ImageCatalog(state, manifests, metrics);
         this.detector = new FailureDetector(state, trees, metrics);
-        this.hosts = new HostRegistry(state, trees, detector);
+        this.hosts = new HostRegistry(state, trees, detector, metrics.registrationGroups::record);
         this.heartbeats = new Heartbeats(state, trees, detector, metrics);
         this.profiles = new BootProfiles(state, images);
         load(store.load(), metrics);
@@ -140,6 +140,11 @@ public final class Manager implements AutoCloseable {
      * @return true if the host is new
      */
     public boolean registerHost(final String hostId, final String address, final Labels labels) {
+        return hosts.register(hostId, address, labels).created();
+    }
+
+    /** As {@link #registerHost}, also returning the host's status as of its registration. */
+    public HostRegistered register(final String hostId, final String address, final Labels labels) {
         return hosts.register(hostId, address, labels);
     }
 

@@ -1,6 +1,7 @@
 package dev.virtman.manager.http;
 
 import dev.virtman.manager.GlanceImports;
+import dev.virtman.manager.HostRegistered;
 import dev.virtman.manager.Manager;
 import dev.virtman.manager.api.ManagerException;
 import dev.virtman.manager.VmBoard;
@@ -125,8 +126,9 @@ final class RestApi {
         r.add("POST", "/v1/hosts", c -> {
             RegisterHostRequest req = c.body(RegisterHostRequest.class);
             Access.requireActingAs(c.caller(), req.hostId(), "registering");
-            boolean created = manager.registerHost(req.hostId(), req.address(), req.labels());
-            return Reply.created(created, Views.host(manager.host(req.hostId())));
+            HostRegistered registered = manager.register(req.hostId(), req.address(),
+                    req.labels());
+            return Reply.created(registered.created(), Views.host(registered.host()));
         });
         r.add("GET", "/v1/hosts/{id}", c -> {
             Access.requireActingAs(c.caller(), c.param("id"), "reading a host");
