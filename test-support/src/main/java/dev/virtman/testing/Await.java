@@ -21,6 +21,7 @@ public final class Await {
     /** Polls start this far apart and double up to {@link #MAX_POLL_NANOS}: quick to see, cheap to wait. */
     private static final long FIRST_POLL_NANOS = Duration.ofMillis(1).toNanos();
     private static final long MAX_POLL_NANOS = Duration.ofMillis(100).toNanos();
+    private static final long PROBE_POLL_MILLIS = 100;
 
     private Await() {
     }
@@ -43,23 +44,30 @@ public final class Await {
     }
 
     /**
-     * Polls {@code probe} until {@code done} holds for its non-null answer and returns that answer;
-     * an {@link AssertionError} naming {@code what} and the last answer after {@code limit}.
+     * Returns the first value of {@code probe} that {@code done} accepts; a probe that throws counts
+     * as not done yet. Polls every {@value #PROBE_POLL_MILLIS} ms: a probe may be a request to
+     * another process.
+     *
+     * @throws AssertionError after {@code timeout}, naming {@code what} and the last value or failure
      */
-    public static <T> T value(final Supplier<T> probe, final Predicate<T> done, final Duration limit,
-                              final String what) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        T last = null;
-        long poll = FIRST_POLL_NANOS;
+    public static <T> T until(final String what, final Duration timeout, final Supplier<T> probe,
+                              final Predicate<? super T> done) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Object last = null;
         while (true) {
-            last = probe.get();
-            if (last != null && done.test(last)) {
-                return last;
+            try {
+                T value = probe.get();
+                if (done.test(value)) {
+                    return value;
+                }
+                last = value;
+            } catch (RuntimeException e) {
+                last = e;
             }
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("not within " + limit + ": " + what + " (last: " + last + ")");
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not " + what + " within " + timeout + "; last: " + last);
             }
-            poll = pause(poll);
+            FreePorts.sleep(Duration.ofMillis(PROBE_POLL_MILLIS));
         }
     }
 
