@@ -21,48 +21,85 @@ final class HostRegistry {
     private final ManagerState state;
     private final TreeService trees;
     private final FailureDetector detector;
+    private final java.util.function.IntConsumer groupSizes;
+    private final GroupCombiner<Registration> registrations;
 
-    HostRegistry(final ManagerState state, final TreeService trees, final FailureDetector detector) {
+    HostRegistry(final ManagerState state, final TreeService trees, final FailureDetector detector,
+                 final java.util.function.IntConsumer groupSizes) {
         this.state = state;
         this.trees = trees;
         this.detector = detector;
+        this.groupSizes = groupSizes;
+        this.registrations = new GroupCombiner<>(state, this::applyRegistrations);
     }
 
     /** See {@link Manager#registerHost}. */
-    boolean register(final String hostId, final String address, final Labels labels) {
+    HostRegistered register(final String hostId, final String address, final Labels labels) {
         requireHostId(hostId, "hostId");
         state.config.admission().hostNetworks().requireHostAddress(address);
         Labels l = labels == null ? Labels.NONE : labels;
         requireLabel("labels.rack", l.rack());
         requireLabel("labels.zone", l.zone());
-        Locality locality = new Locality(l.rack(), l.zone());
-        synchronized (state) {
-            return state.transact(tx -> {
-                // An agent whose registration was lost (OS crash) gets 404 on its next heartbeat and
-                // registers again, so registrations need not wait for a disk sync.
-                tx.change.rebuildable();
-                HostRecord old = state.hosts.get(hostId);
+        return registrations.submit(new Registration(hostId, address, new Locality(l.rack(), l.zone())));
+    }
+
+    /** A checked registration waiting for its group; the result says whether the host is new. */
+    private static final class Registration extends GroupCombiner.Pending<HostRegistered> {
+        final String hostId;
+        final String address;
+        final Locality locality;
+
+        Registration(final String hostId, final String address, final Locality locality) {
+            this.hostId = hostId;
+            this.address = address;
+            this.locality = locality;
+        }
+    }
+
+    /**
+     * Registrations queued behind the lock, as one transaction: one copy of the host map, one
+     * commit. An enrolment wave of thousands of agents so costs a few commits and lock hand-offs
+     * instead of one of each per host (docs/manager.md, "Registrations commit in groups"). Every
+     * registration was checked before it was queued, so only the commit can fail, and then it
+     * fails the whole group: nobody is told "registered" before the commit that records it. Each
+     * registration's reply (the host's status) is built here too, so no registration passes
+     * through the lock a second time. Lock held.
+     */
+    private void applyRegistrations(final List<Registration> group) {
+        List<Boolean> fresh = state.transact(tx -> {
+            // An agent whose registration was lost (OS crash) gets 404 on its next heartbeat and
+            // registers again, so registrations need not wait for a disk sync.
+            tx.change.rebuildable();
+            state.hosts = ManagerState.copy(state.hosts);
+            List<Boolean> isNew = new ArrayList<>(group.size());
+            for (Registration r : group) {
+                HostRecord old = state.hosts.get(r.hostId);
                 HostRecord host = old == null
-                        ? new HostRecord(hostId, address, locality, false, state.now(), state.nextSeq++)
-                        : new HostRecord(hostId, address, locality, false, old.registeredAt(), old.seq());
-                state.hosts = ManagerState.copy(state.hosts);
-                state.hosts.put(hostId, host);
+                        ? new HostRecord(r.hostId, r.address, r.locality, false, state.now(), state.nextSeq++)
+                        : new HostRecord(r.hostId, r.address, r.locality, false, old.registeredAt(), old.seq());
+                state.hosts.put(r.hostId, host);
                 tx.change.putHost(host);
                 if (old != null && old.failed()) {
-                    trees.replanFor(hostId, tx);
+                    trees.replanFor(r.hostId, tx);
                 }
+                isNew.add(old == null);
                 tx.afterCommit(() -> {
                     // A new host's liveness clock starts with its first heartbeat or stream: until
                     // then it is in no tree, so failing it would move nobody and only cost a commit
                     // (a 10,000-host enrolment wave registers faster than it opens its streams).
                     if (old != null) {
-                        detector.markSeen(hostId);
+                        detector.markSeen(r.hostId);
                     }
                     LOG.info("{} host {} at {} (rack '{}', zone '{}')", old == null ? "registered" : "re-registered",
-                            hostId, address, locality.rack(), locality.zone());
+                            r.hostId, r.address, r.locality.rack(), r.locality.zone());
                 });
-                return old == null;
-            });
+            }
+            tx.afterCommit(() -> groupSizes.accept(group.size()));
+            return isNew;
+        });
+        for (int i = 0; i < group.size(); i++) {
+            Registration r = group.get(i);
+            r.result.complete(new HostRegistered(fresh.get(i), status(state.hosts.get(r.hostId))));
         }
     }
 

@@ -16,6 +16,7 @@ final class ManagerMetrics {
     final Counter reparentEvents;
     final Counter heartbeats;
     final DistributionSummary joinGroups;
+    final DistributionSummary registrationGroups;
     /** Guarded by the state lock's after-commit actions (always run under it). */
     private final Map<String, Gauge> depthGauges = new HashMap<>();
 
@@ -28,6 +29,8 @@ final class ManagerMetrics {
         this.joinGroups = DistributionSummary.builder("virtman.heartbeat.join.group")
                 .description("heartbeats whose tree membership changes were planned and committed together")
                 .register(registry);
+        this.registrationGroups = DistributionSummary.builder("virtman.host.registration.group")
+                .description("host registrations committed together").register(registry);
         Gauge.builder("virtman.hosts.alive", this, m -> m.countHosts(false)).register(registry);
         Gauge.builder("virtman.hosts.failed", this, m -> m.countHosts(true)).register(registry);
         Gauge.builder("virtman.hosts.unplaced", this, ManagerMetrics::countUnplaced)

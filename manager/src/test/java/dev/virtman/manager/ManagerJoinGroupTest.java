@@ -118,6 +118,63 @@ class ManagerJoinGroupTest {
         }
     }
 
+    @Test
+    void registrationsQueuedBehindTheLockCommitTogether() throws Exception {
+        StateDir dir = new StateDir(tmp.resolve("state")).create();
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        Map<String, Boolean> fresh = new ConcurrentHashMap<>();
+        Map<String, Throwable> errors = new ConcurrentHashMap<>();
+        try (Manager manager = open(dir, metrics)) {
+            manager.registerHost("h0", "127.0.1.2:3260", null); // known before the wave: a re-registration
+            List<Thread> agents = new ArrayList<>();
+            synchronized (manager.lock()) {
+                for (int i = 0; i < JOINERS; i++) {
+                    String host = "h" + i;
+                    String address = "127.0.1." + (i + 2) + ":3260";
+                    agents.add(Thread.ofPlatform().start(() -> {
+                        try {
+                            HostRegistered r = manager.register(host, address, new Labels("r1", "z1"));
+                            assertThat(r.host().host().address()).isEqualTo(address); // the reply, from the group
+                            fresh.put(host, r.created());
+                        } catch (RuntimeException e) {
+                            errors.put(host, e);
+                        }
+                    }));
+                }
+                // A bad address is refused before it queues: it never waits for the lock.
+                agents.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        manager.registerHost("outsider", "8.8.8.8:3260", null);
+                    } catch (RuntimeException e) {
+                        errors.put("outsider", e);
+                    }
+                }));
+                for (Thread agent : agents.subList(0, JOINERS)) {
+                    while (agent.getState() != Thread.State.BLOCKED && agent.getState() != Thread.State.WAITING) {
+                        Thread.sleep(2);
+                    }
+                }
+                agents.getLast().join();
+                assertThat(agents.subList(0, JOINERS)).filteredOn(a -> a.getState() == Thread.State.BLOCKED)
+                        .as("one registration waits for the lock, the others for their group").hasSize(1);
+            }
+            for (Thread agent : agents) {
+                agent.join();
+            }
+            assertThat(errors.keySet()).containsExactly("outsider");
+            assertThat(fresh).hasSize(JOINERS).containsEntry("h0", false);
+            assertThat(fresh.values().stream().filter(b -> b)).hasSize(JOINERS - 1);
+            DistributionSummary groups = metrics.find("virtman.host.registration.group").summary();
+            assertThat(groups.count()).as("the first registration, then one group for the wave").isEqualTo(2);
+            assertThat(groups.max()).isEqualTo(JOINERS);
+            assertThat(manager.hosts()).hasSize(JOINERS);
+        }
+        try (Manager restarted = open(dir, new SimpleMeterRegistry())) {
+            assertThat(restarted.hosts()).hasSize(JOINERS)
+                    .allSatisfy(h -> assertThat(h.host().locality().rack()).isEqualTo("r1"));
+        }
+    }
+
     /** Parent, grandparent, ..., then the source (a portal without a host id). */
     private static List<String> ancestors(final DistributionTree tree, final String host) {
         List<String> out = new ArrayList<>();

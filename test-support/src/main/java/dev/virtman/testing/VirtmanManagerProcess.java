@@ -106,6 +106,20 @@ public final class VirtmanManagerProcess implements AutoCloseable {
         }
     }
 
+    /** SIGKILL, no shutdown hook: a crashed manager (its etcd lease lapses, it resigns nothing). */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
     /** SIGTERM: the command's shutdown hook closes the source target and the server. */
     @Override
     public void close() {

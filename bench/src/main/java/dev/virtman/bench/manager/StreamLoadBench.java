@@ -43,6 +43,9 @@ public final class StreamLoadBench {
     private static final Duration INTERVAL = Duration.ofSeconds(2);
     private static final Duration TIMEOUT = Duration.ofSeconds(6);
     private static final int IMAGE_BYTES = 1 << 20;
+    private static final int REGISTRATION_ATTEMPTS = 10;
+    /** How long the join wave may take before the bench reports what it has (a quiet run must stay short). */
+    private static final int WAVE_LIMIT_S = Integer.getInteger("bench.waveLimitSeconds", 180);
 
     private StreamLoadBench() { }
 
@@ -53,7 +56,15 @@ public final class StreamLoadBench {
         int steadySeconds = Integer.parseInt(args[3]);
         boolean abuse = args.length > 4 && args[4].equals("abuse");
         ManagerClient client = ManagerClient.locate(null, null, stateDir);
-        Path image = Files.createTempFile("virtman-bench", ".raw");
+        // -Dbench.clients=N spreads the agents over N clients (N JDK HttpClients, each with its own
+        // selector thread), as N agent processes would be; default 1, every agent on one client.
+        int clientCount = Integer.getInteger("bench.clients", 1);
+        List<ManagerClient> clients = new ArrayList<>();
+        for (int c = 0; c < clientCount; c++) {
+            clients.add(c == 0 ? client : ManagerClient.locate(null, null, stateDir));
+        }
+        // The manager accepts image files only under an image directory; its own images/ always counts.
+        Path image = Files.createDirectories(stateDir.resolve("images")).resolve("bench.raw");
         byte[] data = new byte[IMAGE_BYTES];
         new Random(1).nextBytes(data);
         Files.write(image, data);
@@ -63,6 +74,8 @@ public final class StreamLoadBench {
                 null, null);
 
         List<Long> joins = Collections.synchronizedList(new ArrayList<>());
+        List<Long> registers = Collections.synchronizedList(new ArrayList<>());
+        List<Long> opens = Collections.synchronizedList(new ArrayList<>());
         List<Long> rtts = Collections.synchronizedList(new ArrayList<>());
         AtomicReference<List<Long>> window = new AtomicReference<>(null);
         AtomicInteger errors = new AtomicInteger();
@@ -74,12 +87,13 @@ public final class StreamLoadBench {
         long waveStart = System.nanoTime();
         for (int i = 0; i < hosts; i++) {
             String host = SimulatedAgents.hostId(i);
+            ManagerClient agentClient = clients.get(i % clientCount);
             String address = SimulatedAgents.address(i);
             var labels = SimulatedAgents.labels(i);
             agents.add(Thread.ofVirtual().start(() -> {
                 long t0 = System.nanoTime();
                 AtomicInteger joined = new AtomicInteger();
-                AgentSession session = new AgentSession(client, host, reply -> {
+                AgentSession session = new AgentSession(agentClient, host, reply -> {
                     HeartbeatReply.Placement p = reply.images().get(img.id());
                     if (p != null && "placed".equals(p.status()) && joined.getAndIncrement() == 0) {
                         joins.add(System.nanoTime() - t0);
@@ -92,25 +106,44 @@ public final class StreamLoadBench {
                     }
                 });
                 sessions.add(session);
-                try {
-                    registrations.acquire();
+                // A real agent retries its registration; so does this one (each failure counted).
+                boolean registered = false;
+                for (int attempt = 0; attempt < REGISTRATION_ATTEMPTS && !registered; attempt++) {
                     try {
-                        client.registerHost(host, address, labels);
-                    } finally {
-                        registrations.release();
+                        registrations.acquire();
+                        try {
+                            long r0 = System.nanoTime();
+                            agentClient.registerHost(host, address, labels);
+                            registers.add(System.nanoTime() - r0);
+                            registered = true;
+                        } finally {
+                            registrations.release();
+                        }
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        errors.incrementAndGet();
+                        firstErrors.putIfAbsent(e.getClass().getSimpleName(), host + ": " + e.getMessage());
+                        try {
+                            Thread.sleep(1000);
+                        } catch (InterruptedException stop) {
+                            return;
+                        }
                     }
-                } catch (InterruptedException e) {
-                    return;
-                } catch (RuntimeException e) {
-                    errors.incrementAndGet();
-                    firstErrors.putIfAbsent(e.getClass().getSimpleName(), host + ": " + e.getMessage());
+                }
+                if (!registered) {
                     return;
                 }
                 // Ticks spread over the interval, as independent hosts would be.
                 long phase = Math.floorMod(host.hashCode(), (int) INTERVAL.toMillis());
                 while (!Thread.currentThread().isInterrupted()) {
                     try {
+                        boolean first = !session.connected();
+                        long o0 = System.nanoTime();
                         session.tick(report);
+                        if (first && joined.get() == 0) {
+                            opens.add(System.nanoTime() - o0);
+                        }
                     } catch (RuntimeException e) {
                         errors.incrementAndGet();
                         firstErrors.putIfAbsent(e.getClass().getSimpleName(), host + ": " + e.getMessage());
@@ -123,11 +156,14 @@ public final class StreamLoadBench {
                 }
             }));
         }
-        boolean allPlaced = placed.await(5, TimeUnit.MINUTES);
+        boolean allPlaced = placed.await(WAVE_LIMIT_S, TimeUnit.SECONDS);
         double waveSeconds = (System.nanoTime() - waveStart) / 1e9;
         System.out.printf("hosts %d: join wave %.1f s, %d placed by their stream%s%n", hosts, waveSeconds,
-                hosts - placed.getCount(), allPlaced ? "" : " (gave up waiting after 5 min)");
+                hosts - placed.getCount(), allPlaced ? "" : " (gave up waiting after " + WAVE_LIMIT_S + " s)");
         print("join (enrol -> placed)", joins);
+        print("registration (POST)", registers);
+        print("stream open + first report", opens);
+        serverTimes(client, stateDir);
 
         // Let the wave's work (JIT, GC, the last pushes) settle before measuring the steady state.
         Thread.sleep(INTERVAL.toMillis() * 3);
@@ -163,6 +199,34 @@ public final class StreamLoadBench {
         agents.forEach(Thread::interrupt);
         sessions.forEach(AgentSession::close);
         System.exit(0);
+    }
+
+    /** The manager's own view of the wave: time in its handlers per endpoint (count, mean, max). */
+    private static void serverTimes(final ManagerClient client, final Path stateDir) throws Exception {
+        String token = Files.readString(stateDir.resolve("token")).strip();
+        java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(client.base() + "/metrics"))
+                        .header("Authorization", "Bearer " + token).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        Map<String, double[]> byEndpoint = new java.util.TreeMap<>();
+        for (String line : metrics.body().split("\n")) {
+            if (!line.startsWith("virtman_http_requests_seconds")) {
+                continue;
+            }
+            int brace = line.indexOf('{');
+            String name = line.substring(0, brace);
+            String labels = line.substring(brace, line.indexOf('}') + 1);
+            double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            double[] v = byEndpoint.computeIfAbsent(labels, k -> new double[3]);
+            switch (name) {
+                case "virtman_http_requests_seconds_count" -> v[0] = value;
+                case "virtman_http_requests_seconds_sum" -> v[1] = value;
+                case "virtman_http_requests_seconds_max" -> v[2] = value;
+                default -> { }
+            }
+        }
+        byEndpoint.forEach((labels, v) -> System.out.printf("  manager handler %s n=%.0f mean %.1f ms max %.1f ms%n",
+                labels, v[0], v[0] == 0 ? 0 : v[1] / v[0] * 1e3, v[2] * 1e3));
     }
 
     private record Steady(double cpu, List<Long> rtts) { }
