@@ -106,6 +106,16 @@ public final class VirtmanManagerProcess implements AutoCloseable {
         }
     }
 
+    /** SIGKILL, as a crash: no shutdown hook, connections reset. Returns once the process is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** SIGTERM: the command's shutdown hook closes the source target and the server. */
     @Override
     public void close() {
