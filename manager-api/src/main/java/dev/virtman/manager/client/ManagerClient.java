@@ -59,7 +59,8 @@ public final class ManagerClient {
     public static final String ENV_TOKEN = "VIRTMAN_TOKEN";
     /** Environment variable naming a file that holds the API token. */
     public static final String ENV_TOKEN_FILE = "VIRTMAN_TOKEN_FILE";
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    /** TCP connect and TLS handshake; a cold CLI JVM on a loaded host can take seconds for the latter. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** Registering a large image hashes it before replying, so requests may take a while. */
     private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(10);
     private static final int FIRST_ERROR_STATUS = 400;
