@@ -8,6 +8,7 @@ import dev.virtman.block.manifest.ManifestBuilder;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
 import dev.virtman.scsi.ScsiCommand;
 import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiStatus;
 import dev.virtman.scsi.SenseData;
 import dev.virtman.scsi.SenseKey;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -71,7 +72,7 @@ class ImageExportTest {
         corrupt(image, 5L * CHUNK);
         try (ImageExport export = open(manifest, List.of(image.toUri().toString()))) {
             ScsiResponse bad = read10(export, 5L * CHUNK / BLOCK, CHUNK / BLOCK);
-            assertThat(bad.status()).isEqualTo(2);
+            assertThat(bad.status()).isEqualTo(ScsiStatus.CHECK_CONDITION.code());
             assertThat(bad.senseData()[SenseData.SENSE_KEY_OFFSET] & 0x0F).isEqualTo(SenseKey.MEDIUM_ERROR.code());
             ScsiResponse ok = read10(export, 4L * CHUNK / BLOCK, CHUNK / BLOCK);
             assertThat(ok.status()).as("other chunks are still served").isZero();
@@ -85,7 +86,7 @@ class ImageExportTest {
         ChunkManifest manifest = new ManifestBuilder(CHUNK, 1, ManifestBuilder.ProgressListener.NONE).build(image);
         try (ImageExport export = open(manifest, List.of(image.toUri().toString()))) {
             ScsiResponse r = read10(export, IMAGE_SIZE / BLOCK - 1, 2);
-            assertThat(r.status()).isEqualTo(2);
+            assertThat(r.status()).isEqualTo(ScsiStatus.CHECK_CONDITION.code());
             assertThat(r.senseData()[SenseData.SENSE_KEY_OFFSET] & 0x0F).isEqualTo(SenseKey.ILLEGAL_REQUEST.code());
             assertThat(r.senseData()[SenseData.ASC_OFFSET] & 0xFF).isEqualTo(LBA_OUT_OF_RANGE_ASC);
         }

@@ -99,6 +99,10 @@ public final class BenchCommand implements Runnable {
                 + " (alternate between runs: the first large storm in a JVM tends to be the slowest)")
         boolean unhedgedFirst;
 
+        @Option(names = "--warm-up-storm", description = "first run a discarded full-size tree storm as fast as it goes"
+                + " (the first large storm in a JVM is the slowest: without this, whatever runs first is handicapped)")
+        boolean warmUpStorm;
+
         @Option(names = "--restart-manager", description = "also run the tree storm restarting the manager mid-storm")
         boolean restartManager;
 
@@ -161,7 +165,7 @@ public final class BenchCommand implements Runnable {
             Path work = temporary ? Files.createTempDirectory("virtman-storm") : Files.createDirectories(workDir);
             PrintStream err = System.err;
             try {
-                List<StrategyResult> results = new StormBench(settings, bootTrace, work, err).run();
+                List<StrategyResult> results = new StormBench(settings, bootTrace, work, err).warmUpStorm(warmUpStorm).run();
                 StormReport report = new StormReport(settings, results);
                 report.write(out);
                 spec.commandLine().getOut().print(report.markdown());

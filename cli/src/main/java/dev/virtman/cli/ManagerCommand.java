@@ -7,6 +7,8 @@ import dev.virtman.manager.Admission;
 import dev.virtman.manager.HostNetworks;
 import dev.virtman.manager.GlanceSettings;
 import dev.virtman.manager.ManagerConfig;
+import dev.virtman.manager.ChunkManifestProvider;
+import dev.virtman.manager.backend.EtcdBackend;
 import dev.virtman.manager.SourceExports;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.http.ManagerServer;
@@ -116,6 +118,12 @@ public final class ManagerCommand implements Callable<Integer> {
             description = "Largest volume a client may create. Default: ${DEFAULT-VALUE} (ext4's largest file).")
     String maxVolumeSize;
 
+    @Option(names = "--etcd", paramLabel = "URL[,URL...]", split = ",",
+            description = "Keep the manager's state in this etcd cluster instead of SQLite, shared with other managers"
+                    + " given the same URLs: one is elected leader, the others answer reads (docs/manager.md,"
+                    + " \"High availability\").")
+    List<URI> etcd = new ArrayList<>();
+
     @Mixin
     OpenStackAuthOptions glanceAuth;
 
@@ -150,6 +158,12 @@ public final class ManagerCommand implements Callable<Integer> {
         }
         ServerSettings settings;
         try {
+            for (URI u : etcd) {
+                if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 0) {
+                    throw new IllegalArgumentException("--etcd: expected http://HOST:PORT, got '" + u + "'"
+                            + " (TLS to etcd is not supported yet)");
+                }
+            }
             settings = tlsCert == null && tlsKey == null ? ServerSettings.DEFAULT
                     : ServerSettings.DEFAULT.withTls(tlsCert, tlsKey);
         } catch (IllegalArgumentException e) {
@@ -163,7 +177,10 @@ public final class ManagerCommand implements Callable<Integer> {
         }
         ManagerServer server;
         try {
-            server = ManagerServer.start(config, settings);
+            server = etcd.isEmpty() ? ManagerServer.start(config, settings)
+                    : ManagerServer.start(config, new ChunkManifestProvider(config.chunkSize(),
+                            Runtime.getRuntime().availableProcessors()), settings,
+                            dir -> EtcdBackend.connect(etcd, EtcdBackend.PREFIX, EtcdBackend.TIMEOUT));
         } catch (IOException | StoreException e) {
             spec.commandLine().getErr().println("virtman: cannot start the manager: " + e.getMessage());
             return ClientCommands.FAILED;

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 ManifestCommand.class,
-                ManagerCommand.class, ImageCommand.class, HostsCommand.class, TreeCommand.class, VolumeCommand.class,
+                ManagerCommand.class, ClusterCommand.class, ImageCommand.class, HostsCommand.class, TreeCommand.class, VolumeCommand.class,
                 ServeCommand.class,
                 AgentCommand.class,
                 IscsiReadCommand.class,

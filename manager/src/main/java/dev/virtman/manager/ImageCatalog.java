@@ -34,6 +34,7 @@ final class ImageCatalog {
 
     private final ManagerState state;
     private final ManifestProvider manifests;
+    private final Object localBuilds = new Object();
     private final ManagerMetrics metrics;
     private final ImageDirectories imageDirs;
 
@@ -265,11 +266,40 @@ final class ImageCatalog {
             image = require(ref);
         }
         try {
-            return manifests.read(image.manifest().manifestRef());
+            try {
+                return manifests.read(image.manifest().manifestRef());
+            } catch (java.nio.file.NoSuchFileException elsewhere) {
+                return localManifest(image);
+            }
         } catch (IOException e) {
             throw new ManagerException(ManagerException.Reason.INTERNAL, "manifest of image " + image.id()
                     + " is unreadable: " + e.getMessage());
         }
+    }
+
+    /**
+     * The manifest of an image another manager registered (managers sharing state on etcd each
+     * keep manifests in their own state directory): this manager's copy, built once from the same
+     * image file and checked against the registered id, the manifest's own hash. One build at a
+     * time, so a boot storm asking a new leader for it hashes the image once.
+     */
+    private byte[] localManifest(final ImageRecord image) throws IOException {
+        Path dir = state.config.stateDir().manifests();
+        Path local = dir.resolve(image.id() + ChunkManifestProvider.SUFFIX);
+        synchronized (localBuilds) {
+            if (!Files.exists(local)) {
+                ManifestSummary built = manifests.build(Path.of(image.path()), dir);
+                if (!built.digest().equals(image.manifest().digest())) {
+                    manifests.delete(built.manifestRef());
+                    throw new IOException("image file " + image.path() + " no longer matches the registered image"
+                            + " (manifest " + built.digest() + ", registered " + image.manifest().digest() + ")");
+                }
+                local = Path.of(built.manifestRef());
+                LOG.info("built the manifest of image {} (registered by another manager) from {}", image.id(),
+                        image.path());
+            }
+        }
+        return manifests.read(local.toString());
     }
 
     /** Lock held. */

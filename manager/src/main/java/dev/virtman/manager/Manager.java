@@ -7,15 +7,20 @@ import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.Labels;
 import dev.virtman.manager.model.BootProfile;
 import dev.virtman.manager.model.HostRecord;
+import dev.virtman.manager.model.ImageRecord;
+import dev.virtman.manager.store.NotLeaderException;
 import dev.virtman.manager.store.StateStore;
 import dev.virtman.manager.store.StoredState;
 import dev.virtman.manager.tree.DistributionTree;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +54,11 @@ public final class Manager implements AutoCloseable {
     private final FailureDetector detector;
     private final TreeService trees;
     private final BootProfiles profiles;
+    private final StateStore store;
+    private final ManagerMetrics metrics;
+    /** Whether this manager plans and fails hosts: always alone; the elected one of several on etcd. */
+    private volatile boolean leading = true;
+    private volatile Supplier<String> leaderHint = () -> null;
 
     public Manager(final ManagerConfig config, final StateStore store, final ManifestProvider manifests,
                    final MeterRegistry registry, final InstantSource clock) {
@@ -60,7 +70,90 @@ public final class Manager implements AutoCloseable {
         this.hosts = new HostRegistry(state, trees, detector, metrics.registrationGroups::record);
         this.heartbeats = new Heartbeats(state, trees, detector, metrics);
         this.profiles = new BootProfiles(state, images);
+        this.store = store;
+        this.metrics = metrics;
         load(store.load(), metrics);
+    }
+
+    /**
+     * Replaces the in-memory images, hosts, trees and profiles with the store's: a follower
+     * catching up with the leader's writes, or a new leader before its first write. Hosts this
+     * manager already knew keep their liveness; the others count as just seen. With
+     * {@code grace}, every host counts as just seen: a new leader gives each host a full heartbeat
+     * timeout before it may fail it, so a fail-over never fails a healthy host whose heartbeats
+     * went to the old leader.
+     */
+    public void reload(final boolean grace) {
+        StoredState stored = store.load();
+        synchronized (state) {
+            if (!grace && leading) {
+                return; // elected meanwhile: the leader's memory is newer than this snapshot
+            }
+            long now = state.clock.millis();
+            Map<String, ImageRecord> images = new LinkedHashMap<>();
+            stored.images().forEach(i -> images.put(i.id(), i));
+            Map<String, HostRecord> hosts = new LinkedHashMap<>();
+            long nextSeq = 0;
+            for (HostRecord h : stored.hosts()) {
+                hosts.put(h.hostId(), h);
+                Liveness live = state.liveness.get(h.hostId());
+                if (live == null) {
+                    state.liveness.put(h.hostId(), new Liveness(now));
+                } else if (grace) {
+                    live.lastSeenMillis = Math.max(live.lastSeenMillis, now);
+                }
+                nextSeq = Math.max(nextSeq, h.seq() + 1);
+            }
+            state.liveness.keySet().retainAll(hosts.keySet());
+            Map<String, java.util.Set<String>> membership = new HashMap<>();
+            stored.trees().forEach((image, tree) -> tree.hosts().forEach(
+                    host -> membership.computeIfAbsent(host, k -> new LinkedHashSet<>()).add(image)));
+            images.keySet().stream().filter(id -> !state.images.containsKey(id)).forEach(metrics::addImage);
+            state.images.keySet().stream().filter(id -> !images.containsKey(id)).forEach(metrics::removeImage);
+            state.images = images;
+            state.hosts = hosts;
+            state.trees = new HashMap<>(stored.trees());
+            state.profiles = new HashMap<>(stored.profiles());
+            state.membership = membership;
+            state.unplaced = new HashMap<>();
+            state.nextSeq = Math.max(state.nextSeq, nextSeq);
+            state.replyChanges.all();
+            if (grace) {
+                leading = true;
+            }
+        }
+    }
+
+    /**
+     * Makes this manager the one that plans and fails hosts ({@code true}, after catching up with
+     * the store and giving every host a grace period) or a follower that only answers.
+     */
+    public void lead(final boolean lead) {
+        if (lead && !leading) {
+            reload(true); // sets leading under the lock, so no follower re-read overwrites it
+        } else if (!lead) {
+            leading = false;
+        }
+    }
+
+    public boolean leading() {
+        return leading;
+    }
+
+    /** Where a follower sends clients: the leader's URL as last seen, or null. */
+    public void leaderHint(final Supplier<String> hint) {
+        this.leaderHint = hint;
+    }
+
+    /**
+     * Heartbeats and failure reports are liveness, which only the leader judges: a follower
+     * refuses them (503 naming the leader) so agents move to the leader instead of going silent
+     * there.
+     */
+    private void requireLeading(final String what) {
+        if (!leading) {
+            throw new NotLeaderException(leaderHint.get());
+        }
     }
 
     private void load(final StoredState stored, final ManagerMetrics metrics) {
@@ -163,6 +256,7 @@ public final class Manager implements AutoCloseable {
 
     /** A heartbeat: see {@link Heartbeats}. */
     public HeartbeatReply heartbeat(final String hostId, final HeartbeatRequest request) {
+        requireLeading("heartbeats");
         return heartbeats.heartbeat(hostId, request);
     }
 
@@ -188,11 +282,15 @@ public final class Manager implements AutoCloseable {
 
     /** A child cannot reach its parent: see {@link FailureDetector#report}. */
     public FailureReportReply reportFailure(final String reporter, final String failedHostId) {
+        requireLeading("failure reports");
         return detector.report(reporter, failedHostId);
     }
 
     /** Fails every host silent for longer than the timeout. Called periodically by the detector. */
     public int expireSilentHosts() {
+        if (!leading) {
+            return 0; // only the leader fails hosts; followers' liveness is partial
+        }
         return detector.expireSilentHosts();
     }
 

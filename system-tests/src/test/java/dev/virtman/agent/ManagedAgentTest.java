@@ -5,6 +5,8 @@ import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.boot.SourceTarget;
 import dev.virtman.block.TestImages;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
+import dev.virtman.iscsi.initiator.IscsiInitiator;
+import dev.virtman.iscsi.initiator.DiscoveredTarget;
 import dev.virtman.iscsi.initiator.IscsiBlockDevice;
 import dev.virtman.iscsi.initiator.IscsiUrl;
 import dev.virtman.manager.ManagerConfig;
@@ -84,6 +86,28 @@ class ManagedAgentTest {
                     readChunks(b.agent().exportUrl(id), List.of(60));
                     assertThat(source.bytesServed() - before).isEqualTo(CHUNK);
                 }
+            }
+        }
+    }
+
+    /**
+     * A host behind NAT or a port forward ({@code agent --advertise}): the manager hands children
+     * and Cinder the advertised portal, and the agent's own discovery answer must name it too, or
+     * open-iscsi, which logs in to the portal SendTargets returns, is sent to an address it cannot
+     * reach.
+     */
+    @Test
+    void discoveryOfAnAdvertisedAgentNamesTheAdvertisedPortal() throws Exception {
+        Path image = TestImages.create(dir.resolve("disk.raw"), IMAGE_SIZE, 7);
+        InetSocketAddress advertised = new InetSocketAddress("127.0.0.9", 13260);
+        try (ManagerServer manager = ManagerServer.start(managerConfig(FreePorts.loopbackPort(), CHUNK))) {
+            new ManagerClient(manager.url(), manager.token()).registerImage("disk", image.toString());
+            try (ManagedAgent a = ManagedAgent.start(config(manager, "host-a", "127.0.0.2").withAdvertisedPortal(advertised))) {
+                InetSocketAddress bound = a.agent().portal();
+                List<DiscoveredTarget> found = new IscsiInitiator(InitiatorOptions.defaults())
+                        .discover(bound.getHostString(), bound.getPort());
+                assertThat(found).isNotEmpty()
+                        .allSatisfy(t -> assertThat(t.addresses()).containsExactly("127.0.0.9:13260,1"));
             }
         }
     }

@@ -25,9 +25,7 @@ import picocli.CommandLine;
  * LIO, the Linux kernel's SCSI target, as a third peer: configured with {@code targetcli} in the
  * Debian guest to export a file, reached from the host through QEMU's forward of the guest's
  * port 3260. VirtMan's initiator reads LIO's LUN whole (checksum against the guest's own).
- * (libiscsi's {@code iscsi-test-cu} against LIO through QEMU's user network under TCG reached
- * 331 of 615 tests in 12 minutes; the side-by-side conformance run is not part of the suite yet,
- * see docs/conformance.md.)
+ * (libiscsi's {@code iscsi-test-cu} against LIO and VirtMan side by side: {@link LioConformanceTest}.)
  */
 @Tag("interop")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

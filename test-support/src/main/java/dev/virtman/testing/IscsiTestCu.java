@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -19,6 +20,7 @@ import java.util.TreeSet;
 public final class IscsiTestCu {
     private static final String RESULTS_FILE = "CUnitAutomated-Results.xml";
     private static final String OUTPUT_FILE = "iscsi-test-cu.out";
+    private static final String TEST_LIST_FILE = "tests.txt";
     private static final Duration LIST_TIMEOUT = Duration.ofSeconds(30);
 
     private IscsiTestCu() {
@@ -68,16 +70,50 @@ public final class IscsiTestCu {
      * {@code timeout} is killed; the tests it finished still count.
      */
     public static Run run(final String url, final boolean dataloss, final Path workDir, final Duration timeout) {
+        return run(url, dataloss, workDir, timeout, listing(), List.of());
+    }
+
+    /**
+     * Runs only {@code suites} ({@code FAMILY.Suite} names), in listing order, as one process: the
+     * suite reads them from a test-list file in {@code workDir} (its {@code --test} takes a file
+     * name as well as a pattern; a file keeps the listing's order, which the report's suite names
+     * are matched against).
+     */
+    public static Run runSuites(final String url, final boolean dataloss, final Path workDir, final Duration timeout,
+                                final Collection<String> suites) {
         String listing = listing();
+        Set<String> known = new TreeSet<>(CunitResults.suitesFromListing(listing));
+        List<String> unknown = suites.stream().filter(s -> !known.contains(s)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("iscsi-test-cu has no suites " + unknown);
+        }
+        StringBuilder selected = new StringBuilder();
+        for (String line : listing.split("\n")) {
+            String name = line.strip();
+            String[] parts = name.split("\\.");
+            if (parts.length >= 2 && suites.contains(parts[0] + "." + parts[1])) {
+                selected.append(name).append('\n');
+            }
+        }
+        return run(url, dataloss, workDir, timeout, selected.toString(), List.copyOf(suites));
+    }
+
+    private static Run run(final String url, final boolean dataloss, final Path workDir, final Duration timeout,
+                           final String listing, final List<String> suites) {
         List<String> expected = CunitResults.testsFromListing(listing);
         List<String> command = new ArrayList<>(List.of("iscsi-test-cu", "--xml"));
         if (dataloss) {
             command.add("--dataloss");
         }
-        command.add(url);
         try {
             Files.createDirectories(workDir);
             Files.deleteIfExists(workDir.resolve(RESULTS_FILE));
+            if (!suites.isEmpty()) {
+                Path list = workDir.resolve(TEST_LIST_FILE);
+                Files.writeString(list, String.join("\n", CunitResults.suitesFromListing(listing)) + "\n");
+                command.add("--test=" + list);
+            }
+            command.add(url);
             Commands.Result result = Commands.run(timeout, workDir, command);
             Files.writeString(workDir.resolve(OUTPUT_FILE), result.output());
             Path report = workDir.resolve(RESULTS_FILE);

@@ -106,7 +106,7 @@ public final class VirtmanManagerProcess implements AutoCloseable {
         }
     }
 
-    /** SIGKILL, as a crash: no shutdown hook, connections reset. Returns once the process is gone. */
+    /** SIGKILL, no shutdown hook: a crashed manager (its etcd lease lapses, it resigns nothing). */
     public void kill() {
         process.destroyForcibly();
         try {
@@ -114,6 +114,10 @@ public final class VirtmanManagerProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    public boolean alive() {
+        return process.isAlive();
     }
 
     /** SIGTERM: the command's shutdown hook closes the source target and the server. */

@@ -22,7 +22,9 @@ public enum AdditionalSense {
     SAVING_PARAMETERS_NOT_SUPPORTED(0x39, 0x00),
     MEDIUM_NOT_PRESENT(0x3A, 0x00),
     MEDIUM_REMOVAL_PREVENTED(0x53, 0x02),
-    INTERNAL_TARGET_FAILURE(0x44, 0x00);
+    INTERNAL_TARGET_FAILURE(0x44, 0x00),
+    /** The transport could not complete the data transfer (a broken Data-Out sequence). */
+    DATA_PHASE_ERROR(0x4B, 0x00);
 
     private final int asc;
     private final int ascq;

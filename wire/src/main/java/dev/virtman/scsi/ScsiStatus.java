@@ -21,4 +21,20 @@ public enum ScsiStatus {
     public int code() {
         return code;
     }
+
+    /** The status with this byte, or null for a code SAM-5 does not define. */
+    public static ScsiStatus of(final int code) {
+        for (ScsiStatus s : values()) {
+            if (s.code == code) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** The status named as SAM-5 writes it ("CHECK CONDITION"), or the byte in hex when undefined. */
+    public static String label(final int code) {
+        ScsiStatus s = of(code);
+        return s == null ? String.format("0x%02x", code) : s.name().replace('_', ' ');
+    }
 }

@@ -86,6 +86,19 @@ public record SenseData(SenseKey senseKey, AdditionalSense additionalSense, Long
         return new SenseData(senseKey, additionalSense, value, fieldPointer);
     }
 
+    /**
+     * The 8-byte header of descriptor-format sense data (SPC-4 §4.5.2, response code 72h) with no
+     * descriptors: response code, sense key, ASC, ASCQ, additional length 0.
+     */
+    public byte[] toDescriptorHeader() {
+        byte[] b = new byte[SenseCodes.DESCRIPTOR_HEADER_LENGTH];
+        b[RESPONSE_CODE_OFFSET] = (byte) SenseCodes.DESCRIPTOR_CURRENT;
+        b[SenseCodes.DESCRIPTOR_SENSE_KEY_OFFSET] = (byte) (senseKey.code() & SENSE_KEY_MASK);
+        b[SenseCodes.DESCRIPTOR_ASC_OFFSET] = (byte) additionalSense.asc();
+        b[SenseCodes.DESCRIPTOR_ASCQ_OFFSET] = (byte) additionalSense.ascq();
+        return b;
+    }
+
     /** The 18 fixed-format bytes. */
     public byte[] toBytes() {
         byte[] b = new byte[LENGTH];

@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.initiator;
 
+import dev.virtman.scsi.ScsiCdbs;
 import dev.virtman.block.BlockDevice;
 import dev.virtman.iscsi.login.ChapConfig;
 import java.io.IOException;

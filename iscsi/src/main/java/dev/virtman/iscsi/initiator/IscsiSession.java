@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.initiator;
 
+import dev.virtman.scsi.ScsiCdbs;
 import dev.virtman.iscsi.pdu.LogoutRequestHeader;
 import dev.virtman.iscsi.pdu.NopOutHeader;
 import dev.virtman.iscsi.pdu.Pdu;

@@ -9,6 +9,7 @@ import dev.virtman.iscsi.pdu.Pdu;
 import dev.virtman.iscsi.pdu.RejectHeader;
 import dev.virtman.iscsi.pdu.ScsiResponseHeader;
 import dev.virtman.iscsi.pdu.SerialNumbers;
+import dev.virtman.scsi.ScsiStatus;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -27,9 +28,6 @@ final class ResponseRouter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResponseRouter.class);
 
-    /** Status byte GOOD (SAM-5 §5.3). */
-    private static final int STATUS_GOOD = 0x00;
-    private static final int STATUS_CHECK_CONDITION = 0x02;
     /** Async events (§11.9.1): 1 = target asks for logout, 2/3 = target drops connection(s). */
     private static final int ASYNC_LOGOUT_REQUESTED = 1;
     private static final int ASYNC_DROP_CONNECTION = 2;
@@ -168,12 +166,12 @@ final class ResponseRouter {
         if (!command.answerableIn(readerEpoch)) {
             return;
         }
-        if (status == STATUS_CHECK_CONDITION) {
+        if (status == ScsiStatus.CHECK_CONDITION.code()) {
             command.fail(ScsiCheckConditionException.fromSense(command.label,
                     sense == null ? ByteBuffer.allocate(0) : sense));
             return;
         }
-        if (status != STATUS_GOOD) {
+        if (status != ScsiStatus.GOOD.code()) {
             command.fail(ScsiStatusException.of(command.label, status));
             return;
         }

@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.initiator;
 
+import dev.virtman.scsi.ScsiStatus;
 import java.io.IOException;
 
 /**
@@ -9,8 +10,8 @@ import java.io.IOException;
  */
 public class ScsiStatusException extends IOException {
 
-    public static final int BUSY = 0x08;
-    public static final int TASK_SET_FULL = 0x28;
+    public static final int BUSY = ScsiStatus.BUSY.code();
+    public static final int TASK_SET_FULL = ScsiStatus.TASK_SET_FULL.code();
 
     private final int status;
 
@@ -35,16 +36,6 @@ public class ScsiStatusException extends IOException {
     }
 
     static String statusName(final int status) {
-        return switch (status) {
-            case 0x00 -> "GOOD";
-            case 0x02 -> "CHECK CONDITION";
-            case 0x04 -> "CONDITION MET";
-            case 0x08 -> "BUSY";
-            case 0x18 -> "RESERVATION CONFLICT";
-            case 0x28 -> "TASK SET FULL";
-            case 0x30 -> "ACA ACTIVE";
-            case 0x40 -> "TASK ABORTED";
-            default -> String.format("0x%02x", status);
-        };
+        return ScsiStatus.label(status);
     }
 }

@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.initiator;
 
+import dev.virtman.scsi.ScsiCdbs;
 import dev.virtman.scsi.InquiryData;
 import dev.virtman.scsi.SenseKey;
 import java.io.IOException;

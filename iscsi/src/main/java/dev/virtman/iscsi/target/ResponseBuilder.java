@@ -25,36 +25,10 @@ import java.util.List;
  */
 final class ResponseBuilder {
 
-    /** SAM status GOOD. */
-    static final int STATUS_GOOD = 0x00;
-    /** SAM status CHECK CONDITION. */
-    static final int STATUS_CHECK_CONDITION = 0x02;
-    /** SAM status BUSY: the initiator should retry (used when the data budget is exhausted). */
-    static final int STATUS_BUSY = 0x08;
-
+    /** SenseLength, the two bytes before the sense data in a SCSI Response's data segment (§11.4.7.2). */
     private static final int SENSE_LENGTH_FIELD = 2;
-    /** Fixed-format sense (SPC-4 §4.5.3): response code, key at byte 2, ASC/ASCQ at bytes 12/13. */
-    private static final int FIXED_SENSE_LENGTH = 18;
-    private static final int FIXED_SENSE_CURRENT = 0x70;
-    private static final int SENSE_KEY_OFFSET = 2;
-    private static final int ADDITIONAL_LENGTH_OFFSET = 7;
-    private static final int ASC_OFFSET = 12;
-    private static final int ASCQ_OFFSET = 13;
-    static final int SENSE_KEY_ILLEGAL_REQUEST = 0x05;
-    static final int SENSE_KEY_ABORTED_COMMAND = 0x0b;
 
     private ResponseBuilder() {
-    }
-
-    /** Fixed-format sense data for {@code key}/{@code asc}/{@code ascq}. */
-    static byte[] sense(final int key, final int asc, final int ascq) {
-        byte[] s = new byte[FIXED_SENSE_LENGTH];
-        s[0] = (byte) FIXED_SENSE_CURRENT;
-        s[SENSE_KEY_OFFSET] = (byte) key;
-        s[ADDITIONAL_LENGTH_OFFSET] = (byte) (FIXED_SENSE_LENGTH - ADDITIONAL_LENGTH_OFFSET - 1);
-        s[ASC_OFFSET] = (byte) asc;
-        s[ASCQ_OFFSET] = (byte) ascq;
-        return s;
     }
 
     /**

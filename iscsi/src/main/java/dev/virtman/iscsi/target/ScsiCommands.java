@@ -8,8 +8,13 @@ import dev.virtman.iscsi.pdu.Pdu;
 import dev.virtman.iscsi.pdu.ReadyToTransferHeader;
 import dev.virtman.iscsi.pdu.RejectReason;
 import dev.virtman.iscsi.pdu.ScsiCommandHeader;
+import dev.virtman.scsi.AdditionalSense;
 import dev.virtman.scsi.ScsiCommand;
 import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiResponses;
+import dev.virtman.scsi.ScsiStatus;
+import dev.virtman.scsi.SenseData;
+import dev.virtman.scsi.SenseKey;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,10 +31,6 @@ final class ScsiCommands {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScsiCommands.class);
     private static final int RESERVED_TAG = BasicHeaderSegment.RESERVED_TAG;
-    /** ASC/ASCQ "DATA PHASE ERROR" (SPC-4 Annex D). */
-    private static final int ASC_DATA_PHASE_ERROR = 0x4b;
-    /** ASC/ASCQ "INVALID FIELD IN CDB" for bidirectional commands, which we do not implement. */
-    private static final int ASC_INVALID_FIELD_IN_CDB = 0x24;
 
     private final FullFeatureSession session;
     private final TargetContext context;
@@ -70,8 +71,8 @@ final class ScsiCommands {
         tasks.add(task);
         if (h.read() && h.write()) {
             // bidirectional commands need a second buffer our executor contract does not have
-            tasks.finishWithStatus(task, ResponseBuilder.STATUS_CHECK_CONDITION,
-                    ResponseBuilder.sense(ResponseBuilder.SENSE_KEY_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, 0));
+            tasks.finishWithStatus(task, ScsiStatus.CHECK_CONDITION,
+                    SenseData.of(SenseKey.ILLEGAL_REQUEST, AdditionalSense.INVALID_FIELD_IN_CDB));
             return;
         }
         if (!h.write() || expected == 0) {
@@ -105,7 +106,7 @@ final class ScsiCommands {
         WriteTransfer t = task.transfer;
         if (t.complete()) {
             if (t.discarding()) {
-                tasks.finishWithStatus(task, ResponseBuilder.STATUS_BUSY, null);
+                tasks.finishWithStatus(task, ScsiStatus.BUSY, null);
             } else {
                 execute(task, t.buffer());
             }
@@ -146,8 +147,8 @@ final class ScsiCommands {
             session.reject(RejectReason.PROTOCOL_ERROR, pdu.bhs());
             // The task cannot complete; end it with CHECK CONDITION / DATA PHASE ERROR
             task.transfer = null;
-            tasks.finishWithStatus(task, ResponseBuilder.STATUS_CHECK_CONDITION,
-                    ResponseBuilder.sense(ResponseBuilder.SENSE_KEY_ABORTED_COMMAND, ASC_DATA_PHASE_ERROR, 0));
+            tasks.finishWithStatus(task, ScsiStatus.CHECK_CONDITION,
+                    SenseData.of(SenseKey.ABORTED_COMMAND, AdditionalSense.DATA_PHASE_ERROR));
             return;
         }
         context.metrics().bytesWritten.increment(pdu.data().remaining());
@@ -200,8 +201,8 @@ final class ScsiCommands {
             response = target.executor().execute(command);
         } catch (RuntimeException e) {
             LOG.warn("executor failed for ITT 0x{}", Integer.toHexString(task.initiatorTaskTag), e);
-            response = new ScsiResponse(ResponseBuilder.STATUS_CHECK_CONDITION, null,
-                    ResponseBuilder.sense(ResponseBuilder.SENSE_KEY_ABORTED_COMMAND, 0, 0));
+            response = ScsiResponses.checkCondition(
+                    SenseData.of(SenseKey.ABORTED_COMMAND, AdditionalSense.NO_ADDITIONAL_SENSE_INFORMATION));
         }
         tasks.releaseWriteBudget(task);
         int units = readUnits;

@@ -1,5 +1,7 @@
 package dev.virtman.iscsi.target;
 
+import dev.virtman.scsi.ScsiStatus;
+import dev.virtman.scsi.SenseData;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -97,10 +99,10 @@ final class TaskSet {
     }
 
     /** Ends a task without running it, answering with {@code status}. */
-    void finishWithStatus(final ScsiTask task, final int status, final byte[] sense) {
+    void finishWithStatus(final ScsiTask task, final ScsiStatus status, final SenseData sense) {
         releaseWriteBudget(task);
         int r2ts = task.transfer == null ? 0 : task.transfer.r2tCount();
-        finish(task, List.of(ResponseBuilder.status(task, status, sense, r2ts)));
+        finish(task, List.of(ResponseBuilder.status(task, status.code(), sense == null ? null : sense.toBytes(), r2ts)));
     }
 
     /**

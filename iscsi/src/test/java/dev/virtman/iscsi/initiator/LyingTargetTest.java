@@ -3,6 +3,9 @@ package dev.virtman.iscsi.initiator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.ScsiStatus;
+import dev.virtman.scsi.SenseData;
 import dev.virtman.scsi.SenseKey;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -18,6 +21,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LyingTargetTest {
+    private static final int CHECK_CONDITION = ScsiStatus.CHECK_CONDITION.code();
 
     static final String IQN = "iqn.2026-11.dev.virtman:liar";
 
@@ -65,13 +69,8 @@ class LyingTargetTest {
 
     @Test
     void checkConditionBecomesAnExceptionWithKeyAscAndAscq() throws Exception {
-        byte[] sense = new byte[18];
-        sense[0] = 0x70;
-        sense[2] = (byte) SenseKey.MEDIUM_ERROR.code();
-        sense[7] = 10;
-        sense[12] = 0x11; // UNRECOVERED READ ERROR
-        sense[13] = 0x00;
-        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, 0x02, sense));
+        byte[] sense = SenseData.of(SenseKey.MEDIUM_ERROR, AdditionalSense.UNRECOVERED_READ_ERROR).toBytes();
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, CHECK_CONDITION, sense));
              IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
             CompletableFuture<Integer> f = s.read(1, 0, 1, ByteBuffer.allocate(512));
             assertThatThrownBy(() -> s.await(f)).isInstanceOfSatisfying(ScsiCheckConditionException.class, e -> {
@@ -85,8 +84,8 @@ class LyingTargetTest {
 
     @Test
     void descriptorFormatSenseIsParsedToo() throws Exception {
-        byte[] sense = {0x72, (byte) SenseKey.ILLEGAL_REQUEST.code(), 0x24, 0x00, 0, 0, 0, 0};
-        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, 0x02, sense));
+        byte[] sense = SenseData.of(SenseKey.ILLEGAL_REQUEST, AdditionalSense.INVALID_FIELD_IN_CDB).toDescriptorHeader();
+        try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, CHECK_CONDITION, sense));
              IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, options())) {
             assertThatThrownBy(() -> s.testUnitReady(1)).isInstanceOfSatisfying(ScsiCheckConditionException.class,
                     e -> assertThat(e.asc()).isEqualTo(0x24));
@@ -185,12 +184,9 @@ class LyingTargetTest {
                 int blocks = c.getShort(7) & 0xffff;
                 wire.dataInAll(cmd, Arrays.copyOfRange(image, lba * 512, (lba + blocks) * 512));
             } else { // ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (or invalid field for VPD)
-                byte[] sense = new byte[18];
-                sense[0] = 0x70;
-                sense[2] = (byte) SenseKey.ILLEGAL_REQUEST.code();
-                sense[7] = 10;
-                sense[12] = (byte) (op == 0x12 ? 0x24 : 0x20);
-                wire.response(cmd, 0x02, sense);
+                byte[] sense = SenseData.of(SenseKey.ILLEGAL_REQUEST, op == 0x12 ? AdditionalSense.INVALID_FIELD_IN_CDB
+                        : AdditionalSense.INVALID_COMMAND_OPERATION_CODE).toBytes();
+                wire.response(cmd, CHECK_CONDITION, sense);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.target;
 
+import dev.virtman.scsi.ScsiCdbs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -63,7 +64,7 @@ class IscsiTargetServerTest {
             assertThat(lh.nextStage()).isEqualTo(3);
             assertThat(lh.tsih()).isNotZero();
 
-            TestInitiator.Result r = i.read(0, Cdbs.read10(100, 2048), 2048 * 512);
+            TestInitiator.Result r = i.read(0, ScsiCdbs.read10(100, 2048), 2048 * 512);
 
             assertThat(r.status()).isZero();
             assertThat(r.response()).isNull(); // status came in the last Data-In (S bit)
@@ -76,7 +77,7 @@ class IscsiTargetServerTest {
     void reportsResidualOverflowWhenExpectedLengthIsShort() throws IOException {
         try (TargetFixture f = TargetFixture.start(dir); TestInitiator i = f.connect()) {
             i.login(TargetFixture.IQN, List.of());
-            TestInitiator.Result r = i.read(0, Cdbs.read10(0, 8), 1000);
+            TestInitiator.Result r = i.read(0, ScsiCdbs.read10(0, 8), 1000);
             assertThat(r.status()).isZero();
             assertThat(r.data().remaining()).isEqualTo(1000);
             assertThat(r.lastDataIn().residualOverflow()).isTrue();
@@ -97,8 +98,8 @@ class IscsiTargetServerTest {
                 byte[] data = new byte[1 << 20];
                 new java.util.Random(digests ? 1 : 2).nextBytes(data);
 
-                TestInitiator.Result w = i.write(0, Cdbs.write10(64, 2048), ByteBuffer.wrap(data));
-                TestInitiator.Result r = i.read(0, Cdbs.read10(64, 2048), 1 << 20);
+                TestInitiator.Result w = i.write(0, ScsiCdbs.write10(64, 2048), ByteBuffer.wrap(data));
+                TestInitiator.Result r = i.read(0, ScsiCdbs.read10(64, 2048), 1 << 20);
 
                 assertThat(w.status()).isZero();
                 assertThat(r.data().array()).isEqualTo(data);
@@ -114,9 +115,9 @@ class IscsiTargetServerTest {
                     new TextParameter("ImmediateData", "No")));
             byte[] data = new byte[300_000];
             new java.util.Random(3).nextBytes(data);
-            assertThat(i.write(0, Cdbs.write10(0, 300_000 / 512), ByteBuffer.wrap(data, 0, 300_000 / 512 * 512))
+            assertThat(i.write(0, ScsiCdbs.write10(0, 300_000 / 512), ByteBuffer.wrap(data, 0, 300_000 / 512 * 512))
                     .status()).isZero();
-            assertThat(i.read(0, Cdbs.read10(0, 300_000 / 512), 300_000 / 512 * 512).data().array())
+            assertThat(i.read(0, ScsiCdbs.read10(0, 300_000 / 512), 300_000 / 512 * 512).data().array())
                     .isEqualTo(Arrays.copyOf(data, 300_000 / 512 * 512));
         }
     }
@@ -191,7 +192,7 @@ class IscsiTargetServerTest {
         try (TargetFixture f = TargetFixture.start(dir, chap, Set.of(), TargetTuning.DEFAULTS, null)) {
             try (TestInitiator i = f.connect()) {
                 assertThat(statusClassDetail(i.loginChap(TargetFixture.IQN, "alice", "alice-secret-123", null))).isZero();
-                assertThat(i.read(0, Cdbs.read10(0, 1), 512).status()).isZero();
+                assertThat(i.read(0, ScsiCdbs.read10(0, 1), 512).status()).isZero();
             }
             try (TestInitiator i = f.connect()) {
                 assertThat(statusClassDetail(i.loginChap(TargetFixture.IQN, "alice", "alice-secret-123",
@@ -230,12 +231,12 @@ class IscsiTargetServerTest {
         try (TargetFixture f = TargetFixture.start(dir); TestInitiator i = f.connect()) {
             i.login(TargetFixture.IQN, List.of());
             int exp = i.cmdSN;
-            ScsiCommandHeader tooHigh = i.command(0, Cdbs.testUnitReady(), 0, false, false).cmdSN(i.maxCmdSN + 1);
-            ScsiCommandHeader tooLow = i.command(0, Cdbs.testUnitReady(), 0, false, false).cmdSN(exp - 1);
+            ScsiCommandHeader tooHigh = i.command(0, ScsiCdbs.testUnitReady(), 0, false, false).cmdSN(i.maxCmdSN + 1);
+            ScsiCommandHeader tooLow = i.command(0, ScsiCdbs.testUnitReady(), 0, false, false).cmdSN(exp - 1);
             i.send(Pdu.of(tooHigh));
             i.send(Pdu.of(tooLow));
             i.cmdSN = exp;
-            TestInitiator.Result r = i.read(0, Cdbs.inquiry(36), 36);
+            TestInitiator.Result r = i.read(0, ScsiCdbs.inquiry(-1, 36), 36);
             assertThat(r.status()).isZero(); // the first thing answered is the in-window command
             assertThat(r.lastDataIn().initiatorTaskTag()).isEqualTo(i.nextTag - 1);
         }
@@ -245,8 +246,8 @@ class IscsiTargetServerTest {
     void commandAheadOfExpCmdSnWaitsForTheGap() throws IOException {
         try (TargetFixture f = TargetFixture.start(dir); TestInitiator i = f.connect()) {
             i.login(TargetFixture.IQN, List.of());
-            ScsiCommandHeader first = i.command(0, Cdbs.testUnitReady(), 0, false, false);
-            ScsiCommandHeader second = i.command(0, Cdbs.testUnitReady(), 0, false, false);
+            ScsiCommandHeader first = i.command(0, ScsiCdbs.testUnitReady(), 0, false, false);
+            ScsiCommandHeader second = i.command(0, ScsiCdbs.testUnitReady(), 0, false, false);
             i.send(Pdu.of(second));
             i.send(Pdu.of(first));
             Pdu a = i.receive();
@@ -268,7 +269,7 @@ class IscsiTargetServerTest {
             assertThat(reject.opcode()).isEqualTo(Opcode.REJECT);
             assertThat(new RejectHeader(reject.bhs()).reason()).isEqualTo(RejectReason.COMMAND_NOT_SUPPORTED);
             assertThat(reject.data().getInt(reject.data().position() + 16)).isEqualTo(77);
-            assertThat(i.read(0, Cdbs.read10(0, 1), 512).status()).isZero();
+            assertThat(i.read(0, ScsiCdbs.read10(0, 1), 512).status()).isZero();
         }
     }
 
@@ -276,7 +277,7 @@ class IscsiTargetServerTest {
     void oversizedDataSegmentIsRejectedAndConnectionClosed() throws IOException {
         try (TargetFixture f = TargetFixture.start(dir); TestInitiator i = f.connect()) {
             i.login(TargetFixture.IQN, List.of());
-            ByteBuffer bhs = i.command(0, Cdbs.write10(0, 1), 512, false, true).buffer();
+            ByteBuffer bhs = i.command(0, ScsiCdbs.write10(0, 1), 512, false, true).buffer();
             bhs.put(5, (byte) 0x7f); // DataSegmentLength ~ 8 MiB, beyond the declared 256 KiB
             i.sendRaw(bhs.duplicate());
             Pdu reject = i.receive();
@@ -286,7 +287,7 @@ class IscsiTargetServerTest {
         // the server is unharmed
         try (TargetFixture f = TargetFixture.start(dir); TestInitiator i = f.connect()) {
             i.login(TargetFixture.IQN, List.of());
-            assertThat(i.read(0, Cdbs.read10(0, 1), 512).status()).isZero();
+            assertThat(i.read(0, ScsiCdbs.read10(0, 1), 512).status()).isZero();
         }
     }
 
@@ -308,7 +309,7 @@ class IscsiTargetServerTest {
         try (TargetFixture f = TargetFixture.start(dir, null, Set.of(), TargetTuning.DEFAULTS, wrap::wrap);
              TestInitiator i = f.connect()) {
             i.login(TargetFixture.IQN, List.of());
-            ScsiCommandHeader read = i.command(0, Cdbs.read10(0, 1), 512, true, false);
+            ScsiCommandHeader read = i.command(0, ScsiCdbs.read10(0, 1), 512, true, false);
             i.send(Pdu.of(read));
             assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
             TaskManagementRequestHeader tmf = TaskManagementRequestHeader.create()
@@ -325,7 +326,7 @@ class IscsiTargetServerTest {
             assertThat(new TaskManagementResponseHeader(resp.bhs()).response())
                     .isEqualTo(TaskManagementFunction.RESPONSE_COMPLETE);
             // the aborted READ never answers; the next command does
-            TestInitiator.Result r = i.read(0, Cdbs.read10(1, 1), 512);
+            TestInitiator.Result r = i.read(0, ScsiCdbs.read10(1, 1), 512);
             assertThat(r.lastDataIn().initiatorTaskTag()).isEqualTo(i.nextTag - 1);
         }
     }
@@ -368,7 +369,7 @@ class IscsiTargetServerTest {
                 answer.immediate(true);
                 answer.initiatorTaskTag(-1);
                 i.send(Pdu.of(answer));
-                assertThat(i.read(0, Cdbs.read10(0, 1), 512).status()).isZero();
+                assertThat(i.read(0, ScsiCdbs.read10(0, 1), 512).status()).isZero();
                 // now stay silent: pinged again, then closed
                 assertThat(i.closedByTarget()).isTrue();
             }

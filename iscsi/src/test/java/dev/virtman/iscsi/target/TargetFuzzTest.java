@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.target;
 
+import dev.virtman.scsi.ScsiCdbs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.virtman.iscsi.pdu.DataOutHeader;
@@ -86,7 +87,7 @@ class TargetFuzzTest {
             try (TestInitiator i = f.connect()) {
                 Pdu login = i.login(TargetFixture.IQN, List.of());
                 assertThat(new LoginResponseHeader(login.bhs()).statusClass()).isZero();
-                TestInitiator.Result r = i.read(0, Cdbs.read10(8, 64), 64 * 512);
+                TestInitiator.Result r = i.read(0, ScsiCdbs.read10(8, 64), 64 * 512);
                 assertThat(r.data().array()).isEqualTo(Arrays.copyOfRange(f.content, 8 * 512, 72 * 512));
             }
         }
@@ -177,14 +178,14 @@ class TargetFuzzTest {
             switch (r.nextInt(7)) {
                 case 0 -> {
                     ScsiCommandHeader h = ScsiCommandHeader.create().read(true).expectedDataTransferLength(4096)
-                            .cmdSN(cmdSN++).cdb(Cdbs.read10(r.nextInt(8192), 8));
+                            .cmdSN(cmdSN++).cdb(ScsiCdbs.read10(r.nextInt(8192), 8));
                     h.initiatorTaskTag(tag);
                     pdus.add(Pdu.of(h));
                 }
                 case 1 -> {
                     int edtl = 512 * (1 + r.nextInt(256));
                     ScsiCommandHeader h = ScsiCommandHeader.create().write(true).expectedDataTransferLength(edtl)
-                            .cmdSN(cmdSN++).cdb(Cdbs.write10(r.nextInt(8000), edtl / 512));
+                            .cmdSN(cmdSN++).cdb(ScsiCdbs.write10(r.nextInt(8000), edtl / 512));
                     h.initiatorTaskTag(tag);
                     int imm = Math.min(edtl, 4096);
                     pdus.add(Pdu.of(h, ByteBuffer.wrap(randomBytes(r, imm))));

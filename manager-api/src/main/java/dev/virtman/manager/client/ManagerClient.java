@@ -3,6 +3,7 @@ package dev.virtman.manager.client;
 import com.fasterxml.jackson.databind.JavaType;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.api.BootProfileView;
+import dev.virtman.manager.api.ClusterView;
 import dev.virtman.manager.api.ErrorBody;
 import dev.virtman.manager.api.FailureReport;
 import dev.virtman.manager.api.FailureReportReply;
@@ -336,6 +337,11 @@ public final class ManagerClient {
 
     public HostView registerHost(final String hostId, final String address, final Labels labels) {
         return call("POST", "/v1/hosts", new RegisterHostRequest(hostId, address, labels), type(HostView.class));
+    }
+
+    /** {@code GET /v1/cluster}: managers, leader, etcd endpoints' health. */
+    public ClusterView cluster() {
+        return call("GET", "/v1/cluster", null, type(ClusterView.class));
     }
 
     public List<HostView> hosts() {

@@ -163,6 +163,22 @@ public final class Credentials implements AutoCloseable {
         }
     }
 
+    /**
+     * Re-reads the host credential hashes from the store: a manager following the leader on
+     * etcd learns the hosts the leader enrolled or revoked.
+     */
+    public void reload() {
+        Map<String, String> stored = store.load();
+        synchronized (this) {
+            hostByHash.clear();
+            hashByHost.clear();
+            stored.forEach((host, hash) -> {
+                hostByHash.put(hash, host);
+                hashByHost.put(host, hash);
+            });
+        }
+    }
+
     /** A freshly issued host credential; {@code rotated} when it replaced an earlier one. */
     public record HostCredential(String hostId, String token, boolean rotated) { }
 

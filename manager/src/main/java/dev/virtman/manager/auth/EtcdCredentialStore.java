@@ -3,9 +3,6 @@ package dev.virtman.manager.auth;
 import dev.virtman.manager.store.EtcdJson;
 import dev.virtman.manager.store.EtcdKeyspace;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
-import io.etcd.jetcd.options.PutOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -39,14 +36,14 @@ public final class EtcdCredentialStore implements HostCredentialStore {
 
     @Override
     public void put(final String hostId, final String tokenSha256, final Instant issuedAt) {
-        etcd.txn(List.of(), List.of(Op.put(etcd.key(CREDENTIALS + hostId),
-                EtcdJson.write(new Value(hostId, tokenSha256, issuedAt.toEpochMilli())), PutOption.DEFAULT)),
+        etcd.txn(List.of(), List.of(new EtcdKeyspace.Write(etcd.key(CREDENTIALS + hostId),
+                EtcdJson.write(new Value(hostId, tokenSha256, issuedAt.toEpochMilli())))),
                 "store the credential of host " + hostId);
     }
 
     @Override
     public void delete(final String hostId) {
-        etcd.txn(List.of(), List.of(Op.delete(etcd.key(CREDENTIALS + hostId), DeleteOption.DEFAULT)),
+        etcd.txn(List.of(), List.of(new EtcdKeyspace.Write(etcd.key(CREDENTIALS + hostId), null)),
                 "revoke the credential of host " + hostId);
     }
 

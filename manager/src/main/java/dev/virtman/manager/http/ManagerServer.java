@@ -9,7 +9,13 @@ import dev.virtman.manager.ManifestProvider;
 import dev.virtman.manager.ChunkManifestProvider;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.auth.Credentials;
+import dev.virtman.manager.backend.ClusterStatus;
+import dev.virtman.manager.backend.EtcdBackend;
+import dev.virtman.manager.backend.EtcdLeadership;
 import dev.virtman.manager.backend.StateBackend;
+import dev.virtman.manager.store.EtcdKeyspace;
+import dev.virtman.manager.api.ClusterView;
+import dev.virtman.manager.api.ManagerException;
 import dev.virtman.manager.volume.VolumeService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -74,6 +80,21 @@ public final class ManagerServer implements AutoCloseable {
     private final StateDir stateDir;
     private final boolean tls;
     private final StateBackend backend;
+    private volatile EtcdLeadership leadership;
+
+    /** The cluster view, set once the server knows its URL. */
+    private static final class ClusterRef implements java.util.function.Supplier<ClusterView> {
+        private volatile ClusterStatus status;
+
+        @Override
+        public ClusterView get() {
+            ClusterStatus s = status;
+            if (s == null) {
+                throw new ManagerException(ManagerException.Reason.UNAVAILABLE, "starting");
+            }
+            return s.get();
+        }
+    }
 
     private ManagerServer(final Manager manager, final VolumeService volumes, final Server http,
                           final ServerConnector connector, final ExecutorService longRequests,
@@ -142,6 +163,9 @@ public final class ManagerServer implements AutoCloseable {
         StateDir dir = config.stateDir().create();
         securePrivateState(dir);
         StateBackend backend = backends.open(dir);
+        if (backend instanceof EtcdBackend etcd) {
+            etcd.keyspace().fence(new EtcdKeyspace.Follower(null)); // no write before this manager is elected
+        }
         Credentials credentials;
         try {
             credentials = Credentials.open(dir, InstantSource.system(), backend.credentials());
@@ -161,6 +185,9 @@ public final class ManagerServer implements AutoCloseable {
             credentials.close();
             backend.close();
             throw e;
+        }
+        if (backend instanceof EtcdBackend) {
+            manager.lead(false);
         }
         VolumeService volumes = new VolumeService(manager, backend.volumes());
         try {
@@ -208,7 +235,8 @@ public final class ManagerServer implements AutoCloseable {
         limit.setEndPointIdleTimeout(IDLE_TIMEOUT_AT_LIMIT.toMillis());
         server.addBean(limit);
         AgentStreams streams = new AgentStreams(manager, volumes, authenticator, metrics);
-        RestHandler rest = new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics, credentials),
+        ClusterRef cluster = new ClusterRef();
+        RestHandler rest = new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics, credentials, cluster),
                 authenticator, settings, threads, longRequests, metrics);
         WebSocketUpgradeHandler upgrades = WebSocketUpgradeHandler.from(server, streams::install);
         upgrades.setHandler(rest);
@@ -236,6 +264,12 @@ public final class ManagerServer implements AutoCloseable {
         }, period, period, TimeUnit.MILLISECONDS);
         ManagerServer running = new ManagerServer(manager, volumes, server, connector, longRequests, timers, credentials,
                 dir, settings.tls(), backend);
+        if (backend instanceof EtcdBackend etcd) {
+            running.leadership = EtcdLeadership.start(etcd, manager, credentials::reload, running.url());
+            cluster.status = ClusterStatus.etcd(running.leadership);
+        } else {
+            cluster.status = ClusterStatus.alone(running.url());
+        }
         running.publishUrl();
         LOG.info("manager listening on {} (state: {}, fan-out {}, source fan-out {}, max depth {}, heartbeat {} / timeout {})",
                 running.url(), backend.describe(), config.limits().fanOut(), config.limits().sourceFanOut(),
@@ -300,8 +334,17 @@ public final class ManagerServer implements AutoCloseable {
         return manager;
     }
 
+    /** The election, with {@code --etcd}; null on SQLite. */
+    public EtcdLeadership leadership() {
+        return leadership;
+    }
+
     @Override
     public void close() {
+        EtcdLeadership l = leadership;
+        if (l != null) {
+            l.close(); // resign first, so another manager takes over at once
+        }
         timers.shutdownNow();
         http.setStopTimeout(TimeUnit.SECONDS.toMillis(STOP_GRACE_SECONDS));
         stopQuietly(http);

@@ -3,6 +3,8 @@ package dev.virtman.manager.http;
 import dev.virtman.manager.GlanceImports;
 import dev.virtman.manager.HostRegistered;
 import dev.virtman.manager.Manager;
+import java.util.function.Supplier;
+import dev.virtman.manager.api.ClusterView;
 import dev.virtman.manager.api.ManagerException;
 import dev.virtman.manager.VmBoard;
 import dev.virtman.manager.api.BootProfileView;
@@ -61,8 +63,13 @@ final class RestApi {
      * @param glanceImports null when the manager has no Glance to import from
      */
     static Routes routes(final Manager manager, final VolumeService volumes, final GlanceImports glanceImports,
-                         final VmBoard vms, final PrometheusMeterRegistry metrics, final Credentials credentials) {
+                         final VmBoard vms, final PrometheusMeterRegistry metrics, final Credentials credentials,
+                         final Supplier<ClusterView> cluster) {
         Routes r = new Routes();
+        r.add("GET", "/v1/cluster", c -> {
+            Access.requireAdmin(c.caller(), "reading the cluster");
+            return Reply.ok(cluster.get());
+        });
         r.add("GET", "/metrics", c -> {
             Access.requireAdmin(c.caller(), "reading metrics");
             return Reply.ok(new Reply.Text(metrics.scrape()));

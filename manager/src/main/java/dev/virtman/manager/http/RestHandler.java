@@ -187,6 +187,9 @@ final class RestHandler extends Handler.Abstract {
             String path = request.getHttpURI().getPath();
             if (e instanceof ManagerException m) {
                 send(new Reply(m.reason().httpStatus(), new ErrorBody(m.getMessage())));
+            } else if (e instanceof StoreException s && s.unavailable()) {
+                // etcd without quorum, or a follower asked to write: nothing changed, retry (elsewhere)
+                send(new Reply(Reason.UNAVAILABLE.httpStatus(), new ErrorBody(e.getMessage())));
             } else if (e instanceof StoreException) {
                 LOG.error("{} {}: state store failed", method, path, e);
                 send(new Reply(Reason.INTERNAL.httpStatus(), new ErrorBody("state store failed, nothing changed: "

@@ -8,7 +8,9 @@ import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,8 +36,10 @@ import java.util.concurrent.TimeoutException;
  * <p><b>Failures.</b> Every call waits at most {@code timeout}; a cluster without quorum does not
  * answer writes, which then fail with a {@link StoreException} whose {@link
  * StoreException#unavailable()} is true (the REST API answers 503). Reads are serializable
- * (answered by the member this client talks to), so they still work without quorum, possibly a
- * little stale.
+ * (answered by the member this client talks to, possibly a little stale). Known gap: with two
+ * of three members down, this client's reads time out too, although etcd itself serves them
+ * (checked with etcdctl); the managers answer images, hosts and trees from memory then, but
+ * volume reads fail with 503 (EtcdBackendTest).
  */
 public final class EtcdKeyspace implements AutoCloseable {
 
@@ -51,10 +55,16 @@ public final class EtcdKeyspace implements AutoCloseable {
     /** Another manager (at {@code leaderUrl}, null while unknown) leads; writes are refused. */
     public record Follower(String leaderUrl) implements Fence { }
 
+    /** One attempt of a transaction: a write etcd lost in a raft leader change is retried after this. */
+    static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(1_500);
+    /** How long {@link #connect} waits for etcd to answer a first read. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+
     private final Client client;
     private final String prefix;
     private final Duration timeout;
     private volatile Fence fence = new Unfenced();
+    private volatile boolean catchingUp;
 
     private EtcdKeyspace(final Client client, final String prefix, final Duration timeout) {
         this.client = client;
@@ -64,8 +74,9 @@ public final class EtcdKeyspace implements AutoCloseable {
 
     /**
      * A client of the etcd cluster at {@code endpoints} (it fails over between them by itself)
-     * whose keys all start with {@code prefix}. Connecting is lazy: an unreachable cluster shows
-     * as {@link StoreException}s on use.
+     * whose keys all start with {@code prefix}, once a first read answered (within
+     * {@link #CONNECT_TIMEOUT}; else {@link StoreException}). Later, members may come and go: a
+     * call is retried on another member until the timeout.
      */
     public static EtcdKeyspace connect(final List<URI> endpoints, final String prefix, final Duration timeout) {
         if (endpoints.isEmpty()) {
@@ -75,9 +86,20 @@ public final class EtcdKeyspace implements AutoCloseable {
             throw new IllegalArgumentException("etcd key prefix must start and end with '/': " + prefix);
         }
         Client client = Client.builder().endpoints(endpoints.toArray(URI[]::new))
+                .loadBalancerPolicy("round_robin") // a dead member is skipped at once (pick_first waits to reconnect)
+                .waitForReady(false) // no member ready: fail the attempt now, the retry loop sends it again
                 .connectTimeout(timeout).keepaliveTime(Duration.ofSeconds(5)).keepaliveTimeout(Duration.ofSeconds(3))
                 .build();
-        return new EtcdKeyspace(client, prefix, timeout);
+        EtcdKeyspace etcd = new EtcdKeyspace(client, prefix, timeout);
+        try {
+            // The first call sets up gRPC (seconds on a loaded machine): give it the connect timeout.
+            new EtcdKeyspace(client, prefix, CONNECT_TIMEOUT).revision();
+        } catch (StoreException e) {
+            client.close();
+            throw new StoreException("cannot reach etcd at " + endpoints + " within " + CONNECT_TIMEOUT.toSeconds()
+                    + " s: " + e.getMessage(), e, true);
+        }
+        return etcd;
     }
 
     public Client client() {
@@ -100,6 +122,11 @@ public final class EtcdKeyspace implements AutoCloseable {
         return fence;
     }
 
+    /** While set, {@link #all()} reads linearizably: a newly elected leader catching up before it writes. */
+    public void catchingUp(final boolean on) {
+        this.catchingUp = on;
+    }
+
     public ByteSequence key(final String path) {
         return bytes(prefix + path);
     }
@@ -113,13 +140,27 @@ public final class EtcdKeyspace implements AutoCloseable {
         return ByteSequence.from(s, StandardCharsets.UTF_8);
     }
 
+    /** One write of a transaction: put {@code value} at {@code key}, or delete it when {@code value} is null. */
+    public record Write(ByteSequence key, ByteSequence value) {
+        Op op() {
+            return value == null ? Op.delete(key, DeleteOption.DEFAULT) : Op.put(key, value, PutOption.DEFAULT);
+        }
+    }
+
     /**
-     * Commits {@code ops} if every comparison holds and this manager may write.
+     * Commits {@code writes} if every comparison holds and this manager may write.
+     *
+     * <p>Each attempt waits at most {@link #ATTEMPT_TIMEOUT}, and a failed attempt is retried
+     * until {@code timeout}: etcd loses a proposal in flight when its raft leader dies and
+     * answers it only at its own request timeout (over 5 s), while the next attempt succeeds as
+     * soon as a new raft leader is elected (under a second). An attempt that timed out may still
+     * have committed; if a retry then finds its comparisons false, the writes are checked: all
+     * in place means the earlier attempt committed them.
      *
      * @return whether the comparisons held (false: nothing was written)
      * @throws NotLeaderException when this manager does not (or no longer) lead
      */
-    public boolean txn(final List<Cmp> compares, final List<Op> ops, final String what) {
+    public boolean txn(final List<Cmp> compares, final List<Write> writes, final String what) {
         Fence f = fence;
         List<Cmp> all = new ArrayList<>(compares);
         switch (f) {
@@ -128,43 +169,50 @@ public final class EtcdKeyspace implements AutoCloseable {
                     all.add(new Cmp(electionKey, Cmp.Op.EQUAL, CmpTarget.createRevision(revision)));
             case Unfenced() -> { }
         }
-        TxnResponse r = await(client.getKVClient().txn().If(all.toArray(Cmp[]::new)).Then(ops.toArray(Op[]::new))
-                .commit(), what);
+        Op[] ops = writes.stream().map(Write::op).toArray(Op[]::new);
+        Cmp[] ifs = all.toArray(Cmp[]::new);
+        boolean retried = false;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        TxnResponse r;
+        while (true) {
+            try {
+                r = attempt(client.getKVClient().txn().If(ifs).Then(ops).commit(), deadline, what);
+                break;
+            } catch (StoreException e) {
+                if (System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                retried = true;
+            }
+        }
         if (r.isSucceeded()) {
             return true;
         }
         if (f instanceof Leader(ByteSequence electionKey, long revision)) {
-            List<KeyValue> kvs = await(client.getKVClient().get(electionKey), what).getKvs();
+            List<KeyValue> kvs = await(() -> client.getKVClient().get(electionKey), what).getKvs();
             if (kvs.isEmpty() || kvs.getFirst().getCreateRevision() != revision) {
                 throw new NotLeaderException(null);
             }
         }
-        return false;
+        return retried && inPlace(writes, what);
     }
 
-    /** Every key under {@code path} (serializable read), in key order. */
-    public List<KeyValue> range(final String path) {
-        return get(key(path), GetOption.builder().isPrefix(true).withSerializable(true).build(), "read " + path).getKvs();
+    /** Whether every write is what etcd holds now (linearizable reads). */
+    private boolean inPlace(final List<Write> writes, final String what) {
+        for (Write w : writes) {
+            List<KeyValue> kvs = await(() -> client.getKVClient().get(w.key()), what).getKvs();
+            boolean ok = w.value() == null ? kvs.isEmpty() : !kvs.isEmpty() && kvs.getFirst().getValue().equals(w.value());
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    /** Everything under the prefix at one revision. */
-    public List<KeyValue> all() {
-        return range("");
-    }
-
-    public Optional<KeyValue> get(final String path) {
-        List<KeyValue> kvs = get(key(path), GetOption.builder().withSerializable(true).build(), "read " + path).getKvs();
-        return kvs.isEmpty() ? Optional.empty() : Optional.of(kvs.getFirst());
-    }
-
-    private GetResponse get(final ByteSequence key, final GetOption option, final String what) {
-        return await(client.getKVClient().get(key, option), what);
-    }
-
-    /** Waits at most the timeout; failures become {@link StoreException}s. */
-    public <T> T await(final CompletableFuture<T> future, final String what) {
+    private <T> T attempt(final CompletableFuture<T> future, final long deadline, final String what) {
+        long left = Math.min(ATTEMPT_TIMEOUT.toNanos(), Math.max(deadline - System.nanoTime(), 1));
         try {
-            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return future.get(left, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
             throw StoreException.unavailable("etcd did not answer within " + timeout.toMillis() + " ms (" + what
@@ -175,6 +223,62 @@ public final class EtcdKeyspace implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw StoreException.unavailable("interrupted waiting for etcd (" + what + ")", e);
+        }
+    }
+
+    /** Every key under {@code path} (serializable read), in key order. */
+    public List<KeyValue> range(final String path) {
+        return get(key(path), GetOption.builder().isPrefix(true).withSerializable(true).build(), "read " + path).getKvs();
+    }
+
+    /**
+     * Everything under the prefix at one revision: linearizable while this manager leads or is
+     * catching up to lead (it is about to write on top of it), serializable otherwise.
+     */
+    public List<KeyValue> all() {
+        boolean linearizable = catchingUp || fence instanceof Leader;
+        return get(key(""), GetOption.builder().isPrefix(true).withSerializable(!linearizable).build(), "read all")
+                .getKvs();
+    }
+
+    /** The store's current revision, as the member this client talks to knows it. */
+    public long revision() {
+        return get(key(""), GetOption.builder().isPrefix(true).withCountOnly(true).withSerializable(true).build(),
+                "read the revision").getHeader().getRevision();
+    }
+
+    public Optional<KeyValue> get(final String path) {
+        List<KeyValue> kvs = get(key(path), GetOption.builder().withSerializable(true).build(), "read " + path).getKvs();
+        return kvs.isEmpty() ? Optional.empty() : Optional.of(kvs.getFirst());
+    }
+
+    private GetResponse get(final ByteSequence key, final GetOption option, final String what) {
+        return await(() -> client.getKVClient().get(key, option), what);
+    }
+
+    /**
+     * Waits for an idempotent call (a read, a lease call) at most the timeout, retrying each
+     * {@link #ATTEMPT_TIMEOUT} (a call that went to a member that just died is sent again and
+     * reaches another); failures become {@link StoreException}s.
+     */
+    public <T> T await(final CompletableFuture<T> future, final String what) {
+        return await(() -> future, what);
+    }
+
+    /** Like {@link #await(CompletableFuture, String)}, making a fresh call for each attempt. */
+    public <T> T await(final java.util.function.Supplier<CompletableFuture<T>> call, final String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        CompletableFuture<T> first = call.get();
+        CompletableFuture<T> current = first;
+        while (true) {
+            try {
+                return attempt(current, deadline, what);
+            } catch (StoreException e) {
+                if (System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                current = call.get();
+            }
         }
     }
 

@@ -11,9 +11,6 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
-import io.etcd.jetcd.options.PutOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -142,9 +139,8 @@ public final class EtcdStateStore implements StateStore {
                         new ProfileValue(p.imageId(), p.chunks(), p.recordedBy(), p.recordedAt().toEpochMilli())));
             }
         }
-        List<Op> ops = new ArrayList<>(writes.size());
-        writes.forEach((path, value) -> ops.add(value == null ? Op.delete(etcd.key(path), DeleteOption.DEFAULT)
-                : Op.put(etcd.key(path), value, PutOption.DEFAULT)));
+        List<EtcdKeyspace.Write> ops = new ArrayList<>(writes.size());
+        writes.forEach((path, value) -> ops.add(new EtcdKeyspace.Write(etcd.key(path), value)));
         if (!etcd.txn(compares, ops, "commit " + ops.size() + " writes")) {
             throw new StoreException("state change rolled back: an image with this id or name exists, or an image"
                     + " being deleted changed meanwhile", null);

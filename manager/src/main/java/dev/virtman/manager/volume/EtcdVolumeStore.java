@@ -6,9 +6,6 @@ import dev.virtman.manager.store.StoreException;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
-import io.etcd.jetcd.options.PutOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -49,7 +46,7 @@ public final class EtcdVolumeStore implements VolumeStore {
 
     @Override
     public void delete(final String id) {
-        etcd.txn(List.of(), List.of(Op.delete(etcd.key(VOLUMES + id), DeleteOption.DEFAULT)), "delete volume " + id);
+        etcd.txn(List.of(), List.of(new EtcdKeyspace.Write(etcd.key(VOLUMES + id), null)), "delete volume " + id);
     }
 
     @Override
@@ -67,10 +64,10 @@ public final class EtcdVolumeStore implements VolumeStore {
         return out;
     }
 
-    private Op put(final VolumeRecord v) {
-        return Op.put(etcd.key(VOLUMES + v.id()), EtcdJson.write(new Value(v.id(), v.name(), v.imageId(), v.hostId(),
-                v.sizeBytes(), v.state().name(), v.chapUser(), v.chapSecret(), v.createdAt().toEpochMilli())),
-                PutOption.DEFAULT);
+    private EtcdKeyspace.Write put(final VolumeRecord v) {
+        return new EtcdKeyspace.Write(etcd.key(VOLUMES + v.id()), EtcdJson.write(new Value(v.id(), v.name(),
+                v.imageId(), v.hostId(), v.sizeBytes(), v.state().name(), v.chapUser(), v.chapSecret(),
+                v.createdAt().toEpochMilli())));
     }
 
     private static VolumeRecord record(final KeyValue kv) {

@@ -7,6 +7,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import dev.virtman.manager.model.HostRecord;
+import dev.virtman.manager.model.ImageRecord;
+import dev.virtman.manager.store.StateChange;
+import dev.virtman.manager.store.StoreException;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,6 +43,35 @@ class EtcdBackendTest extends StateBackendContract {
     @BeforeEach
     void freshPrefix() {
         prefix = "/virtman-test/" + UUID.randomUUID() + "/";
+    }
+
+    @Test
+    void oneMemberDownChangesNothingAndTwoDownRefuseWritesAsUnavailable() {
+        StateBackend backend = open();
+        ImageRecord a = image(id('a'), "debian12", 0);
+        backend.state().commit(new StateChange().putImage(a));
+        for (int member = 0; member < 3; member++) { // whichever member the client was talking to
+            etcd.kill(member);
+            try {
+                long start = System.nanoTime();
+                backend.state().commit(new StateChange().putHost(host("m" + member, member)));
+                System.out.printf("write with member %d down: %d ms%n", member, (System.nanoTime() - start) / 1_000_000);
+                assertThat(backend.state().load().hosts()).extracting(HostRecord::hostId).contains("m" + member);
+            } finally {
+                etcd.restart(member);
+            }
+        }
+        etcd.kill(0);
+        etcd.kill(1);
+        try {
+            assertThatThrownBy(() -> backend.state().commit(new StateChange().putHost(host("late", 9))))
+                    .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.unavailable()).isTrue());
+        } finally {
+            etcd.restart(0);
+            etcd.restart(1);
+        }
+        backend.state().commit(new StateChange().putHost(host("late", 9)));
+        assertThat(backend.state().load().hosts()).extracting(HostRecord::hostId).contains("late");
     }
 
     @Override

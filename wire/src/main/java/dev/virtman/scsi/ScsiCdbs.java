@@ -1,16 +1,12 @@
-package dev.virtman.iscsi.initiator;
+package dev.virtman.scsi;
 
-import dev.virtman.scsi.Cdb10;
-import dev.virtman.scsi.Cdb16;
-import dev.virtman.scsi.InquiryCdb;
-import dev.virtman.scsi.ReportLuns;
-import dev.virtman.scsi.ScsiOpcode;
 import java.nio.ByteBuffer;
 
 /**
- * Builds the CDBs the initiator sends. Field offsets come from the SCSI layer's CDB flyweights
- * ({@link Cdb10}, {@link Cdb16}, {@link InquiryCdb}, {@link ReportLuns}), so the target's
- * reader and the initiator's writer share one picture of each layout.
+ * Builds the CDBs an initiator sends (the iSCSI initiator, and tests of the target). Field
+ * offsets come from the CDB flyweights ({@link Cdb10}, {@link Cdb16}, {@link InquiryCdb},
+ * {@link ReportLuns}), so the device server's reader and the initiator's writer share one
+ * picture of each layout.
  */
 public final class ScsiCdbs {
 
@@ -83,6 +79,13 @@ public final class ScsiCdbs {
         b.putInt(Cdb10.LBA_OFFSET, (int) lba);
         b.putShort(Cdb10.TRANSFER_LENGTH_OFFSET, (short) blocks);
         return b.array();
+    }
+
+    /** WRITE(10) of {@code blocks} blocks at {@code lba} (SBC-3 §5.26); LBA below 2^32. */
+    public static byte[] write10(final long lba, final int blocks) {
+        byte[] cdb = read10(lba, blocks);
+        cdb[0] = (byte) ScsiOpcode.WRITE_10.code();
+        return cdb;
     }
 
     /** REPORT LUNS, SELECT REPORT 00h (SPC-4 §6.33). */
