@@ -94,6 +94,16 @@ public final class Agent implements Closeable {
      */
     static Agent start(final AgentConfig config, final ParentConnector connector,
                        final Function<String, ChunkAccessListener> listeners) throws IOException {
+        return start(config, connector, listeners, null);
+    }
+
+    /**
+     * @param advertised the portal SendTargets names instead of the bound one (a host behind NAT
+     *                   or a port forward: {@code agent --advertise}), or null
+     */
+    static Agent start(final AgentConfig config, final ParentConnector connector,
+                       final Function<String, ChunkAccessListener> listeners,
+                       final InetSocketAddress advertised) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         TokenBucket upstream = BandwidthCap.bucket(config.upstreamBytesPerSecond());
         TokenBucket downstream = BandwidthCap.bucket(config.downstreamBytesPerSecond());
@@ -119,7 +129,9 @@ public final class Agent implements Closeable {
             }
             List<ExportedTarget> targets = images.stream()
                     .map(i -> new ExportedTarget(i.iqn(), i.luns(), null, Set.of(), i.firstReads())).toList();
-            server = IscsiTargetServer.start(new TargetServerConfig(config.portal(), targets), registry);
+            TargetServerConfig serverConfig = new TargetServerConfig(config.portal(), targets);
+            server = IscsiTargetServer.start(advertised == null ? serverConfig : serverConfig.withAdvertisedPortal(advertised),
+                    registry);
             Agent agent = new Agent(config, registry, cacheRoot, images, server, null, upstream, downstream);
             if (config.metrics() != null) {
                 metrics = MetricsEndpoint.start(config.metrics(), registry, agent::status);

@@ -172,7 +172,8 @@ public final class ManagedAgent implements Closeable {
         Agent agent;
         try {
             agent = Agent.start(agentConfig, connector,
-                    id -> recorders.containsKey(id) ? recorders.get(id) : ChunkAccessListener.NONE);
+                    id -> recorders.containsKey(id) ? recorders.get(id) : ChunkAccessListener.NONE,
+                    config.advertisedPortal());
         } catch (IOException | RuntimeException e) {
             heartbeats.shutdownNow();
             stream.close();

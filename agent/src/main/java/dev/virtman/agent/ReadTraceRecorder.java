@@ -1,6 +1,7 @@
 package dev.virtman.agent;
 
 import dev.virtman.block.BlockDevice;
+import dev.virtman.block.ForwardingBlockDevice;
 import dev.virtman.trace.BootTrace;
 
 import java.io.BufferedWriter;
@@ -19,13 +20,12 @@ import java.util.Locale;
  * reads), so a trace survives a kill of the agent up to the last complete line. Times are seconds
  * from the first read.
  */
-final class ReadTraceRecorder implements BlockDevice {
-    private final BlockDevice next;
+final class ReadTraceRecorder extends ForwardingBlockDevice {
     private final BufferedWriter out;
     private long firstNanos = -1;
 
     private ReadTraceRecorder(final BlockDevice next, final BufferedWriter out) {
-        this.next = next;
+        super(next);
         this.out = out;
     }
 
@@ -37,16 +37,6 @@ final class ReadTraceRecorder implements BlockDevice {
         out.newLine();
         out.flush();
         return new ReadTraceRecorder(next, out);
-    }
-
-    @Override
-    public long size() {
-        return next.size();
-    }
-
-    @Override
-    public int logicalBlockSize() {
-        return next.logicalBlockSize();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.virtman.agent;
 
 import dev.virtman.block.BlockDevice;
+import dev.virtman.block.ForwardingBlockDevice;
 import dev.virtman.block.TokenBucket;
 
 import java.io.IOException;
@@ -13,26 +14,15 @@ import java.nio.ByteBuffer;
  * writes, which flow the other way, are not charged). Stores nothing; closing it closes nothing,
  * the {@link VolumeExport} closes the overlay.
  */
-final class VolumeTraffic implements BlockDevice {
-    private final BlockDevice next;
+final class VolumeTraffic extends ForwardingBlockDevice {
     private final VolumeMeters meters;
     /** The agent's downstream bucket, or null when there is no cap. */
     private final TokenBucket readCap;
 
     VolumeTraffic(final BlockDevice next, final VolumeMeters meters, final TokenBucket readCap) {
-        this.next = next;
+        super(next);
         this.meters = meters;
         this.readCap = readCap;
-    }
-
-    @Override
-    public long size() {
-        return next.size();
-    }
-
-    @Override
-    public int logicalBlockSize() {
-        return next.logicalBlockSize();
     }
 
     @Override
@@ -51,19 +41,14 @@ final class VolumeTraffic implements BlockDevice {
     }
 
     @Override
-    public boolean isWritable() {
-        return next.isWritable();
-    }
-
-    @Override
     public void write(final long offset, final ByteBuffer src) throws IOException {
         int length = src.remaining();
         next.write(offset, src);
         meters.written(length);
     }
 
+    /** Closes nothing: the {@link VolumeExport} closes the overlay below. */
     @Override
-    public void flush() throws IOException {
-        next.flush();
+    public void close() {
     }
 }

@@ -6,18 +6,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Passes reads through and counts them: the source target's bytes-served figure, and upstream traffic in tests. */
-public final class CountingBlockDevice implements BlockDevice {
-    private final BlockDevice next;
+public final class CountingBlockDevice extends ForwardingBlockDevice {
     private final AtomicInteger reads = new AtomicInteger();
     private final AtomicLong bytes = new AtomicLong();
 
     public CountingBlockDevice(final BlockDevice next) {
-        this.next = next;
-    }
-
-    @Override
-    public long size() {
-        return next.size();
+        super(next);
     }
 
     @Override
@@ -33,10 +27,5 @@ public final class CountingBlockDevice implements BlockDevice {
 
     public long bytes() {
         return bytes.get();
-    }
-
-    @Override
-    public void close() throws IOException {
-        next.close();
     }
 }

@@ -9,23 +9,12 @@ import java.nio.ByteBuffer;
  * device to cap what local VMs and child agents pull. Stores nothing; the cap applies to bytes
  * moved, so a 1 MiB read costs the same as 2048 reads of 512 bytes.
  */
-public final class RateLimitedBlockDevice implements BlockDevice {
-    private final BlockDevice next;
+public final class RateLimitedBlockDevice extends ForwardingBlockDevice {
     private final TokenBucket bucket;
 
     public RateLimitedBlockDevice(final BlockDevice next, final TokenBucket bucket) {
-        this.next = next;
+        super(next);
         this.bucket = bucket;
-    }
-
-    @Override
-    public long size() {
-        return next.size();
-    }
-
-    @Override
-    public int logicalBlockSize() {
-        return next.logicalBlockSize();
     }
 
     @Override
@@ -40,26 +29,11 @@ public final class RateLimitedBlockDevice implements BlockDevice {
     }
 
     @Override
-    public boolean isWritable() {
-        return next.isWritable();
-    }
-
-    @Override
     public void write(final long offset, final ByteBuffer src) throws IOException {
         if (!next.isWritable()) {
             throw new ReadOnlyDeviceException();
         }
         bucket.acquire(src.remaining());
         next.write(offset, src);
-    }
-
-    @Override
-    public void flush() throws IOException {
-        next.flush();
-    }
-
-    @Override
-    public void close() throws IOException {
-        next.close();
     }
 }

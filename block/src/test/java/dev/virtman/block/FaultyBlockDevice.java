@@ -9,17 +9,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Test filter that misbehaves like a bad parent: flips a byte, stops short, throws, or stalls
  * until {@link #release()}. Counts the reads it saw.
  */
-public final class FaultyBlockDevice implements BlockDevice {
+public final class FaultyBlockDevice extends ForwardingBlockDevice {
     /** How the device lies. */
     public enum Fault { NONE, CORRUPT, SHORT_READ, ERROR, STALL }
 
-    private final BlockDevice next;
     private volatile Fault fault;
     private final CountDownLatch stallRelease = new CountDownLatch(1);
     private final AtomicInteger reads = new AtomicInteger();
 
     public FaultyBlockDevice(final BlockDevice next, final Fault fault) {
-        this.next = next;
+        super(next);
         this.fault = fault;
     }
 
@@ -34,11 +33,6 @@ public final class FaultyBlockDevice implements BlockDevice {
 
     public int reads() {
         return reads.get();
-    }
-
-    @Override
-    public long size() {
-        return next.size();
     }
 
     @Override

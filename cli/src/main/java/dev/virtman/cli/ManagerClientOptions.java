@@ -8,9 +8,15 @@ import picocli.CommandLine.Option;
 /** How a client command finds the manager: flags, then environment, then the local state directory. */
 final class ManagerClientOptions {
 
-    @Option(names = "--manager", paramLabel = "URL",
-            description = "Manager URL (default: $VIRTMAN_MANAGER, else the URL a local manager wrote to its state dir).")
+    @Option(names = "--manager", paramLabel = "URL[,URL...]",
+            description = "Manager URL, or several managers of one cluster separated by commas (the client fails over"
+                    + " between them); default: $VIRTMAN_MANAGER, else the URL a local manager wrote to its state dir.")
     String manager;
+
+    @Option(names = "--ca-file", paramLabel = "PEM",
+            description = "CA certificates an https:// manager's certificate must chain to (default: $VIRTMAN_CA_FILE,"
+                    + " else the JVM's trust store).")
+    Path caFile;
 
     @Mixin
     TokenOptions token;
@@ -22,6 +28,6 @@ final class ManagerClientOptions {
 
     ManagerClient client() {
         token.refuseArgvToken();
-        return ManagerClient.locate(manager, token.tokenFile, stateDir);
+        return ManagerClient.locate(manager, token.tokenFile, stateDir, caFile);
     }
 }

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 IscsiReadCommand.class,
                 SimCommand.class,
                 BootCommand.class, VmsCommand.class, VmsCommand.Stop.class, VmsCommand.Destroy.class,
+                CertsCommand.class,
         })
 public final class VirtmanCommand implements Runnable {
 

@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.virtman.block.TestImages;
@@ -22,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,7 +62,7 @@ class AgentFilePermissionsTest {
                         d.read(0, ByteBuffer.allocate(CHUNK)); // a cached chunk
                     }
                     client.createVolume(new CreateVolumeRequest("vol-1", "vol-1", "disk", "host-a", 0));
-                    awaitTrue(() -> client.volume("vol-1").status().equals("available"), "the volume is exported");
+                    Await.until(() -> client.volume("vol-1").status().equals("available"), WAIT, "the volume is exported");
                     assertThat(Files.exists(cache.resolve("volumes").resolve("vol-1"))).isTrue();
                     assertThat(FileModes.notPrivate(cache)).as("files the agent created").isEmpty();
                 }
@@ -75,7 +75,7 @@ class AgentFilePermissionsTest {
                 }
                 assertThat(FileModes.mode(cache.resolve("volumes/vol-1/data"))).isEqualTo("rw-r--r--");
                 try (ManagedAgent agent = ManagedAgent.start(config(manager, cache))) {
-                    awaitTrue(() -> agent.agent().image(id) != null, "the agent serves the image again");
+                    Await.until(() -> agent.agent().image(id) != null, WAIT, "the agent serves the image again");
                     assertThat(FileModes.notPrivate(cache)).as("after a restart over a loose cache").isEmpty();
                 }
             }
@@ -88,13 +88,4 @@ class AgentFilePermissionsTest {
                 Duration.ofSeconds(1), 0);
     }
 
-    private static void awaitTrue(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out: " + what);
-            }
-            Thread.sleep(100);
-        }
-    }
 }

@@ -1,10 +1,13 @@
 package dev.virtman.agent;
 
+import dev.virtman.testing.Await;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.block.manifest.ChunkManifest;
 import dev.virtman.boot.SourceTarget;
 import dev.virtman.block.TestImages;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
+import dev.virtman.iscsi.initiator.IscsiInitiator;
+import dev.virtman.iscsi.initiator.DiscoveredTarget;
 import dev.virtman.iscsi.initiator.IscsiBlockDevice;
 import dev.virtman.iscsi.initiator.IscsiUrl;
 import dev.virtman.manager.ManagerConfig;
@@ -28,7 +31,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,7 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * it; agent B is placed under A, prefetches the profile from A before anyone reads, and moves to
  * the source when the manager drops A from the tree.
  */
-@Tag("interop")
+@Tag("system")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class ManagedAgentTest {
     private static final int CHUNK = 64 << 10;
@@ -65,25 +67,47 @@ class ManagedAgentTest {
                 String aExport = a.agent().exportUrl(id);
                 assertThat(aExport).contains(TargetNames.agentIqn("host-a", id));
                 readChunks(aExport, BOOT_ORDER);
-                awaitTrue(() -> client.image(id).hasBootProfile(), "A uploads its boot profile");
+                Await.until(() -> client.image(id).hasBootProfile(), WAIT, "A uploads its boot profile");
                 assertThat(client.profile(id).chunks()).containsExactlyElementsOf(BOOT_ORDER);
 
                 try (ManagedAgent b = ManagedAgent.start(config(manager, "host-b", "127.0.0.3"))) {
                     assertThat(b.agent().image(id).parents()).containsExactly(aExport, source.url());
                     ImageExport bImage = b.agent().image(id);
-                    awaitTrue(() -> bImage.stats().presentChunks() == BOOT_ORDER.size(),
+                    Await.until(() -> bImage.stats().presentChunks() == BOOT_ORDER.size(), WAIT,
                             "B prefetches the profile before any read");
                     assertThat(bImage.stats().bytesServed()).isZero();
                     assertThat(bImage.parentSet().parents().getFirst().bytesFetched())
                             .as("prefetched from A, not the source").isEqualTo((double) BOOT_ORDER.size() * CHUNK);
 
                     client.removeHost("host-a");
-                    awaitTrue(() -> bImage.parents().equals(List.of(source.url())),
+                    Await.until(() -> bImage.parents().equals(List.of(source.url())), WAIT,
                             "B moves to the source when A leaves the tree");
                     long before = source.bytesServed();
                     readChunks(b.agent().exportUrl(id), List.of(60));
                     assertThat(source.bytesServed() - before).isEqualTo(CHUNK);
                 }
+            }
+        }
+    }
+
+    /**
+     * A host behind NAT or a port forward ({@code agent --advertise}): the manager hands children
+     * and Cinder the advertised portal, and the agent's own discovery answer must name it too, or
+     * open-iscsi, which logs in to the portal SendTargets returns, is sent to an address it cannot
+     * reach.
+     */
+    @Test
+    void discoveryOfAnAdvertisedAgentNamesTheAdvertisedPortal() throws Exception {
+        Path image = TestImages.create(dir.resolve("disk.raw"), IMAGE_SIZE, 7);
+        InetSocketAddress advertised = new InetSocketAddress("127.0.0.9", 13260);
+        try (ManagerServer manager = ManagerServer.start(managerConfig(FreePorts.loopbackPort(), CHUNK))) {
+            new ManagerClient(manager.url(), manager.token()).registerImage("disk", image.toString());
+            try (ManagedAgent a = ManagedAgent.start(config(manager, "host-a", "127.0.0.2").withAdvertisedPortal(advertised))) {
+                InetSocketAddress bound = a.agent().portal();
+                List<DiscoveredTarget> found = new IscsiInitiator(InitiatorOptions.defaults())
+                        .discover(bound.getHostString(), bound.getPort());
+                assertThat(found).isNotEmpty()
+                        .allSatisfy(t -> assertThat(t.addresses()).containsExactly("127.0.0.9:13260,1"));
             }
         }
     }
@@ -111,7 +135,7 @@ class ManagedAgentTest {
                 ChunkCache.Options defaults = ChunkCache.Options.defaults(new SimpleMeterRegistry());
                 assertThat(profile.size()).as("longer than the default queue and its threads")
                         .isGreaterThan(defaults.prefetchQueueLength() + defaults.prefetchThreads());
-                awaitTrue(() -> export.stats().presentChunks() == profile.size(), "the whole profile is cached");
+                Await.until(() -> export.stats().presentChunks() == profile.size(), WAIT, "the whole profile is cached");
                 assertThat(profile).allMatch(export.cache()::isPresent);
                 assertThat(export.cache().isPresent(0)).as("not in the profile").isFalse();
                 assertThat(export.stats().bytesServed()).as("no reader asked").isZero();
@@ -145,13 +169,4 @@ class ManagedAgentTest {
         }
     }
 
-    private static void awaitTrue(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out: " + what);
-            }
-            Thread.sleep(100);
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.testing.Await;
 import dev.virtman.block.TestImages;
 import dev.virtman.boot.SourceTarget;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
@@ -34,7 +35,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -87,7 +87,7 @@ class VolumeQemuInteropTest {
                     assertThat(agent.volumes().get("vol-1").overlay().writtenGrains()).isEqualTo(2);
                 }
                 try (ManagedAgent agent = ManagedAgent.start(config(manager, portal))) {
-                    awaitTrue(() -> agent.volumes().containsKey("vol-1"), "the restarted agent exports the volume");
+                    Await.until(() -> agent.volumes().containsKey("vol-1"), WAIT, "the restarted agent exports the volume");
                     qemuIo(c, "read -P 0xab 4096 8192", "read -P 0xcd " + (IMAGE_SIZE + CHUNK) + " 512")
                             .requireSuccess();
                     // The image's shared cache holds the image, untouched by the volume's writes.
@@ -97,7 +97,7 @@ class VolumeQemuInteropTest {
                     assertThat(all.array()).isEqualTo(Files.readAllBytes(image));
 
                     client.deleteVolume("vol-1");
-                    awaitTrue(() -> gone(client, "vol-1"), "the manager forgets the volume once its agent removed it");
+                    Await.until(() -> gone(client, "vol-1"), WAIT, "the manager forgets the volume once its agent removed it");
                     assertThat(dir.resolve("cache-host-a").resolve(VolumeHost.VOLUMES_DIR).resolve("vol-1")).doesNotExist();
                     assertThat(qemuIo(c, "read 0 512").succeeded()).as("the deleted volume's target is gone").isFalse();
                 }
@@ -189,7 +189,7 @@ class VolumeQemuInteropTest {
                         .contains("virtman_volume_written_grains{volume=\"vol-m\"} 1.0");
 
                 client.deleteVolume("vol-m");
-                awaitTrue(() -> gone(client, "vol-m"), "the agent removes the volume");
+                Await.until(() -> gone(client, "vol-m"), WAIT, "the agent removes the volume");
                 assertThat(agent.agent().registry().scrape()).as("a deleted volume leaves no series")
                         .doesNotContain("volume=\"vol-m\"");
             }
@@ -218,7 +218,7 @@ class VolumeQemuInteropTest {
     /** Connects as host-a and waits until its agent exports the volume. */
     private static VolumeConnection connect(final ManagerClient client, final String id) throws InterruptedException {
         VolumeConnector host = new VolumeConnector("host-a", null, "iqn.1994-05.com.redhat:test");
-        awaitTrue(() -> client.connectVolume(id, host).exported(), "host-a's agent exports " + id);
+        Await.until(() -> client.connectVolume(id, host).exported(), WAIT, "host-a's agent exports " + id);
         return client.connectVolume(id, host);
     }
 
@@ -251,13 +251,4 @@ class VolumeQemuInteropTest {
         return r;
     }
 
-    private static void awaitTrue(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out: " + what);
-            }
-            Thread.sleep(100);
-        }
-    }
 }

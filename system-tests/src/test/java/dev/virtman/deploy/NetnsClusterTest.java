@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * busybox demo, which hashes a 24 MiB blob read through its disk and prints {@code data=ok} only
  * if every byte was right) booting on three hosts through their own host's agent. During the boot,
  * with real processes: {@code kill -9} of an interior agent whose subtree holds booting VMs, a
- * host's link taken down and brought back, the manager restarted. Then: every guest read its data
+ * host's link taken down and brought back, a host's traffic dropped (silent: iptables, no reset)
+ * and let through again, the manager restarted. Then: every guest read its data
  * right (0 I/O errors), the killed agent's children were re-parented within the heartbeat timeout,
  * and no agent fetched more than one copy of the boot working set (bytes per tree level as planned).
  */
@@ -112,6 +113,21 @@ class NetnsClusterTest {
             Harness.run(Duration.ofSeconds(30), "link", id, linkHost, "up");
             Harness.await(linkHost + " back in the tree", Duration.ofMinutes(2),
                     () -> treeOrNull(treePath), t -> parents(t).containsKey(linkHost));
+
+            // A host gone silent (issue 19): every packet in or out dropped by iptables, its sockets
+            // open, no reset. Failed on its children's reports or its stale heartbeat, back after.
+            String dropHost = parent.keySet().stream()
+                    .filter(h -> !h.equals(killed) && !h.equals(linkHost) && !vmHosts.contains(h))
+                    .sorted().findFirst().orElseThrow();
+            Harness.run(Duration.ofSeconds(30), "drop", id, dropHost, "on");
+            long droppedAt = System.nanoTime();
+            Harness.await(dropHost + " failed while silent", HEARTBEAT_TIMEOUT.multipliedBy(4),
+                    () -> treeOrNull(treePath), t -> !parents(t).containsKey(dropHost));
+            System.out.printf("dropped %s's traffic: failed after %d ms%n", dropHost,
+                    (System.nanoTime() - droppedAt) / 1_000_000);
+            Harness.run(Duration.ofSeconds(30), "drop", id, dropHost, "off");
+            Harness.await(dropHost + " back in the tree", Duration.ofMinutes(2),
+                    () -> treeOrNull(treePath), t -> parents(t).containsKey(dropHost));
 
             // The manager restarted: same state, the agents carry on and are placed again.
             Harness.run(Duration.ofMinutes(3), "restart-manager", id);

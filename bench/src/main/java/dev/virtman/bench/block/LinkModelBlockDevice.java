@@ -1,6 +1,7 @@
 package dev.virtman.bench.block;
 
 import dev.virtman.block.BlockDevice;
+import dev.virtman.block.ForwardingBlockDevice;
 import dev.virtman.block.TokenBucket;
 
 import java.io.IOException;
@@ -13,20 +14,14 @@ import java.util.concurrent.locks.LockSupport;
  * each request first waits one round trip, then its bytes pass a token bucket at the link rate.
  * Deliberately simple (no pipelining), so it charges every chunk fetch one full round trip.
  */
-final class LinkModelBlockDevice implements BlockDevice {
-    private final BlockDevice next;
+final class LinkModelBlockDevice extends ForwardingBlockDevice {
     private final long roundTripNanos;
     private final TokenBucket link;
 
     LinkModelBlockDevice(final BlockDevice next, final long roundTripNanos, final TokenBucket link) {
-        this.next = next;
+        super(next);
         this.roundTripNanos = roundTripNanos;
         this.link = link;
-    }
-
-    @Override
-    public long size() {
-        return next.size();
     }
 
     @Override

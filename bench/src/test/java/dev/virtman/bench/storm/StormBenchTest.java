@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sessions per emulated VM. Tree, flat lazy, full copy and a kill of interior agents, with every
  * byte verified.
  */
-@Tag("interop")
+@Tag("system")
 class StormBenchTest {
     private static final int CHUNK = 64 << 10;
     private static final int HOSTS = 4;

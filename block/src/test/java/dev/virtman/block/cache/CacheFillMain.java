@@ -16,12 +16,14 @@ import java.util.Random;
 
 /**
  * Child process for {@link ChunkCacheCrashTest}: fills a cache from a slowed-down parent, in
- * random order, forever, and prints {@code READY} once some chunks are durable so the test
- * knows a kill will land mid-fill. Args: IMAGE MANIFEST CACHE_DIR.
+ * random order, forever, and prints {@code READY} once some chunks are durable, then
+ * {@code READ n} every {@value #PROGRESS_EVERY} reads, so the test kills it at a point it chose
+ * by progress, mid-fill, not after a guessed time. Args: IMAGE MANIFEST CACHE_DIR.
  */
 public final class CacheFillMain {
     private static final long FETCH_DELAY_MICROS = 500;
     private static final int CHUNKS_BEFORE_READY = 32;
+    static final int PROGRESS_EVERY = 64;
 
     private CacheFillMain() {
     }
@@ -64,6 +66,9 @@ public final class CacheFillMain {
                 if (++n == CHUNKS_BEFORE_READY) {
                     cache.flush();
                     System.out.println("READY");
+                    System.out.flush();
+                } else if (n % PROGRESS_EVERY == 0) {
+                    System.out.println("READ " + n);
                     System.out.flush();
                 }
             }

@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.virtman.block.CountingBlockDevice;
@@ -17,7 +18,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,8 +56,8 @@ class CacheScrubberTest {
                     ch.write(ByteBuffer.wrap(new byte[] {9, 9, 9}), (long) ROTTEN * CHUNK + 17);
                 }
                 try (CacheScrubber scrubber = CacheScrubber.start(() -> List.of(cache), 1L << 20, registry)) {
-                    await(() -> count(registry, "virtman.scrub.repaired") == 1, "the scrub repairs the rotten chunk");
-                    await(() -> count(registry, "virtman.scrub.chunks") >= CHUNKS, "a whole pass");
+                    Await.until(() -> count(registry, "virtman.scrub.repaired") == 1, "the scrub repairs the rotten chunk");
+                    Await.until(() -> count(registry, "virtman.scrub.chunks") >= CHUNKS, "a whole pass");
                     assertThat(scrubber).isNotNull();
                 }
                 assertThat(upstream.reads() - fetched).as("only the rotten chunk is fetched again").isEqualTo(1);
@@ -89,7 +89,7 @@ class CacheScrubberTest {
             cache.flush();
             long started = System.nanoTime();
             try (CacheScrubber ignored = CacheScrubber.start(() -> List.of(cache), 8L * CHUNK, registry)) {
-                await(() -> count(registry, "virtman.scrub.chunks") >= 24, "24 chunks scrubbed");
+                Await.until(() -> count(registry, "virtman.scrub.chunks") >= 24, "24 chunks scrubbed");
             }
             // A burst of one second (8 chunks), then 8 a second: 24 chunks take at least 2 s.
             assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(1900));
@@ -101,13 +101,4 @@ class CacheScrubberTest {
         return c == null ? 0 : c.count();
     }
 
-    private static void await(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out: " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
 }

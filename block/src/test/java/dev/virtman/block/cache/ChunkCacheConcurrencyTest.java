@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.testing.Await;
 import dev.virtman.block.CountingBlockDevice;
 import dev.virtman.block.FaultyBlockDevice;
 import dev.virtman.block.FileBlockDevice;
@@ -57,10 +58,7 @@ class ChunkCacheConcurrencyTest {
                     }));
                 }
                 // Every reader is now blocked on the one fetch the gate holds (or still starting).
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (cache.stats().misses() < readers && System.nanoTime() < deadline) {
-                    Thread.sleep(5);
-                }
+                Await.until(() -> cache.stats().misses() >= readers, "every reader misses");
                 assertThat(cache.stats().misses()).isEqualTo(readers);
                 gate.release();
                 for (int i = 0; i < readers; i++) {

@@ -49,15 +49,19 @@ class ChunkCacheCrashTest {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 // Bounded: a child that never gets going fails the test instead of hanging it.
-                String first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return out.readLine();
-                    } catch (java.io.IOException e) {
-                        return e.toString();
-                    }
-                }).get(120, TimeUnit.SECONDS);
+                String first = java.util.concurrent.CompletableFuture.supplyAsync(() -> readLine(out))
+                        .get(120, TimeUnit.SECONDS);
                 assertThat(first).as("child output, see child-%d.err", round).isEqualTo("READY");
-                Thread.sleep(100 + 100L * round);
+                // Killed while it reads on: after a few more progress lines, later in the second round.
+                String killAt = "READ " + CacheFillMain.PROGRESS_EVERY * (2 + round);
+                String line = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    String l;
+                    do {
+                        l = readLine(out);
+                    } while (l != null && !l.equals(killAt) && !l.startsWith("java."));
+                    return l;
+                }).get(120, TimeUnit.SECONDS);
+                assertThat(line).as("child output, see child-%d.err", round).isEqualTo(killAt);
                 child.destroyForcibly(); // SIGKILL on Linux
                 assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
             } finally {
@@ -83,6 +87,14 @@ class ChunkCacheCrashTest {
                 assertThat(upstream.bytes()).as("present chunks are not fetched again")
                         .isEqualTo((long) (CHUNKS - presentAtOpen) * CHUNK);
             }
+        }
+    }
+
+    private static String readLine(final BufferedReader in) {
+        try {
+            return in.readLine();
+        } catch (java.io.IOException e) {
+            return e.toString();
         }
     }
 }

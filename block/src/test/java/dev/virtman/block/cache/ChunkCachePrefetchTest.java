@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.testing.Await;
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.FileBlockDevice;
 import dev.virtman.block.TestImages;
@@ -145,12 +146,12 @@ class ChunkCachePrefetchTest {
         int outside = IntStream.range(0, CHUNKS).filter(c -> !profile.contains(c)).findFirst().orElseThrow();
         upstream.hold(Set.copyOf(profile));
         CompletableFuture<PrefetchReport> feeder = feed(cache, profile);
-        awaitTrue(() -> upstream.held() == 2, "both prefetch threads wait on the parent");
+        Await.until(() -> upstream.held() == 2, "both prefetch threads wait on the parent");
         String tag = manifest.imageIdHex().substring(0, 16);
         BooleanSupplier feederAtWindow = () -> registry.get("virtman.cache.prefetch.backlog").tag("image", tag)
                 .gauge().value() == PROFILE_LENGTH - WINDOW - 1;
-        awaitTrue(feederAtWindow, "the feeder queues its window and waits with the next chunk");
-        Thread.sleep(100);
+        Await.until(feederAtWindow, "the feeder queues its window and waits with the next chunk");
+        Await.until(() -> Await.parkedIn("Prefetcher", "prefetchInOrder"), "the feeder waits for a slot");
         assertThat(feederAtWindow.getAsBoolean()).as("and goes no further").isTrue();
 
         assertThat(read(cache, outside)).isEqualTo(chunk(outside));
@@ -169,7 +170,7 @@ class ChunkCachePrefetchTest {
         List<Integer> profile = profile(PROFILE_LENGTH);
         upstream.hold(Set.copyOf(profile.subList(5, PROFILE_LENGTH)));
         CompletableFuture<PrefetchReport> feeder = feed(cache, profile);
-        awaitTrue(() -> upstream.held() == 2, "both prefetch threads wait on the parent");
+        Await.until(() -> upstream.held() == 2, "both prefetch threads wait on the parent");
 
         long start = System.nanoTime();
         cache.close();
@@ -180,7 +181,7 @@ class ChunkCachePrefetchTest {
         assertThat(report.finished()).isFalse();
         assertThat(report.loaded()).isEqualTo(5);
         assertThat(report.abandoned()).isEqualTo(PROFILE_LENGTH - 5);
-        awaitTrue(() -> Thread.getAllStackTraces().keySet().stream()
+        Await.until(() -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith("cache-prefetch-" + manifest.imageIdHex().substring(0, 16))),
                 "no prefetch thread outlives the cache");
         assertThat(cache.prefetchInOrder(profile).abandoned()).as("a closed cache takes nothing")
@@ -192,7 +193,7 @@ class ChunkCachePrefetchTest {
         ChunkCache cache = open(1);
         upstream.hold(Set.of(0));
         assertThat(cache.prefetch(0)).isTrue();
-        awaitTrue(() -> upstream.held() == 1, "the prefetch thread waits on the parent");
+        Await.until(() -> upstream.held() == 1, "the prefetch thread waits on the parent");
         for (int c = 1; c <= QUEUE; c++) {
             assertThat(cache.prefetch(c)).as("queued %d", c).isTrue();
         }
@@ -233,15 +234,6 @@ class ChunkCachePrefetchTest {
         return Arrays.copyOfRange(image, c * CHUNK, (c + 1) * CHUNK);
     }
 
-    private static void awaitTrue(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT_NANOS;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out: " + what);
-            }
-            Thread.sleep(5);
-        }
-    }
 
     /** A parent that records which chunk each read starts at and can hold reads of chosen chunks. */
     private static final class GatedDevice implements BlockDevice {

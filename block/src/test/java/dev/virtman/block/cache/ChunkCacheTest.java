@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.testing.Await;
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.CountingBlockDevice;
 import dev.virtman.block.FileBlockDevice;
@@ -266,11 +267,7 @@ class ChunkCacheTest {
     void prefetchFillsInTheBackground() throws Exception {
         ChunkCache cache = open();
         assertThat(cache.prefetch(9)).isTrue();
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!cache.isPresent(9) && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(cache.isPresent(9)).isTrue();
+        Await.until(() -> cache.isPresent(9), "chunk 9 prefetched and committed");
         assertThat(cache.prefetch(9)).as("already present").isFalse();
         int before = upstream.reads();
         assertThat(read(cache, 9L * CHUNK, CHUNK)).isEqualTo(Arrays.copyOfRange(image, 9 * CHUNK, 10 * CHUNK));
@@ -371,7 +368,7 @@ class ChunkCacheTest {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        Thread.sleep(200); // the demand read finds the prefetch in flight and joins it
+        Await.until(() -> Await.parkedIn("ChunkLoader", "await"), "the demand read joins the prefetch in flight");
         release.countDown();
 
         assertThat(demand.get(10, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOfRange(image, 5 * CHUNK, 6 * CHUNK));

@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.testing.Await;
 import dev.virtman.block.FaultyBlockDevice;
 import dev.virtman.block.FaultyBlockDevice.Fault;
 import dev.virtman.block.FileBlockDevice;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -202,15 +202,15 @@ class ParentFailoverTest {
         clock.awaitWaiters(1);
         clock.advance(Duration.ofNanos(deadline));
         got.get(10, TimeUnit.SECONDS);
-        awaitTrue(() -> pings.get() == 1, "pinged at the missed deadline, not after a silence");
+        Await.until(() -> pings.get() == 1, "pinged at the missed deadline, not after a silence");
         clock.advance(Duration.ofSeconds(2));
         fetchAsync(4).get(10, TimeUnit.SECONDS);
-        awaitTrue(() -> pings.get() == 2, "pinged again a threshold later: still no good answer");
+        Await.until(() -> pings.get() == 2, "pinged again a threshold later: still no good answer");
         assertThat(silent).as("it answered the pings: busy, not silent").isEmpty();
         answers.set(false);
         clock.advance(Duration.ofSeconds(2));
         fetchAsync(5).get(10, TimeUnit.SECONDS);
-        awaitTrue(() -> silent.size() == 1, "reported after an unanswered ping");
+        Await.until(() -> silent.size() == 1, "reported after an unanswered ping");
         assertThat(silent).containsExactly("p0");
         assertThat(pings.get()).isEqualTo(3);
     }
@@ -227,14 +227,14 @@ class ParentFailoverTest {
         clock.awaitWaiters(1);
         clock.advance(Duration.ofNanos(deadline));
         got.get(10, TimeUnit.SECONDS);
-        awaitTrue(() -> pings.get() == 1, "pinged at the missed deadline");
+        Await.until(() -> pings.get() == 1, "pinged at the missed deadline");
         // Threshold with a ping: max(1 s, one deadline) from the missed deadline, not 4 deadlines + a ping.
         clock.advance(Duration.ofMillis(999));
         fetchAsync(4).get(10, TimeUnit.SECONDS);
         assertThat(silent).isEmpty();
         clock.advance(Duration.ofMillis(1));
         fetchAsync(5).get(10, TimeUnit.SECONDS);
-        awaitTrue(() -> silent.size() == 1, "reported one threshold after the missed deadline");
+        Await.until(() -> silent.size() == 1, "reported one threshold after the missed deadline");
         fetchAsync(6).get(10, TimeUnit.SECONDS);
         assertThat(silent).as("once per threshold").containsExactly("p0");
         assertThat(pings.get()).as("an unanswered ping is not repeated").isEqualTo(1);
@@ -252,7 +252,7 @@ class ParentFailoverTest {
         clock.advance(Duration.ofMillis(100));
         devices.get(0).setFault(Fault.NONE);
         devices.get(0).release(); // the late answer arrives
-        awaitTrue(() -> !fetcher.parents().coolingDown(parent(0)), "p0 back at the front after its late answer");
+        Await.until(() -> !fetcher.parents().coolingDown(parent(0)), "p0 back at the front after its late answer");
         clock.advance(Duration.ofSeconds(10));
         assertThat(fetchAsync(4).get(10, TimeUnit.SECONDS)).isEqualTo(chunk(4));
         assertThat(devices.get(0).reads()).as("p0 asked first again").isEqualTo(2);
@@ -272,14 +272,4 @@ class ParentFailoverTest {
         assertThat(budget.sent()).isZero();
     }
 
-    private static void awaitTrue(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting: " + what);
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-    }
 }

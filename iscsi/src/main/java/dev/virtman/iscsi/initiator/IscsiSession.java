@@ -1,10 +1,10 @@
 package dev.virtman.iscsi.initiator;
 
-import dev.virtman.scsi.ScsiCdbs;
 import dev.virtman.iscsi.pdu.LogoutRequestHeader;
 import dev.virtman.iscsi.pdu.NopOutHeader;
 import dev.virtman.iscsi.pdu.Pdu;
 import dev.virtman.iscsi.pdu.ScsiCommandHeader;
+import dev.virtman.scsi.ScsiCdbs;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -440,8 +440,6 @@ public final class IscsiSession implements AutoCloseable {
             commandLock.unlock();
         }
     }
-
-    // ---------------------------------------------------------------- close
 
     /** Logs out (RFC 7143 §11.14, reason "close the session"), closes the connection, fails what is left. */
     @Override

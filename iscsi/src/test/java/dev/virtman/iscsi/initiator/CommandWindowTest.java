@@ -1,5 +1,6 @@
 package dev.virtman.iscsi.initiator;
 
+import dev.virtman.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +38,7 @@ class CommandWindowTest {
                 throw new IllegalStateException(e);
             }
         });
-        Thread.sleep(50);
+        Await.until(() -> Await.parkedIn("CommandWindow", "acquire"), "the sender waits for the window");
         assertThat(waiting).isNotDone();
         w.update(2, 5);
         assertThat(waiting.get(2, TimeUnit.SECONDS)).isEqualTo(2);
@@ -79,7 +80,7 @@ class CommandWindowTest {
                 throw new IllegalStateException(e);
             }
         });
-        Thread.sleep(50);
+        Await.until(() -> Await.parkedIn("CommandWindow", "acquire"), "the sender waits for the window");
         w.abort();
         assertThat(waiting.get(2, TimeUnit.SECONDS)).isEqualTo(CommandWindow.NOT_ACQUIRED);
         int next = w.reset(7, 8);

@@ -131,10 +131,32 @@ public final class AgentSession implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Opens the stream on the manager in use, else on the next ones (several manager URLs: one
+     * that cannot be reached, or refuses with 503, is left for the next, each tried once).
+     */
     private WebSocket connect() {
+        ManagerClientException last = null;
+        for (int tries = 0; tries < client.bases().size(); tries++) {
+            URI base = client.base();
+            try {
+                return connect(base);
+            } catch (ManagerClientException e) {
+                if (client.bases().size() == 1 || e.status() != ManagerClientException.NO_REPLY && e.status() != 503) {
+                    throw e;
+                }
+                last = e;
+                URI next = client.failOver(base);
+                LOG.warn("stream of {}: manager at {} failed ({}); trying {}", hostId, base, e.getMessage(), next);
+            }
+        }
+        throw last;
+    }
+
+    private WebSocket connect(final URI base) {
         unknownHost = false;
         lastError = null;
-        URI uri = client.streamUri(hostId);
+        URI uri = ManagerClient.streamUri(base, hostId);
         CompletableFuture<WebSocket> opening = client.http().newWebSocketBuilder()
                 .header("Authorization", "Bearer " + client.token())
                 .subprotocols(AgentStreamProtocol.SUBPROTOCOL)
@@ -145,20 +167,20 @@ public final class AgentSession implements AutoCloseable {
             ws = opening.get(CONNECT_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             opening.cancel(true);
-            throw new ManagerClientException(ManagerClientException.NO_REPLY, "manager at " + client.base()
+            throw new ManagerClientException(ManagerClientException.NO_REPLY, "manager at " + base
                     + " did not open the agent stream within " + CONNECT_TIMEOUT.multipliedBy(2), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ManagerClientException(ManagerClientException.NO_REPLY, "interrupted", e);
         } catch (ExecutionException e) {
-            throw refused(e.getCause());
+            throw refused(base, e.getCause());
         }
         lastHeard = nanoClock.getAsLong();
         socket = ws;
         return ws;
     }
 
-    private ManagerClientException refused(final Throwable cause) {
+    private ManagerClientException refused(final URI base, final Throwable cause) {
         if (cause instanceof WebSocketHandshakeException h) {
             int status = h.getResponse().statusCode();
             String why = switch (status) {
@@ -173,13 +195,13 @@ public final class AgentSession implements AutoCloseable {
             if (status == 404) {
                 unknownHost = true;
             }
-            return new ManagerClientException(status, "manager at " + client.base() + ": " + why + " (HTTP "
+            return new ManagerClientException(status, "manager at " + base + ": " + why + " (HTTP "
                     + status + ")", h);
         }
         String message = cause instanceof IOException && cause.getMessage() != null ? cause.getMessage()
                 : String.valueOf(cause);
         return new ManagerClientException(ManagerClientException.NO_REPLY, "cannot open the agent stream to "
-                + client.base() + ": " + message, cause);
+                + base + ": " + message, cause);
     }
 
     /** Same images and volumes; chunk counts may differ. */

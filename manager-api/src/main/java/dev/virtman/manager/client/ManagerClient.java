@@ -60,12 +60,21 @@ public final class ManagerClient {
     public static final String ENV_TOKEN = "VIRTMAN_TOKEN";
     /** Environment variable naming a file that holds the API token. */
     public static final String ENV_TOKEN_FILE = "VIRTMAN_TOKEN_FILE";
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    /** TCP connect and TLS handshake; a cold CLI JVM on a loaded host can take seconds for the latter. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** Registering a large image hashes it before replying, so requests may take a while. */
     private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(10);
     private static final int FIRST_ERROR_STATUS = 400;
+    private static final int UNAVAILABLE = 503;
+    /** A cluster has a handful of managers; a list longer than this is a mistake. */
+    private static final int MAX_URLS = 16;
+    /** Environment variable naming the PEM file of the CA certificates an https:// manager is checked against. */
+    public static final String ENV_CA_FILE = "VIRTMAN_CA_FILE";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ManagerClient.class);
 
-    private final URI base;
+    /** The managers this client may talk to, in the order given; {@link #current} is the one in use. */
+    private final List<URI> bases;
+    private volatile int current;
     private final String token;
     private final Duration requestTimeout;
     private final HttpClient http;
@@ -75,22 +84,33 @@ public final class ManagerClient {
     }
 
     public ManagerClient(final URI base, final String token, final Duration requestTimeout) {
-        this.base = stripSlash(Objects.requireNonNull(base, "base"));
-        this.token = Objects.requireNonNull(token, "token");
-        this.requestTimeout = requestTimeout;
-        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        this(List.of(base), token, requestTimeout, null);
     }
 
     /**
      * A client of an {@code https://} manager whose certificate {@code tls} trusts (e.g.
-     * {@link dev.virtman.manager.tls.PemFiles#clientContext} of the CA file).
+     * {@link CaFiles#context} of the CA file).
      */
     public ManagerClient(final URI base, final String token, final Duration requestTimeout,
                          final javax.net.ssl.SSLContext tls) {
-        this.base = stripSlash(Objects.requireNonNull(base, "base"));
+        this(List.of(base), token, requestTimeout, tls);
+    }
+
+    /**
+     * A client of several managers (one cluster: the same state and tokens behind each URL). It
+     * talks to one at a time and moves to the next when that one cannot be reached or answers
+     * 503 ({@link #call}); {@code tls} may be null for the JVM's default trust.
+     */
+    public ManagerClient(final List<URI> bases, final String token, final Duration requestTimeout,
+                         final javax.net.ssl.SSLContext tls) {
+        if (bases.isEmpty()) {
+            throw new IllegalArgumentException("no manager URL");
+        }
+        this.bases = bases.stream().map(b -> stripSlash(Objects.requireNonNull(b, "base"))).toList();
         this.token = Objects.requireNonNull(token, "token");
         this.requestTimeout = requestTimeout;
-        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).sslContext(tls).build();
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT);
+        this.http = (tls == null ? builder : builder.sslContext(tls)).build();
     }
 
     /**
@@ -100,8 +120,23 @@ public final class ManagerClient {
      * file. Never from the command line: every local user sees argv in {@code ps}.
      */
     public static ManagerClient locate(final String manager, final Path tokenFile, final Path stateDir) {
+        return locate(manager, tokenFile, stateDir, null);
+    }
+
+    /**
+     * As {@link #locate(String, Path, Path)}; {@code caFile} (else {@value #ENV_CA_FILE}) names
+     * the PEM CA certificates an {@code https://} manager's certificate must chain to, null for
+     * the JVM's default trust store.
+     */
+    public static ManagerClient locate(final String manager, final Path tokenFile, final Path stateDir,
+                                       final Path caFile) {
         return locate(manager, tokenFile, stateDir != null ? List.of(new StateDir(stateDir))
-                : StateDir.clientSearchPath(System::getenv, Path.of(StateDir.SYSTEM_DIR)), System::getenv);
+                : StateDir.clientSearchPath(System::getenv, Path.of(StateDir.SYSTEM_DIR)), System::getenv, caFile);
+    }
+
+    static ManagerClient locate(final String manager, final Path tokenFile, final List<StateDir> search,
+                                final java.util.function.UnaryOperator<String> env) {
+        return locate(manager, tokenFile, search, env, null);
     }
 
     /**
@@ -109,7 +144,7 @@ public final class ManagerClient {
      * holding a {@code manager.url} gives the URL and the token) and the environment given.
      */
     static ManagerClient locate(final String manager, final Path tokenFile, final List<StateDir> search,
-                                final java.util.function.UnaryOperator<String> env) {
+                                final java.util.function.UnaryOperator<String> env, final Path caFile) {
         StateDir dir = search.stream().filter(d -> Files.isRegularFile(d.url())).findFirst().orElse(search.getFirst());
         String url = firstNonBlank(manager, env.apply(ENV_MANAGER));
         if (url == null) {
@@ -123,17 +158,46 @@ public final class ManagerClient {
             }
         }
         String secret = tokenFrom(tokenFile, dir.token());
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            throw new ManagerClientException(ManagerClientException.NO_REPLY, "invalid manager URL '" + url + "'", e);
+        List<URI> uris = parseUrls(url);
+        String ca = caFile != null ? caFile.toString() : firstNonBlank(env.apply(ENV_CA_FILE), null);
+        javax.net.ssl.SSLContext tls = null;
+        if (ca != null) {
+            try {
+                tls = CaFiles.context(Path.of(ca));
+            } catch (IOException | java.security.GeneralSecurityException e) {
+                throw new ManagerClientException(ManagerClientException.NO_REPLY, "cannot use the CA file " + ca + ": "
+                        + e.getMessage(), e);
+            }
         }
-        if (uri.getScheme() == null || uri.getHost() == null) {
-            throw new ManagerClientException(ManagerClientException.NO_REPLY,
-                    "invalid manager URL '" + url + "' (expected http://host:port)", null);
+        return new ManagerClient(uris, secret, DEFAULT_REQUEST_TIMEOUT, tls);
+    }
+
+    /**
+     * {@code URL[,URL...]}: one or more manager URLs (several managers of one cluster), each
+     * {@code http://host:port} or {@code https://host:port}.
+     */
+    public static List<URI> parseUrls(final String urls) {
+        List<URI> out = new java.util.ArrayList<>();
+        for (String one : urls.split(",", -1)) {
+            String url = one.strip();
+            URI uri;
+            try {
+                uri = URI.create(url);
+            } catch (IllegalArgumentException e) {
+                throw new ManagerClientException(ManagerClientException.NO_REPLY, "invalid manager URL '" + url + "'", e);
+            }
+            if (uri.getScheme() == null || uri.getHost() == null
+                    || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+                throw new ManagerClientException(ManagerClientException.NO_REPLY, "invalid manager URL '" + url
+                        + "' (expected http://host:port or https://host:port, several separated by commas)", null);
+            }
+            if (out.size() == MAX_URLS) {
+                throw new ManagerClientException(ManagerClientException.NO_REPLY, "more than " + MAX_URLS
+                        + " manager URLs", null);
+            }
+            out.add(uri);
         }
-        return new ManagerClient(uri, secret);
+        return out;
     }
 
     /**
@@ -166,8 +230,27 @@ public final class ManagerClient {
         }
     }
 
+    /** The manager in use now (the first URL until one failed). */
     public URI base() {
-        return base;
+        return bases.get(current);
+    }
+
+    /** Every manager URL this client was given, in order. */
+    public List<URI> bases() {
+        return bases;
+    }
+
+    /**
+     * Moves on from {@code failed} to the next manager URL (if {@code failed} is still the one in
+     * use: concurrent callers that saw the same failure move on once). Returns the one now in use.
+     */
+    URI failOver(final URI failed) {
+        synchronized (bases) {
+            if (bases.get(current).equals(failed)) {
+                current = (current + 1) % bases.size();
+            }
+            return bases.get(current);
+        }
     }
 
     /** The HTTP client (shared by the agent streams this client opens). */
@@ -179,8 +262,8 @@ public final class ManagerClient {
         return token;
     }
 
-    /** The {@code ws://} or {@code wss://} URI of a host's agent stream. */
-    URI streamUri(final String hostId) {
+    /** The {@code ws://} or {@code wss://} URI of a host's agent stream on the manager {@code base}. */
+    static URI streamUri(final URI base, final String hostId) {
         String scheme = "https".equalsIgnoreCase(base.getScheme()) ? "wss" : "ws";
         return URI.create(scheme + base.toString().substring(base.getScheme().length())
                 + dev.virtman.manager.api.AgentStreamProtocol.path(enc(hostId)));
@@ -336,9 +419,40 @@ public final class ManagerClient {
         return call(method, path, body, replyType, binary, requestTimeout);
     }
 
-    @SuppressWarnings("unchecked")
+    /**
+     * One request, failing over between the manager URLs: a manager that cannot be reached
+     * (connection refused or timed out: the request was not sent) or answers 503 (unavailable,
+     * e.g. a manager that lost its store or its leader) is left for the next URL, each tried at
+     * most once per call. A connection that breaks after the request was sent fails over only
+     * for GET, PUT and DELETE (idempotent); a POST then throws, since the manager may have
+     * applied it, and the caller decides (agents simply retry on their next tick).
+     */
     private <T> T call(final String method, final String path, final Object body, final JavaType replyType,
                        final boolean binary, final Duration timeout) {
+        ManagerClientException last = null;
+        for (int tries = 0; tries < bases.size(); tries++) {
+            URI base = bases.get(current);
+            try {
+                return callOnce(base, method, path, body, replyType, binary, timeout);
+            } catch (ManagerClientException e) {
+                boolean unreachable = e.status() == ManagerClientException.NO_REPLY && e.notSent();
+                boolean retrySafe = e.status() == ManagerClientException.NO_REPLY && !"POST".equals(method);
+                if (bases.size() == 1 || Thread.currentThread().isInterrupted()
+                        || !(unreachable || retrySafe || e.status() == UNAVAILABLE)) {
+                    throw e;
+                }
+                last = e;
+                URI next = failOver(base);
+                LOG.warn("manager at {} failed ({}); trying {}", base, e.getMessage(), next);
+            }
+        }
+        throw new ManagerClientException(last.status(), "no manager answered (" + bases.size() + " tried; last: "
+                + last.getMessage() + ")", last);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T callOnce(final URI base, final String method, final String path, final Object body,
+                           final JavaType replyType, final boolean binary, final Duration timeout) {
         URI uri = URI.create(base + path);
         HttpRequest.Builder req = HttpRequest.newBuilder(uri)
                 .timeout(timeout)
@@ -354,14 +468,14 @@ public final class ManagerClient {
         try {
             resp = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (HttpConnectTimeoutException e) {
-            throw unreachable("connection timed out", e);
+            throw unreachable(base, "connection timed out", e).markNotSent();
         } catch (HttpTimeoutException e) {
             throw new ManagerClientException(ManagerClientException.NO_REPLY, "manager at " + base
                     + " did not answer " + method + " " + path + " within " + timeout, e);
         } catch (ConnectException e) {
-            throw unreachable("connection refused", e);
+            throw unreachable(base, "connection refused", e).markNotSent();
         } catch (IOException e) {
-            throw unreachable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), e);
+            throw unreachable(base, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ManagerClientException(ManagerClientException.NO_REPLY, "interrupted", e);
@@ -388,7 +502,7 @@ public final class ManagerClient {
         }
     }
 
-    private ManagerClientException unreachable(final String why, final Throwable cause) {
+    private static ManagerClientException unreachable(final URI base, final String why, final Throwable cause) {
         return new ManagerClientException(ManagerClientException.NO_REPLY, "cannot reach the manager at " + base + ": "
                 + why + " (is 'virtman manager' running? set --manager or " + ENV_MANAGER + ")", cause);
     }
