@@ -114,6 +114,14 @@ final class FailureDetector {
             foldArrivals();
             long now = state.clock.millis();
             long timeout = state.config.heartbeatTimeout().toMillis();
+            if (state.storeUnavailableAtMillis != Long.MIN_VALUE && now - state.storeUnavailableAtMillis <= timeout) {
+                // The store refused a commit within the last timeout (etcd without quorum): agents
+                // got 503s and moved between managers, so silence proves nothing, and failing a
+                // host is a write that may yet land after its timeout. Judge nobody; every host
+                // gets a full timeout once commits succeed again.
+                state.liveness.values().forEach(live -> live.lastSeenMillis = Math.max(live.lastSeenMillis, now));
+                return 0;
+            }
             List<String> silent = new ArrayList<>();
             for (HostRecord h : state.hosts.values()) {
                 Liveness live = state.liveness.get(h.hostId());

@@ -6,6 +6,7 @@ import dev.virtman.manager.model.HostRecord;
 import dev.virtman.manager.model.ImageRecord;
 import dev.virtman.manager.store.StateChange;
 import dev.virtman.manager.store.StateStore;
+import dev.virtman.manager.store.StoreException;
 import dev.virtman.manager.tree.DistributionTree;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -37,6 +38,11 @@ final class ManagerState {
 
     final ManagerConfig config;
     final InstantSource clock;
+    /**
+     * When a commit last failed because the store was unavailable (etcd without quorum), or
+     * {@code Long.MIN_VALUE}. Lock held.
+     */
+    long storeUnavailableAtMillis = Long.MIN_VALUE;
     private final StateStore store;
 
     // Guarded by this.
@@ -114,6 +120,9 @@ final class ManagerState {
             return result;
         } catch (RuntimeException e) {
             before.restore();
+            if (e instanceof StoreException se && se.unavailable()) {
+                storeUnavailableAtMillis = clock.millis();
+            }
             throw e;
         } finally {
             current = null;
