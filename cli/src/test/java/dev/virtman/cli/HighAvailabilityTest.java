@@ -187,10 +187,21 @@ class HighAvailabilityTest {
             // 4. both back: writes resume, nothing lost
             etcd.restart(0);
             etcd.restart(1);
-            ManagerClient writer = Await.until("writes to resume", Duration.ofSeconds(40), () -> {
-                ManagerClient c = client(URI.create(follower.cluster().leader()), admin); // whoever leads now
-                c.registerHost("late-2", "127.0.2.2:3260", null);
-                return c;
+            // Whoever leads now takes the write; the others refuse it with 503. Each live manager is
+            // asked in turn rather than one follower's cluster view, which may lag a re-election.
+            List<URI> live = urls.stream().filter(u -> !u.equals(urls.get(leaderIndex))).toList();
+            ManagerClient writer = Await.until("writes to resume", Duration.ofSeconds(90), () -> {
+                RuntimeException refused = null;
+                for (URI url : live) {
+                    ManagerClient c = client(url, admin);
+                    try {
+                        c.registerHost("late-2", "127.0.2.2:3260", null);
+                        return c;
+                    } catch (RuntimeException e) {
+                        refused = e;
+                    }
+                }
+                throw refused;
             }, c -> true);
             assertThat(writer.hosts()).extracting(HostView::hostId).contains("late-1", "late-2", "h0");
             assertThat(writer.tree("disk").nodes()).hasSize(HOSTS);
