@@ -7,6 +7,7 @@ import dev.virtman.testing.IscsiTargetUnderTest;
 import dev.virtman.testing.IscsiTestCu;
 import dev.virtman.testing.KnownFailures;
 import dev.virtman.testing.LinuxStackGuest;
+import dev.virtman.testing.LioExport;
 import dev.virtman.testing.ProjectPaths;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -44,9 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LioConformanceTest {
     private static final String LIO_IQN = "iqn.2026-12.dev.virtman:lio-conformance";
     private static final String VIRTMAN_IQN = "iqn.2026-12.dev.virtman:conformance-beside-lio";
-    private static final String BACKING = "/var/lib/virtman-lio/conformance.img";
     private static final long LUN_BYTES = 64L << 20;
-    private static final Duration STEP = Duration.ofMinutes(3);
     private static final Duration SUBSET_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration WHOLE_FAMILY_TIMEOUT = Duration.ofMinutes(25);
 
@@ -63,28 +62,18 @@ class LioConformanceTest {
     static Path dir;
 
     private LinuxStackGuest guest;
-    private String lioUrl;
+    private LioExport lioTarget;
 
     @BeforeAll
     void configureLio() {
         guest = LinuxStackGuest.shared();
-        lioUrl = "iscsi://127.0.0.1:" + LinuxStackGuest.sharedLioPort() + "/" + LIO_IQN + "/0";
-        // rtslib keeps persistent-reservation (APTPL) and ALUA state under its dbroot; without those
-        // directories LIO answers every PERSISTENT RESERVE OUT with LOGICAL UNIT COMMUNICATION FAILURE.
-        guest.check("set -e; targetcli clearconfig confirm=True >/dev/null; mkdir -p /var/lib/virtman-lio; "
-                + "mkdir -p /etc/rtslib-fb-target/pr /etc/rtslib-fb-target/alua; "
-                + "rm -f " + BACKING + "; truncate -s " + LUN_BYTES + " " + BACKING + "; "
-                + "targetcli /backstores/fileio create name=conformance file_or_dev=" + BACKING + " write_back=false; "
-                + "targetcli /iscsi create " + LIO_IQN + "; "
-                + "targetcli /iscsi/" + LIO_IQN + "/tpg1/luns create /backstores/fileio/conformance; "
-                + "targetcli /iscsi/" + LIO_IQN + "/tpg1 set attribute authentication=0 demo_mode_write_protect=0 "
-                + "generate_node_acls=1 cache_dynamic_acls=1", STEP);
+        lioTarget = LioExport.create(guest, LIO_IQN, "conformance", LUN_BYTES, LioExport.Fill.ZEROES);
     }
 
     @AfterAll
     void clearLio() {
         if (guest != null) {
-            guest.run("targetcli clearconfig confirm=True; rm -rf /var/lib/virtman-lio", STEP);
+            LioExport.clear(guest);
         }
     }
 
@@ -105,7 +94,7 @@ class LioConformanceTest {
         try (IscsiTargetUnderTest target = TargetImplementation.VIRTMAN.start(image, VIRTMAN_IQN, true)) {
             CompletableFuture<IscsiTestCu.Run> ours = CompletableFuture.supplyAsync(
                     () -> IscsiTestCu.runSuites(target.url(), true, out.resolve("virtman-beside-lio-rw"), timeout, suites));
-            lio = IscsiTestCu.runSuites(lioUrl, true, out.resolve("lio-rw"), timeout, suites);
+            lio = IscsiTestCu.runSuites(lioTarget.url(), true, out.resolve("lio-rw"), timeout, suites);
             virtman = ours.join();
         }
 
