@@ -78,6 +78,7 @@ public final class ManagerClient {
     private final String token;
     private final Duration requestTimeout;
     private final HttpClient http;
+    private final javax.net.ssl.SSLContext tls;
 
     public ManagerClient(final URI base, final String token) {
         this(base, token, DEFAULT_REQUEST_TIMEOUT);
@@ -96,6 +97,11 @@ public final class ManagerClient {
         this(List.of(base), token, requestTimeout, tls);
     }
 
+    /** A client of several managers ({@link #ManagerClient(List, String, Duration, javax.net.ssl.SSLContext)}), default timeout. */
+    public ManagerClient(final List<URI> bases, final String token, final javax.net.ssl.SSLContext tls) {
+        this(bases, token, DEFAULT_REQUEST_TIMEOUT, tls);
+    }
+
     /**
      * A client of several managers (one cluster: the same state and tokens behind each URL). It
      * talks to one at a time and moves to the next when that one cannot be reached or answers
@@ -109,6 +115,7 @@ public final class ManagerClient {
         this.bases = bases.stream().map(b -> stripSlash(Objects.requireNonNull(b, "base"))).toList();
         this.token = Objects.requireNonNull(token, "token");
         this.requestTimeout = requestTimeout;
+        this.tls = tls;
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT);
         this.http = (tls == null ? builder : builder.sslContext(tls)).build();
     }
@@ -159,17 +166,35 @@ public final class ManagerClient {
         }
         String secret = tokenFrom(tokenFile, dir.token());
         List<URI> uris = parseUrls(url);
+        return new ManagerClient(uris, secret, DEFAULT_REQUEST_TIMEOUT, trust(caFile, env));
+    }
+
+    /**
+     * The TLS trust for {@code https://} managers: the CA certificates in {@code caFile}, else in
+     * the file {@value #ENV_CA_FILE} names, else null (the JVM's default trust store).
+     *
+     * @throws ManagerClientException naming the file when it is not a readable PEM CA file
+     */
+    public static javax.net.ssl.SSLContext trust(final Path caFile) {
+        return trust(caFile, System::getenv);
+    }
+
+    static javax.net.ssl.SSLContext trust(final Path caFile, final java.util.function.UnaryOperator<String> env) {
         String ca = caFile != null ? caFile.toString() : firstNonBlank(env.apply(ENV_CA_FILE), null);
-        javax.net.ssl.SSLContext tls = null;
-        if (ca != null) {
-            try {
-                tls = CaFiles.context(Path.of(ca));
-            } catch (IOException | java.security.GeneralSecurityException e) {
-                throw new ManagerClientException(ManagerClientException.NO_REPLY, "cannot use the CA file " + ca + ": "
-                        + e.getMessage(), e);
-            }
+        if (ca == null) {
+            return null;
         }
-        return new ManagerClient(uris, secret, DEFAULT_REQUEST_TIMEOUT, tls);
+        try {
+            return CaFiles.context(Path.of(ca));
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new ManagerClientException(ManagerClientException.NO_REPLY, "cannot use the CA file " + ca + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** A client of the same managers, with the same trust and timeout, acting with another token. */
+    public ManagerClient withToken(final String otherToken) {
+        return new ManagerClient(bases, otherToken, requestTimeout, tls);
     }
 
     /**
