@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class DataInBufferPool {
 
-    /** Largest read served from a slab: the target's inline read limit and the storm's pieces. */
-    static final int SLAB_BYTES = 64 * 1024;
+    /** Largest read served from a slab: above the storm's pieces (64 KiB) and iscsi-perf's 128 KiB reads. */
+    static final int SLAB_BYTES = 128 * 1024;
 
     private final ConcurrentLinkedDeque<ByteBuffer> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();

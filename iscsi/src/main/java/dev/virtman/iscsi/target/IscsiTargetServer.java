@@ -92,9 +92,9 @@ public final class IscsiTargetServer implements AutoCloseable {
         return server;
     }
 
-    /** Idle Data-In slabs a server keeps: what its in-flight budget can use at once, 4 to 64 (4 MiB). */
+    /** Idle Data-In slabs a server keeps: what its in-flight budget can use at once, 4 to 32 (4 MiB). */
     private static int idleDataInSlabs(final long inFlightBudgetBytes) {
-        return (int) Math.clamp(inFlightBudgetBytes / DataInBufferPool.SLAB_BYTES, 4, 64);
+        return (int) Math.clamp(inFlightBudgetBytes / DataInBufferPool.SLAB_BYTES, 4, 32);
     }
 
     /** Exports {@code target} from now on; its name must not be exported already. */
