@@ -6,6 +6,10 @@ import dev.virtman.manager.api.VmOrder;
 import dev.virtman.manager.api.VmReport;
 import dev.virtman.manager.api.VmSyncReply;
 import dev.virtman.manager.api.VmSyncRequest;
+import dev.virtman.manager.orders.VmOrderStore;
+import dev.virtman.manager.store.StoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -21,11 +25,19 @@ import java.util.regex.Pattern;
  * boot --manager} runs VMs on hosts it cannot reach itself. The boot puts orders here; each agent
  * that runs VMs polls {@code vm-sync} (its reports in, all its orders out) and converges on them.
  *
- * <p>Kept in memory only, apart from the tree state and its lock: orders are level-triggered (the
- * agent gets the whole list every time), so a lost update is repaired by the next sync, and a
- * manager restart forgets orders without touching the VMs (an agent never destroys a VM just
- * because no order mentions it). A {@code destroyed} order is dropped once its agent no longer
- * reports the VM.
+ * <p>Orders are kept in the state backend ({@link VmOrderStore}: SQLite, or etcd shared by several
+ * managers) and mirrored in memory: a write goes to the store first and changes the memory only
+ * once it committed (a follower's write fails there with 503 naming the leader, as every other
+ * write does), and reads answer from memory, so agents' syncs and {@code GET .../vms} need no
+ * store round trip and keep answering while etcd has no quorum. {@link #reload()} re-reads the
+ * store: at start-up, on a follower whenever etcd's revision moved, and on a newly elected
+ * leader before it writes, so a new leader hands out every order the old one took.
+ *
+ * <p>The agents' reports stay in memory only, on the manager the agent syncs with: each sync
+ * re-sends them whole. Orders are level-triggered (the agent gets the whole list every time), and
+ * an agent never destroys a VM just because no order mentions it. A {@code destroyed} order is
+ * dropped once its agent no longer reports the VM; a manager that may not write (a follower, or
+ * etcd without quorum) keeps it until a sync reaches one that may.
  */
 public final class VmBoard {
     /** Most orders and most reported VMs per host: far above what a host runs, and a bound on memory. */
@@ -35,11 +47,37 @@ public final class VmBoard {
     private static final int MIN_MEMORY_MIB = 16;
     private static final int MAX_TEXT = 4096;
 
+    private static final Logger LOG = LoggerFactory.getLogger(VmBoard.class);
+
     private final InstantSource clock;
+    private final VmOrderStore store;
     private final Map<String, HostVms> hosts = new ConcurrentHashMap<>();
 
-    public VmBoard(final InstantSource clock) {
+    /** A board over {@code store}, loaded from it. */
+    public VmBoard(final InstantSource clock, final VmOrderStore store) {
         this.clock = clock;
+        this.store = store;
+        reload();
+    }
+
+    /**
+     * Replaces the orders in memory with the store's (reports stay); a host's orders change under
+     * its monitor, so a concurrent sync sees either the old list or the new one.
+     */
+    public void reload() {
+        Map<String, List<VmOrder>> stored = store.all();
+        for (String hostId : stored.keySet()) {
+            hosts.computeIfAbsent(hostId, k -> new HostVms());
+        }
+        for (Map.Entry<String, HostVms> e : hosts.entrySet()) {
+            HostVms h = e.getValue();
+            synchronized (h) {
+                h.orders.clear();
+                for (VmOrder o : stored.getOrDefault(e.getKey(), List.of())) {
+                    h.orders.put(o.name(), o);
+                }
+            }
+        }
     }
 
     /** One host's orders and last report; guarded by its own monitor. */
@@ -69,6 +107,7 @@ public final class VmBoard {
                 throw ManagerException.conflict("VM " + order.name() + " on " + hostId + " runs image "
                         + previous.imageId() + "; destroy it before reusing the name");
             }
+            store.put(hostId, order);
             h.orders.put(order.name(), order);
             return previous == null;
         }
@@ -81,7 +120,9 @@ public final class VmBoard {
             synchronized (h) {
                 VmOrder o = h.orders.get(name);
                 if (o != null) {
-                    h.orders.put(name, o.withDesired(VmOrder.DESTROYED));
+                    VmOrder destroyed = o.withDesired(VmOrder.DESTROYED);
+                    store.put(hostId, destroyed);
+                    h.orders.put(name, destroyed);
                     return;
                 }
             }
@@ -101,7 +142,22 @@ public final class VmBoard {
             h.reportedAtMillis = clock.millis();
             Set<String> reported = new java.util.HashSet<>();
             request.vms().forEach(r -> reported.add(r.name()));
-            h.orders.values().removeIf(o -> o.desired().equals(VmOrder.DESTROYED) && !reported.contains(o.name()));
+            List<String> gone = new ArrayList<>();
+            h.orders.values().forEach(o -> {
+                if (o.desired().equals(VmOrder.DESTROYED) && !reported.contains(o.name())) {
+                    gone.add(o.name());
+                }
+            });
+            for (String name : gone) {
+                try {
+                    store.delete(hostId, name);
+                    h.orders.remove(name);
+                } catch (StoreException e) {
+                    // a follower, or no quorum: the order stays until a sync reaches a manager that may write
+                    LOG.debug("keeping destroyed VM order {} on {}: {}", name, hostId, e.getMessage());
+                    break;
+                }
+            }
             return new VmSyncReply(new ArrayList<>(h.orders.values()));
         }
     }
@@ -119,6 +175,7 @@ public final class VmBoard {
 
     /** Forgets a host that left (its agent's VMs are its own business from then on). */
     public void forget(final String hostId) {
+        store.forget(hostId);
         hosts.remove(hostId);
     }
 

@@ -2,6 +2,8 @@ package dev.virtman.manager.backend;
 
 import dev.virtman.manager.auth.EtcdCredentialStore;
 import dev.virtman.manager.auth.HostCredentialStore;
+import dev.virtman.manager.orders.EtcdVmOrderStore;
+import dev.virtman.manager.orders.VmOrderStore;
 import dev.virtman.manager.store.EtcdKeyspace;
 import dev.virtman.manager.store.EtcdStateStore;
 import dev.virtman.manager.store.StateStore;
@@ -27,6 +29,7 @@ public final class EtcdBackend implements StateBackend {
     private final EtcdStateStore state;
     private final EtcdVolumeStore volumes;
     private final EtcdCredentialStore credentials;
+    private final EtcdVmOrderStore vmOrders;
 
     public EtcdBackend(final EtcdKeyspace etcd, final List<URI> endpoints) {
         this.etcd = etcd;
@@ -34,6 +37,7 @@ public final class EtcdBackend implements StateBackend {
         this.state = new EtcdStateStore(etcd);
         this.volumes = new EtcdVolumeStore(etcd);
         this.credentials = new EtcdCredentialStore(etcd);
+        this.vmOrders = new EtcdVmOrderStore(etcd);
     }
 
     public static EtcdBackend connect(final List<URI> endpoints, final String prefix, final Duration timeout) {
@@ -61,6 +65,11 @@ public final class EtcdBackend implements StateBackend {
     @Override
     public HostCredentialStore credentials() {
         return credentials;
+    }
+
+    @Override
+    public VmOrderStore vmOrders() {
+        return vmOrders;
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.virtman.manager.backend;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.auth.HostCredentialStore;
 import dev.virtman.manager.auth.SqliteCredentialStore;
+import dev.virtman.manager.orders.SqliteVmOrderStore;
+import dev.virtman.manager.orders.VmOrderStore;
 import dev.virtman.manager.store.StateStore;
 import dev.virtman.manager.volume.SqliteVolumeStore;
 import dev.virtman.manager.volume.VolumeStore;
@@ -10,16 +12,16 @@ import dev.virtman.manager.volume.VolumeStore;
 /**
  * Everything the manager persists, behind one seam: images, hosts, trees and boot profiles
  * ({@link StateStore}, committed one {@code StateChange} at a time), volumes ({@link VolumeStore})
- * and host credential hashes ({@link HostCredentialStore}). VM orders are not here: they live in
- * memory ({@code VmBoard}, level-triggered, repaired by the agents' next sync) in both backends.
+ * host credential hashes ({@link HostCredentialStore}) and VM orders ({@link VmOrderStore}; the
+ * agents' VM reports stay in {@code VmBoard}'s memory: every sync re-sends them).
  *
  * <p>Two implementations pass one contract suite: {@link #sqlite} (three files in the state
  * directory; the embedded default, what {@code virtman boot} and a lone {@code virtman manager}
  * use) and {@link EtcdBackend} ({@code --etcd}: one etcd cluster shared by several managers).
  *
- * <p>The three stores are handed out once and closed by their users ({@code Manager},
- * {@code VolumeService}, {@code Credentials}); {@link #close()} then releases what they share
- * (the etcd connection).
+ * <p>The first three stores are handed out once and closed by their users ({@code Manager},
+ * {@code VolumeService}, {@code Credentials}); {@link #close()} then closes the VM order store
+ * and releases what they share (the etcd connection).
  */
 public interface StateBackend extends AutoCloseable {
 
@@ -28,6 +30,9 @@ public interface StateBackend extends AutoCloseable {
     VolumeStore volumes();
 
     HostCredentialStore credentials();
+
+    /** Closed by {@link #close()}. */
+    VmOrderStore vmOrders();
 
     /** For the start-up log line: where the state is. */
     String describe();
@@ -44,7 +49,7 @@ public interface StateBackend extends AutoCloseable {
     /** The embedded default. */
     Opener SQLITE = StateBackend::sqlite;
 
-    /** The embedded backend: {@code manager.db}, {@code volumes.db}, {@code credentials.db} in {@code dir}. */
+    /** The embedded backend: {@code manager.db}, {@code volumes.db}, {@code credentials.db}, {@code vm-orders.db} in {@code dir}. */
     static StateBackend sqlite(final StateDir dir) {
         StateStore state = StateStore.open(dir.database());
         VolumeStore volumes;
@@ -58,6 +63,15 @@ public interface StateBackend extends AutoCloseable {
         try {
             credentials = SqliteCredentialStore.open(dir.path().resolve(HostCredentialStore.FILE));
         } catch (RuntimeException e) {
+            volumes.close();
+            state.close();
+            throw e;
+        }
+        VmOrderStore vmOrders;
+        try {
+            vmOrders = SqliteVmOrderStore.open(dir.path().resolve(VmOrderStore.FILE));
+        } catch (RuntimeException e) {
+            credentials.close();
             volumes.close();
             state.close();
             throw e;
@@ -80,13 +94,18 @@ public interface StateBackend extends AutoCloseable {
             }
 
             @Override
+            public VmOrderStore vmOrders() {
+                return vmOrders;
+            }
+
+            @Override
             public String describe() {
                 return where;
             }
 
             @Override
             public void close() {
-                // Nothing shared: each store is closed by its user.
+                vmOrders.close(); // the other stores are closed by their users
             }
         };
     }

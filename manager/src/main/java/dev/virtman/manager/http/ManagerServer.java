@@ -208,6 +208,16 @@ public final class ManagerServer implements AutoCloseable {
             backend.close();
             throw e;
         }
+        VmBoard vms;
+        try {
+            vms = new VmBoard(InstantSource.system(), backend.vmOrders());
+        } catch (RuntimeException e) {
+            volumes.close();
+            manager.close();
+            credentials.close();
+            backend.close();
+            throw e;
+        }
         GlanceImports glance = config.glance() == null ? null
                 : new GlanceImports(manager, config.glance(), dir.images());
         ExecutorService longRequests = Executors.newVirtualThreadPerTaskExecutor();
@@ -216,7 +226,6 @@ public final class ManagerServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        VmBoard vms = new VmBoard(InstantSource.system());
         Authenticator authenticator = Authenticator.of(credentials);
 
         // Platform threads, not virtual: a manager embedded in a busy JVM (virtman boot, the boot
@@ -289,7 +298,10 @@ public final class ManagerServer implements AutoCloseable {
             }
         }, period, period, TimeUnit.MILLISECONDS);
         if (backend instanceof EtcdBackend etcd) {
-            running.leadership = EtcdLeadership.start(etcd, manager, credentials::reload, running.url());
+            running.leadership = EtcdLeadership.start(etcd, manager, () -> {
+                credentials.reload();
+                vms.reload();
+            }, running.url());
             cluster.status = ClusterStatus.etcd(running.leadership);
         } else {
             cluster.status = ClusterStatus.alone(running.url());

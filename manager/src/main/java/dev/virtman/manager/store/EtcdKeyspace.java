@@ -140,10 +140,31 @@ public final class EtcdKeyspace implements AutoCloseable {
         return ByteSequence.from(s, StandardCharsets.UTF_8);
     }
 
-    /** One write of a transaction: put {@code value} at {@code key}, or delete it when {@code value} is null. */
-    public record Write(ByteSequence key, ByteSequence value) {
+    /**
+     * One write of a transaction: put {@code value} at {@code key}, or delete it when {@code value}
+     * is null (with {@code prefix}: every key starting with {@code key}).
+     */
+    public record Write(ByteSequence key, ByteSequence value, boolean prefix) {
+        public Write {
+            if (prefix && value != null) {
+                throw new IllegalArgumentException("only a delete takes a prefix");
+            }
+        }
+
+        public Write(final ByteSequence key, final ByteSequence value) {
+            this(key, value, false);
+        }
+
+        /** Deletes every key starting with {@code prefix}. */
+        public static Write deletePrefix(final ByteSequence prefix) {
+            return new Write(prefix, null, true);
+        }
+
         Op op() {
-            return value == null ? Op.delete(key, DeleteOption.DEFAULT) : Op.put(key, value, PutOption.DEFAULT);
+            if (value == null) {
+                return Op.delete(key, prefix ? DeleteOption.builder().isPrefix(true).build() : DeleteOption.DEFAULT);
+            }
+            return Op.put(key, value, PutOption.DEFAULT);
         }
     }
 
@@ -200,7 +221,8 @@ public final class EtcdKeyspace implements AutoCloseable {
     /** Whether every write is what etcd holds now (linearizable reads). */
     private boolean inPlace(final List<Write> writes, final String what) {
         for (Write w : writes) {
-            List<KeyValue> kvs = await(() -> client.getKVClient().get(w.key()), what).getKvs();
+            List<KeyValue> kvs = await(() -> client.getKVClient().get(w.key(),
+                    GetOption.builder().isPrefix(w.prefix()).build()), what).getKvs();
             boolean ok = w.value() == null ? kvs.isEmpty() : !kvs.isEmpty() && kvs.getFirst().getValue().equals(w.value());
             if (!ok) {
                 return false;
@@ -226,9 +248,10 @@ public final class EtcdKeyspace implements AutoCloseable {
         }
     }
 
-    /** Every key under {@code path} (serializable read), in key order. */
+    /** Every key under {@code path} (serializable read, linearizable while catching up to lead), in key order. */
     public List<KeyValue> range(final String path) {
-        return get(key(path), GetOption.builder().isPrefix(true).withSerializable(true).build(), "read " + path).getKvs();
+        return get(key(path), GetOption.builder().isPrefix(true).withSerializable(!catchingUp).build(), "read " + path)
+                .getKvs();
     }
 
     /**

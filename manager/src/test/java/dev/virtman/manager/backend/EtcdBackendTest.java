@@ -10,6 +10,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import dev.virtman.manager.model.HostRecord;
 import dev.virtman.manager.model.ImageRecord;
+import dev.virtman.manager.api.VmOrder;
+import dev.virtman.manager.store.EtcdKeyspace;
+import dev.virtman.manager.store.NotLeaderException;
 import dev.virtman.manager.store.StateChange;
 import dev.virtman.manager.store.StoreException;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -72,6 +75,22 @@ class EtcdBackendTest extends StateBackendContract {
         }
         backend.state().commit(new StateChange().putHost(host("late", 9)));
         assertThat(backend.state().load().hosts()).extracting(HostRecord::hostId).contains("late");
+    }
+
+    @Test
+    void vmOrderWritesAreFencedLikeEveryOtherWrite() {
+        EtcdBackend backend = (EtcdBackend) open();
+        backend.vmOrders().put("h1", order("web", VmOrder.RUNNING));
+        backend.keyspace().fence(new EtcdKeyspace.Follower("http://127.0.0.1:1"));
+        assertThatThrownBy(() -> backend.vmOrders().put("h1", order("web", VmOrder.STOPPED)))
+                .isInstanceOfSatisfying(NotLeaderException.class, e -> assertThat(e.getMessage()).contains("127.0.0.1:1"));
+        assertThatThrownBy(() -> backend.vmOrders().forget("h1")).isInstanceOf(NotLeaderException.class);
+        // a leader whose election key is gone (a paused old leader): its write commits nothing
+        backend.keyspace().fence(new EtcdKeyspace.Leader(backend.keyspace().key("leader/none"), 42));
+        assertThatThrownBy(() -> backend.vmOrders().put("h1", order("web", VmOrder.DESTROYED)))
+                .isInstanceOf(NotLeaderException.class);
+        assertThatThrownBy(() -> backend.vmOrders().forget("h1")).isInstanceOf(NotLeaderException.class);
+        assertThat(backend.vmOrders().all().get("h1")).containsExactly(order("web", VmOrder.RUNNING));
     }
 
     @Override

@@ -3,7 +3,10 @@ package dev.virtman.manager.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.virtman.manager.VmBoard;
 import dev.virtman.manager.api.GlanceOrigin;
+import dev.virtman.manager.api.VmOrder;
+import dev.virtman.manager.api.VmSyncRequest;
 import dev.virtman.manager.model.BootProfile;
 import dev.virtman.manager.model.HostRecord;
 import dev.virtman.manager.model.ImageRecord;
@@ -17,6 +20,7 @@ import dev.virtman.manager.tree.Locality;
 import dev.virtman.manager.volume.VolumeRecord;
 import dev.virtman.manager.volume.VolumeState;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -205,5 +209,61 @@ abstract class StateBackendContract {
         again.credentials().delete("h2");
         again.credentials().delete("nobody");
         assertThat(again.credentials().load()).containsExactly(Map.entry("h1", "hash-1b"));
+    }
+
+    static VmOrder order(final String name, final String desired) {
+        return new VmOrder(name, id('a'), "/boot/vmlinuz", "/boot/initrd", "console=ttyS0", 256, "login:", 60, desired);
+    }
+
+    @Test
+    void vmOrdersKeepTheirPlaceWhenReplacedAndSurviveAReopen() {
+        StateBackend backend = open();
+        backend.vmOrders().put("h1", order("web-2", VmOrder.RUNNING));
+        backend.vmOrders().put("h1", order("web-1", VmOrder.RUNNING));
+        backend.vmOrders().put("h2", order("db", VmOrder.STOPPED));
+        backend.vmOrders().put("h1", order("web-2", VmOrder.DESTROYED));
+        VmOrder bare = new VmOrder("bare", id('b'), null, null, null, 64, "up", 5, VmOrder.RUNNING);
+        backend.vmOrders().put("h3", bare);
+        close(backend);
+
+        StateBackend again = open();
+        Map<String, List<VmOrder>> all = again.vmOrders().all();
+        assertThat(all).containsOnlyKeys("h1", "h2", "h3");
+        assertThat(all.get("h1")).containsExactly(order("web-2", VmOrder.DESTROYED), order("web-1", VmOrder.RUNNING));
+        assertThat(all.get("h2")).containsExactly(order("db", VmOrder.STOPPED));
+        assertThat(all.get("h3")).containsExactly(bare);
+    }
+
+    @Test
+    void vmOrdersAreDeletedOneByOneOrPerHost() {
+        StateBackend backend = open();
+        backend.vmOrders().put("h1", order("a", VmOrder.RUNNING));
+        backend.vmOrders().put("h1", order("b", VmOrder.RUNNING));
+        backend.vmOrders().put("h1.x", order("c", VmOrder.RUNNING)); // a host id that extends another
+        backend.vmOrders().put("h2", order("a", VmOrder.RUNNING));
+        backend.vmOrders().delete("h1", "a");
+        backend.vmOrders().delete("h1", "nothing"); // harmless
+        assertThat(backend.vmOrders().all().get("h1")).containsExactly(order("b", VmOrder.RUNNING));
+        backend.vmOrders().forget("h1");
+        backend.vmOrders().forget("nobody");
+        assertThat(backend.vmOrders().all()).containsOnlyKeys("h1.x", "h2");
+        assertThat(backend.vmOrders().all().get("h2")).containsExactly(order("a", VmOrder.RUNNING));
+    }
+
+    @Test
+    void aVmBoardOnTheSameStorageSeesEveryOrder() {
+        StateBackend first = open();
+        VmBoard board = new VmBoard(InstantSource.system(), first.vmOrders());
+        board.order("h1", order("web", VmOrder.RUNNING));
+        board.order("h1", order("gone", VmOrder.RUNNING));
+        board.destroy("h1", "gone");
+        close(first);
+
+        // what a restarted manager, or a newly elected leader, hands the agent at its first sync
+        VmBoard next = new VmBoard(InstantSource.system(), open().vmOrders());
+        assertThat(next.sync("h1", new VmSyncRequest(List.of(), Map.of())).orders())
+                .containsExactly(order("web", VmOrder.RUNNING));
+        assertThat(open().vmOrders().all().get("h1")).as("the destroyed order, no longer reported, is dropped")
+                .containsExactly(order("web", VmOrder.RUNNING));
     }
 }
