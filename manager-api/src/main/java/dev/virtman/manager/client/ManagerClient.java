@@ -42,7 +42,8 @@ import java.util.List;
  *
  * <p>Replies are read with {@link Json#REPLIES}: a field a newer manager added to a view is
  * skipped, so this client keeps working against it (requests stay strict on the manager side).
- */public final class ManagerClient {
+ */
+public final class ManagerClient {
 
     /** Environment variable naming the manager URL. */
     public static final String ENV_MANAGER = "VIRTMAN_MANAGER";
@@ -56,6 +57,10 @@ import java.util.List;
     static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(10);
 
     private final ManagerTransport transport;
+    /** Kept for {@link #withToken}: the same managers, trust and timeout under another credential. */
+    private final List<URI> urls;
+    private final Duration requestTimeout;
+    private final javax.net.ssl.SSLContext tls;
 
     public ManagerClient(final URI base, final String token) {
         this(base, token, DEFAULT_REQUEST_TIMEOUT);
@@ -82,6 +87,29 @@ import java.util.List;
     public ManagerClient(final List<URI> bases, final String token, final Duration requestTimeout,
                          final javax.net.ssl.SSLContext tls) {
         this.transport = new ManagerTransport(bases, token, requestTimeout, tls);
+        this.urls = List.copyOf(bases);
+        this.requestTimeout = requestTimeout;
+        this.tls = tls;
+    }
+
+    /** A client of several managers ({@link #ManagerClient(List, String, Duration, javax.net.ssl.SSLContext)}), default timeout. */
+    public ManagerClient(final List<URI> bases, final String token, final javax.net.ssl.SSLContext tls) {
+        this(bases, token, DEFAULT_REQUEST_TIMEOUT, tls);
+    }
+
+    /** A client of the same managers, with the same trust and timeout, acting with another token. */
+    public ManagerClient withToken(final String otherToken) {
+        return new ManagerClient(urls, otherToken, requestTimeout, tls);
+    }
+
+    /**
+     * The TLS trust for {@code https://} managers: the CA certificates in {@code caFile}, else in
+     * the file {@value #ENV_CA_FILE} names, else null (the JVM's default trust store).
+     *
+     * @throws ManagerClientException naming the file when it is not a readable PEM CA file
+     */
+    public static javax.net.ssl.SSLContext trust(final Path caFile) {
+        return ManagerLocator.trust(caFile, System::getenv);
     }
 
     /**

@@ -44,17 +44,21 @@ final class ManagerLocator {
         }
         String secret = tokenFrom(tokenFile, dir.token());
         List<URI> uris = parseUrls(url);
+        return new ManagerClient(uris, secret, ManagerClient.DEFAULT_REQUEST_TIMEOUT, trust(caFile, env));
+    }
+
+    /** {@link ManagerClient#trust}, with the environment given. */
+    static javax.net.ssl.SSLContext trust(final Path caFile, final java.util.function.UnaryOperator<String> env) {
         String ca = caFile != null ? caFile.toString() : firstNonBlank(env.apply(ManagerClient.ENV_CA_FILE), null);
-        javax.net.ssl.SSLContext tls = null;
-        if (ca != null) {
-            try {
-                tls = CaFiles.context(Path.of(ca));
-            } catch (IOException | java.security.GeneralSecurityException e) {
-                throw new ManagerClientException(ManagerClientException.NO_REPLY, "cannot use the CA file " + ca + ": "
-                        + e.getMessage(), e);
-            }
+        if (ca == null) {
+            return null;
         }
-        return new ManagerClient(uris, secret, ManagerClient.DEFAULT_REQUEST_TIMEOUT, tls);
+        try {
+            return CaFiles.context(Path.of(ca));
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new ManagerClientException(ManagerClientException.NO_REPLY, "cannot use the CA file " + ca + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** {@link ManagerClient#parseUrls}. */
