@@ -15,5 +15,6 @@ record TargetContext(
         SessionRegistry sessions,
         ExecutorService workers,
         SecureRandom random,
-        TargetPause pause) {
+        TargetPause pause,
+        ConnectionRefusals refusals) {
 }
