@@ -63,4 +63,45 @@ class ManagerLivenessTest {
             assertThat(manager.host("h1").state()).isEqualTo("failed");
         }
     }
+    /**
+     * Time the manager itself did not run (its detector thread ran late: a GC pause, a machine
+     * starved by an enrolment wave) is nobody's silence: the agents' pings were waiting unread.
+     * Once the detector runs on time again the host's real silence counts from where it stopped.
+     */
+    @Test
+    void timeTheManagerStalledIsNobodysSilence() throws Exception {
+        AtomicLong millis = new AtomicLong(1_000_000);
+        AtomicLong nanos = new AtomicLong(0);
+        InstantSource clock = () -> Instant.ofEpochMilli(millis.get());
+        StateDir dir = new StateDir(tmp.resolve("state")).create();
+        ManagerConfig config = ManagerConfig.defaults(dir).withImageDirs(List.of(dir.path().getParent()))
+                .withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(6)).withChunkSize(CHUNK);
+        long period = Manager.detectorPeriod(config.heartbeatInterval()).toMillis();
+        try (Manager manager = new Manager(config, StateStore.open(dir.database()),
+                new ChunkManifestProvider(CHUNK, 1), new SimpleMeterRegistry(), clock, nanos::get)) {
+            manager.registerHost("h1", "127.0.0.2:3260", null);
+            manager.heartbeat("h1", new HeartbeatRequest("h1", Map.of()));
+            assertThat(manager.expireSilentHosts()).isZero();
+
+            // The manager stalls for 8 s: its detector's next pass comes 8 s late.
+            millis.addAndGet(8_000);
+            nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(8_000));
+            assertThat(manager.expireSilentHosts()).isZero();
+            assertThat(manager.host("h1").state()).isEqualTo("alive");
+
+            // On time from now on: the host, still silent, is failed one timeout later.
+            int passes = 0;
+            int failed = 0;
+            while (failed == 0 && passes < 100) {
+                millis.addAndGet(period);
+                nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(period));
+                failed = manager.expireSilentHosts();
+                passes++;
+            }
+            assertThat(failed).isEqualTo(1);
+            assertThat(manager.host("h1").state()).isEqualTo("failed");
+            // 8 s stalled minus the tolerated lateness (2 periods) credited: failed after 6 s - 2 periods.
+            assertThat(passes * period).isBetween(6_000 - 2 * period, 6_000 + period);
+        }
+    }
 }

@@ -30,8 +30,8 @@ final class BlockCommands {
         this.limits = medium.limits;
     }
 
-    /** READ(6/10/12/16), SBC-3 §5.8-§5.11. */
-    ScsiResponse read(final BlockCdb cdb) {
+    /** READ(6/10/12/16), SBC-3 §5.8-§5.11; the data goes into a buffer from {@code buffers}. */
+    ScsiResponse read(final BlockCdb cdb, final DataInBuffers buffers) {
         Medium.rejectProtection(cdb);
         long lba = cdb.lba();
         long count = cdb.transferLength();
@@ -40,7 +40,7 @@ final class BlockCommands {
             return ScsiResponses.good();
         }
         m.checkTransferLength(cdb, count);
-        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(count * blockSize));
+        ByteBuffer data = buffers.allocate(Math.toIntExact(count * blockSize));
         m.readBlocks(lba, data);
         return ScsiResponses.dataIn(data.flip());
     }
