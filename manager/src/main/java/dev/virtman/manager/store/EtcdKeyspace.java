@@ -31,7 +31,8 @@ import java.util.concurrent.TimeoutException;
  * transaction also compares the create revision of the leader's election key: if this manager's
  * key is gone (its lease expired, another manager was elected) the transaction fails and nothing
  * is written, however late a paused old leader wakes up ({@link NotLeaderException}). A manager
- * that is not the leader refuses writes before sending them.
+ * that is not the leader refuses writes before sending them. A leader's transactions also put
+ * its term (the election key's create revision) at {@link #WRITER}.
  *
  * <p><b>Failures.</b> Every call waits at most {@code timeout}; a cluster without quorum does not
  * answer writes, which then fail with a {@link StoreException} whose {@link
@@ -54,6 +55,15 @@ public final class EtcdKeyspace implements AutoCloseable {
 
     /** Another manager (at {@code leaderUrl}, null while unknown) leads; writes are refused. */
     public record Follower(String leaderUrl) implements Fence { }
+
+    /**
+     * The key every fenced transaction also writes: the create revision of the election key of
+     * the leader that committed it (its term). etcd keeps each revision, so the key's history
+     * shows which leader made each change, and fencing means the terms never go back
+     * ({@code RandomFaultTest} reads the history to check that no two leaders' writes
+     * interleaved).
+     */
+    public static final String WRITER = "writer";
 
     /** One attempt of a transaction: a write etcd lost in a raft leader change is retried after this. */
     static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(1_500);
@@ -184,13 +194,17 @@ public final class EtcdKeyspace implements AutoCloseable {
     public boolean txn(final List<Cmp> compares, final List<Write> writes, final String what) {
         Fence f = fence;
         List<Cmp> all = new ArrayList<>(compares);
+        List<Write> signed = writes;
         switch (f) {
             case Follower(String leader) -> throw new NotLeaderException(leader);
-            case Leader(ByteSequence electionKey, long revision) ->
-                    all.add(new Cmp(electionKey, Cmp.Op.EQUAL, CmpTarget.createRevision(revision)));
+            case Leader(ByteSequence electionKey, long revision) -> {
+                all.add(new Cmp(electionKey, Cmp.Op.EQUAL, CmpTarget.createRevision(revision)));
+                signed = new ArrayList<>(writes);
+                signed.add(new Write(key(WRITER), bytes(Long.toString(revision))));
+            }
             case Unfenced() -> { }
         }
-        Op[] ops = writes.stream().map(Write::op).toArray(Op[]::new);
+        Op[] ops = signed.stream().map(Write::op).toArray(Op[]::new);
         Cmp[] ifs = all.toArray(Cmp[]::new);
         boolean retried = false;
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -215,7 +229,7 @@ public final class EtcdKeyspace implements AutoCloseable {
                 throw new NotLeaderException(null);
             }
         }
-        return retried && inPlace(writes, what);
+        return retried && inPlace(signed, what);
     }
 
     /** Whether every write is what etcd holds now (linearizable reads). */
