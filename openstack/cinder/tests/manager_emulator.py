@@ -26,6 +26,7 @@ an agent that is down).
 import http.server
 import json
 import re
+import ssl
 import threading
 import time
 import uuid
@@ -64,7 +65,11 @@ class Request(object):
 
 
 class CannedReply(object):
-    """A reply served instead of the emulated one (a failing manager or a proxy)."""
+    """A reply served instead of the emulated one (a failing manager or a proxy).
+
+    Status None: no reply at all, the connection is closed once the request
+    was read (a manager that died while handling it).
+    """
 
     def __init__(self, status, body, content_type='application/json',
                  delay=None):
@@ -78,7 +83,7 @@ class ManagerEmulator(object):
     """The manager's volume API on 127.0.0.1:<ephemeral>; use as a context manager."""
 
     def __init__(self, token, glance_images=None, hosts=None,
-                 export_delay=0.0):
+                 export_delay=0.0, tls=None):
         """
         :param token: the bearer token the manager accepts
         :param glance_images: Glance image id -> size in bytes, the images
@@ -86,6 +91,7 @@ class ManagerEmulator(object):
         :param hosts: host id -> agent portal 'ip:port', the registered agents
         :param export_delay: seconds from placement until the host's agent
             reports the LUN exported, or None for never
+        :param tls: (certificate chain PEM, key PEM) to serve https://
         """
         self.token = token
         self.glance_images = dict(glance_images or {})
@@ -101,13 +107,20 @@ class ManagerEmulator(object):
         self._server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
                                                        _handler_for(self))
         self._server.daemon_threads = True
+        self._scheme = 'http'
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket,
+                                                      server_side=True)
+            self._scheme = 'https'
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name='manager-emulator', daemon=True)
 
     @property
     def url(self):
         host, port = self._server.server_address[:2]
-        return 'http://%s:%d' % (host, port)
+        return '%s://%s:%d' % (self._scheme, host, port)
 
     def __enter__(self):
         self._thread.start()
@@ -398,6 +411,9 @@ def _handler_for(emulator):
                                                                      {})
             if reply.delay is not None:
                 emulator.release.wait(reply.delay)
+            if reply.status is None:
+                self.close_connection = True
+                return
             self.send_response(reply.status)
             for name, value in extra.items():
                 self.send_header(name, value)

@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -573,6 +574,111 @@ class UnreachableManagerTest(DriverTestCase):
         self.assertLess(time.monotonic() - start, 10)
         self.assertIn('cannot reach the VirtMan manager', message)
         self.assertIn('timed out', message)
+
+
+class SeveralManagersTest(DriverTestCase):
+    """virtman_manager_url with several managers of one cluster."""
+
+    def second_manager(self, **kwargs):
+        other = manager_emulator.ManagerEmulator(
+            TOKEN, glance_images={GLANCE_ID: GLANCE_SIZE},
+            hosts={COMPUTE: COMPUTE_PORTAL}, export_delay=0.0, **kwargs)
+        other.__enter__()
+        self.addCleanup(other.__exit__, None, None, None)
+        return other
+
+    def test_a_manager_that_is_not_running_is_skipped_and_left(self):
+        down = 'http://127.0.0.1:%d' % free_port()
+        d = self.setup_driver('%s,%s' % (down, self.manager.url))
+        with recorded_logs() as logs:
+            d.create_volume(new_volume())
+            d.create_volume(new_volume())
+        self.assertEqual(2, len(self.manager.requests_to('POST',
+                                                          '/v1/volumes')))
+        warnings = [m for m in logs.messages if 'trying ' + self.manager.url in m]
+        self.assertEqual(1, len(warnings), logs.messages)
+        self.assertIn(down, warnings[0])
+
+    def test_a_503_moves_the_request_to_the_next_manager(self):
+        follower = self.second_manager()
+        follower.answer_next('POST', '/v1/volumes', manager_emulator.CannedReply(
+            503, '{"error": "this manager is not the leader; send writes '
+                 'to %s"}' % self.manager.url))
+        d = self.setup_driver('%s,%s' % (follower.url, self.manager.url))
+        volume = new_volume()
+        d.create_volume(volume)
+        self.assertEqual(1, len(follower.requests_to('POST', '/v1/volumes')))
+        created = self.manager.requests_to('POST', '/v1/volumes')
+        self.assertEqual([volume.id], [r.body['id'] for r in created])
+
+    def test_a_post_whose_connection_broke_is_not_sent_again(self):
+        other = self.second_manager()
+        self.manager.answer_next('POST', '/v1/volumes',
+                                 manager_emulator.CannedReply(None, None))
+        d = self.setup_driver('%s,%s' % (self.manager.url, other.url))
+        message = self.assertBackendError(d.create_volume, new_volume())
+        self.assertIn('cannot reach the VirtMan manager at ' + self.manager.url,
+                      message)
+        self.assertEqual([], other.requests_to('POST', '/v1/volumes'))
+
+    def test_a_get_whose_connection_broke_goes_to_the_next_manager(self):
+        other = self.second_manager()
+        self.manager.answer_next('GET', '/v1/volumes',
+                                 manager_emulator.CannedReply(None, None))
+        d = self.setup_driver('%s,%s' % (self.manager.url, other.url))
+        d.check_for_setup_error()
+        self.assertEqual(1, len(other.requests_to('GET', '/v1/volumes')))
+
+    def test_every_manager_down_is_one_error_naming_how_many_were_tried(self):
+        urls = ['http://127.0.0.1:%d' % free_port() for _ in range(3)]
+        d = self.setup_driver(','.join(urls))
+        message = self.assertBackendError(d.create_volume, new_volume())
+        self.assertIn('no VirtMan manager answered (3 tried', message)
+
+    def test_a_url_that_is_not_http_is_a_configuration_error(self):
+        with self.assertRaises(ValueError):
+            make_driver('ftp://127.0.0.1:21')
+
+
+class HttpsManagerTest(DriverTestCase):
+    """An https:// manager whose certificate chains to virtman_ca_file."""
+
+    def setUp(self):
+        super().setUp()
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(lambda: [os.remove(os.path.join(tmp, f))
+                                 for f in os.listdir(tmp)] and os.rmdir(tmp))
+        self.cert = os.path.join(tmp, 'server.pem')
+        key = os.path.join(tmp, 'server.key')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec',
+                        '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+                        '-keyout', key, '-out', self.cert, '-days', '1',
+                        '-subj', '/CN=127.0.0.1',
+                        '-addext', 'subjectAltName=IP:127.0.0.1'],
+                       check=True, capture_output=True)
+        self.https = manager_emulator.ManagerEmulator(
+            TOKEN, hosts={COMPUTE: COMPUTE_PORTAL}, tls=(self.cert, key))
+        self.https.__enter__()
+        self.addCleanup(self.https.__exit__, None, None, None)
+
+    def test_the_ca_file_is_trusted(self):
+        self.assertTrue(self.https.url.startswith('https://'))
+        d = self.setup_driver(self.https.url, virtman_ca_file=self.cert)
+        d.create_volume(new_volume())
+        self.assertEqual(1, len(self.https.requests_to('POST',
+                                                       '/v1/volumes')))
+
+    def test_without_the_ca_file_the_certificate_is_refused(self):
+        d = self.setup_driver(self.https.url)
+        message = self.assertBackendError(d.create_volume, new_volume())
+        self.assertIn('CERTIFICATE_VERIFY_FAILED', message)
+        self.assertEqual([], self.https.requests_to('POST', '/v1/volumes'))
+
+    def test_an_unreadable_ca_file_is_a_configuration_error(self):
+        d = make_driver(self.https.url,
+                        virtman_ca_file=self.cert + '.missing')
+        with self.assertRaises(exception.InvalidConfigurationValue):
+            d.do_setup(None)
 
 
 class ReplyShapeTest(DriverTestCase):

@@ -1,6 +1,7 @@
 """A small client for the VirtMan manager's REST API (/v1, bearer token)."""
 
 import requests
+import urllib3
 
 from oslo_log import log as logging
 
@@ -14,15 +15,37 @@ MAX_QUOTED_CHARS = 300
 class ManagerError(Exception):
     """The manager refused a request or could not be reached."""
 
-    def __init__(self, message, status=None):
+    def __init__(self, message, status=None, not_sent=False):
         super().__init__(message)
         self.status = status
+        # True when the request never reached the manager (safe to resend).
+        self.not_sent = not_sent
+
+
+# Methods the manager may receive twice without harm: after a connection that
+# broke once the request was sent, only these are sent to the next manager.
+IDEMPOTENT = frozenset(('GET', 'PUT', 'DELETE'))
+UNAVAILABLE = 503
 
 
 class ManagerClient(object):
-    """Calls the manager; every error becomes a ManagerError with the manager's own message."""
+    """Calls the manager; every error becomes a ManagerError with the manager's own message.
 
-    def __init__(self, base_url, token, timeout):
+    Several URLs (managers of one cluster, virtman manager --etcd) are tried in
+    turn: a manager that cannot be reached (connection refused or timed out:
+    the request was not sent) or answers 503 (not the leader, store
+    unavailable) is left for the next one, each tried at most once per call.
+    A connection that breaks after the request went out moves on only for
+    GET, PUT and DELETE; a POST then fails, since the manager may have
+    applied it. The client stays with the manager that answered.
+    """
+
+    def __init__(self, base_url, token, timeout, ca_file=None):
+        """
+        :param base_url: one URL or a list of them (http:// or https://)
+        :param ca_file: PEM CA certificates an https:// manager must chain
+            to, or None for the system's trust store
+        """
         # The token file ends with a newline; a header value must not. An
         # invalid header would otherwise fail inside http.client with a
         # ValueError quoting the whole header, token included, into the log.
@@ -31,9 +54,16 @@ class ManagerClient(object):
                             for ch in token):
             raise ValueError('the VirtMan API token is empty or contains '
                              'whitespace or control characters')
-        self._base = base_url.rstrip('/')
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not urls:
+            raise ValueError('no VirtMan manager URL')
+        self._bases = [u.rstrip('/') for u in urls]
+        self._current = 0
         self._timeout = timeout
         self._session = requests.Session()
+        # Given with every request: requests lets $REQUESTS_CA_BUNDLE override
+        # a session's own verify setting.
+        self._verify = ca_file if ca_file else True
         self._session.headers.update({'Authorization': 'Bearer ' + token,
                                       'Accept': 'application/json'})
 
@@ -41,14 +71,48 @@ class ManagerClient(object):
         """Closes the kept-alive connections to the manager."""
         self._session.close()
 
+    @property
+    def base(self):
+        """The manager in use now."""
+        return self._bases[self._current]
+
     def call(self, method, path, body=None):
-        url = self._base + path
+        last = None
+        for _ in range(len(self._bases)):
+            base = self.base
+            try:
+                return self._call_once(base, method, path, body)
+            except ManagerError as e:
+                retry = (e.not_sent or e.status == UNAVAILABLE
+                         or (e.status is None and method in IDEMPOTENT))
+                if len(self._bases) == 1 or not retry:
+                    raise
+                last = e
+                self._current = (self._current + 1) % len(self._bases)
+                LOG.warning('VirtMan manager at %(failed)s failed (%(err)s); '
+                            'trying %(next)s',
+                            {'failed': base, 'err': e, 'next': self.base})
+        raise ManagerError('no VirtMan manager answered (%d tried; last: %s)'
+                           % (len(self._bases), last), last.status)
+
+    def _call_once(self, base, method, path, body):
+        url = base + path
         try:
             resp = self._session.request(method, url, json=body,
-                                         timeout=self._timeout)
+                                         timeout=self._timeout,
+                                         verify=self._verify)
+        except (requests.exceptions.ConnectTimeout,
+                requests.exceptions.SSLError) as e:
+            # Not sent: no connection, or a certificate this client refuses
+            # (a manager with the wrong certificate is no manager of ours).
+            raise ManagerError('cannot reach the VirtMan manager at %s: %s'
+                               % (base, e), not_sent=True)
+        except requests.exceptions.ConnectionError as e:
+            raise ManagerError('cannot reach the VirtMan manager at %s: %s'
+                               % (base, e), not_sent=_refused(e))
         except requests.RequestException as e:
             raise ManagerError('cannot reach the VirtMan manager at %s: %s'
-                               % (self._base, e))
+                               % (base, e))
         if resp.status_code >= 400:
             raise ManagerError('%s %s: %s (HTTP %d)'
                                % (method, path, _error_message(resp),
@@ -88,6 +152,14 @@ class ManagerClient(object):
                          {'host': connector.get('host'),
                           'ip': connector.get('ip'),
                           'initiator': connector.get('initiator')})
+
+
+def _refused(error):
+    """Whether a ConnectionError is a refused or unresolvable connection (nothing was sent)."""
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, 'reason', cause)
+    return isinstance(reason, (urllib3.exceptions.NewConnectionError,
+                               ConnectionRefusedError))
 
 
 def _error_message(resp):

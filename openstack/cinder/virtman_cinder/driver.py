@@ -11,8 +11,12 @@ The driver is thin: every operation is one or two calls to the VirtMan manager's
         [virtman]
         volume_driver = virtman_cinder.driver.VirtmanDriver
         volume_backend_name = virtman
-        virtman_manager_url = http://controller:7070
+        virtman_manager_url = https://10.0.0.1:7070,https://10.0.0.2:7070,https://10.0.0.3:7070
+        virtman_ca_file = /etc/cinder/virtman-ca.pem         (the CA 'virtman certs' made, for https://)
         virtman_api_token_file = /etc/cinder/virtman-token   (the manager's admin token, 0640 root:cinder)
+
+One URL, or several managers of one cluster (virtman manager --etcd): the driver moves on to the
+next when one cannot be reached or answers 503 (client.ManagerClient says exactly when).
 """
 
 import os
@@ -20,6 +24,7 @@ import stat
 import time
 
 from oslo_config import cfg
+from oslo_config import types
 from oslo_log import log as logging
 
 from cinder.common import constants
@@ -36,9 +41,16 @@ LOG = logging.getLogger(__name__)
 GIB = 1024 ** 3
 
 virtman_opts = [
-    cfg.URIOpt('virtman_manager_url',
-               help='Base URL of the VirtMan manager REST API, '
-                    'e.g. http://controller:7070'),
+    cfg.ListOpt('virtman_manager_url',
+                item_type=types.URI(schemes=['http', 'https']),
+                help='Base URL of the VirtMan manager REST API, e.g. '
+                     'http://controller:7070, or several managers of one '
+                     'cluster separated by commas: the driver fails over '
+                     'between them.'),
+    cfg.StrOpt('virtman_ca_file',
+               help='PEM file of the CA certificates an https:// manager '
+                    'must chain to (e.g. the ca.pem of virtman certs); '
+                    "unset: the system's trust store."),
     cfg.StrOpt('virtman_api_token_file',
                help="File holding the manager's admin token (a copy of its "
                     "state directory's 'token' file, readable by the "
@@ -104,18 +116,23 @@ class VirtmanDriver(driver.VolumeDriver):
     # ------------------------------------------------------------ setup
 
     def do_setup(self, context):
-        url = self.configuration.safe_get('virtman_manager_url')
+        urls = self.configuration.safe_get('virtman_manager_url')
         token_file = self.configuration.safe_get('virtman_api_token_file')
         token = self.configuration.safe_get('virtman_api_token')
         if token_file:
             token = _read_token_file(token_file)
-        if not url or not token:
+        ca_file = self.configuration.safe_get('virtman_ca_file')
+        if ca_file and not os.access(ca_file, os.R_OK):
+            raise exception.InvalidConfigurationValue(
+                option='virtman_ca_file', value='%s (not readable)' % ca_file)
+        if not urls or not token:
             raise exception.InvalidConfigurationValue(
                 option='virtman_manager_url/virtman_api_token_file',
                 value='unset')
         try:
             self._client = virtman_client.ManagerClient(
-                url, token, self.configuration.virtman_request_timeout)
+                urls, token, self.configuration.virtman_request_timeout,
+                ca_file=ca_file)
         except ValueError as e:
             # Never quote the token itself: it is a secret.
             raise exception.InvalidConfigurationValue(

@@ -37,8 +37,9 @@ final class HostEnrolment {
     static ManagerClient hostClient(final ManagedAgentConfig config) throws IOException {
         Path file = tokenFile(config.cacheDir(), config.hostId());
         String stored = TokenFiles.readIfPresent(file);
+        javax.net.ssl.SSLContext tls = ManagerClient.trust(config.caFile());
         if (stored != null) {
-            ManagerClient client = new ManagerClient(config.manager(), stored);
+            ManagerClient client = new ManagerClient(config.managers(), stored, tls);
             if (accepted(client, config.hostId())) {
                 return client;
             }
@@ -51,10 +52,11 @@ final class HostEnrolment {
             throw new IOException("host " + config.hostId() + " is not enrolled (no " + file + "): pass the manager's"
                     + " enrolment token with --token-file FILE (or $" + ManagerClient.ENV_TOKEN_FILE + ")");
         }
-        HostCredentialView issued = new ManagerClient(config.manager(), config.token()).enrol(config.hostId());
+        ManagerClient bootstrap = new ManagerClient(config.managers(), config.token(), tls);
+        HostCredentialView issued = bootstrap.enrol(config.hostId());
         TokenFiles.write(file, issued.token());
         LOG.info("host {} enrolled; its credential is in {}", config.hostId(), file);
-        return new ManagerClient(config.manager(), issued.token());
+        return bootstrap.withToken(issued.token());
     }
 
     /** Whether the manager accepts the client's credential for the host (a 404 only says it is not registered yet). */

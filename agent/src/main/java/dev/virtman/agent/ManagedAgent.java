@@ -256,7 +256,7 @@ public final class ManagedAgent implements Closeable {
         try {
             stream.tick(report);
         } catch (RuntimeException e) {
-            LOG.warn("stream to {} failed: {}", config.manager(), e.getMessage());
+            LOG.warn("stream to {} failed: {}", client.base(), e.getMessage());
             if (stream.unknownHost()) {
                 try {
                     client.registerHost(config.hostId(), config.portalString(), config.labels());
@@ -356,7 +356,7 @@ public final class ManagedAgent implements Closeable {
                     new HeartbeatRequest(config.hostId(), reports, volumes.exportedVolumes(), volumes.volumeFiles()));
             uploadSettledProfiles();
         } catch (RuntimeException e) {
-            LOG.warn("heartbeat to {} failed: {}", config.manager(), e.toString());
+            LOG.warn("heartbeat to {} failed: {}", client.base(), e.toString());
         }
     }
 

@@ -13,7 +13,8 @@ import java.util.List;
  * A managed agent: which manager, who this host is, and which images to serve; the manager
  * supplies manifests, parent lists and boot profiles.
  *
- * @param manager          base URL of the manager's REST API
+ * @param managers         base URLs of the manager's REST API: one, or several managers of one cluster
+ *                         (the agent fails over between them, {@code --manager URL1,URL2})
  * @param token            bootstrap credential (the manager's enrolment token or admin token), used only to
  *                         enrol when {@code cacheDir} holds no host token yet; null once enrolled
  * @param hostId           this host's id in the distribution tree ({@code TargetNames.HOST_ID})
@@ -32,16 +33,23 @@ import java.util.List;
  * @param labels           this host's rack and zone, sent at registration: the planner prefers parents
  *                         in the same rack, then zone ({@code Labels.NONE}: no preference)
  * @param scrubBytesPerSecond background re-verification rate of the caches, 0 = off ({@code --scrub-rate})
+ * @param caFile           PEM CA certificates an {@code https://} manager must chain to ({@code --ca-file}), or
+ *                         null for {@code $VIRTMAN_CA_FILE}, else the JVM's trust store
  */
-public record ManagedAgentConfig(URI manager, String token, String hostId, List<String> images,
+public record ManagedAgentConfig(List<URI> managers, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
                                  Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
-                                 InetSocketAddress advertisedPortal, Labels labels, long scrubBytesPerSecond) {
+                                 InetSocketAddress advertisedPortal, Labels labels, long scrubBytesPerSecond,
+                                 Path caFile) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
     public ManagedAgentConfig {
+        managers = List.copyOf(managers);
+        if (managers.isEmpty()) {
+            throw new IllegalArgumentException("a managed agent needs at least one manager URL");
+        }
         // No images is allowed: a compute node's agent may serve only volumes, whose images it
         // joins on demand.
         images = List.copyOf(images);
@@ -71,9 +79,9 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
                               final FetchPolicy fetchPolicy, final Duration placementTimeout,
                               final Duration profileQuiet, final long cacheLimitBytes,
                               final InetSocketAddress advertisedPortal, final Labels labels) {
-        this(manager, token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
+        this(List.of(manager), token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
                 downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, advertisedPortal,
-                labels, AgentConfig.DEFAULT_SCRUB_BYTES_PER_SECOND);
+                labels, AgentConfig.DEFAULT_SCRUB_BYTES_PER_SECOND, null);
     }
 
     /** No rack or zone. */
@@ -108,28 +116,38 @@ public record ManagedAgentConfig(URI manager, String token, String hostId, List<
     }
 
     public ManagedAgentConfig withCacheLimit(final long bytes) {
-        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+        return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
-                advertisedPortal, labels, scrubBytesPerSecond);
+                advertisedPortal, labels, scrubBytesPerSecond, caFile);
     }
 
     public ManagedAgentConfig withAdvertisedPortal(final InetSocketAddress address) {
-        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+        return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, address, labels, scrubBytesPerSecond);
+                cacheLimitBytes, address, labels, scrubBytesPerSecond, caFile);
     }
 
     public ManagedAgentConfig withLabels(final Labels newLabels) {
-        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+        return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, advertisedPortal, newLabels, scrubBytesPerSecond);
+                cacheLimitBytes, advertisedPortal, newLabels, scrubBytesPerSecond, caFile);
     }
 
     /** @param bytesPerSecond background scrub rate, 0 = off */
     public ManagedAgentConfig withScrubRate(final long bytesPerSecond) {
-        return new ManagedAgentConfig(manager, token, hostId, images, portal, metrics, cacheDir,
+        return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, advertisedPortal, labels, bytesPerSecond);
+                cacheLimitBytes, advertisedPortal, labels, bytesPerSecond, caFile);
+    }
+
+    /**
+     * @param urls    every manager of the cluster, in the order the agent tries them
+     * @param caPem   PEM CA file for {@code https://} managers, or null
+     */
+    public ManagedAgentConfig withManagers(final List<URI> urls, final Path caPem) {
+        return new ManagedAgentConfig(urls, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, advertisedPortal, labels, scrubBytesPerSecond, caPem);
     }
 
     /** {@code ip:port} of the portal, as the manager records it (the advertised one when set). */

@@ -12,6 +12,7 @@ import dev.virtman.block.cache.FetchPolicy;
 import dev.virtman.block.cache.HedgePolicy;
 import dev.virtman.block.manifest.ByteSize;
 import dev.virtman.manager.client.ManagerClient;
+import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.vm.VmDriver;
 import dev.virtman.vm.VmDrivers;
 import picocli.CommandLine;
@@ -67,9 +68,16 @@ public final class AgentCommand implements Callable<Integer> {
             heading = "Standalone images (repeat the group for several):%n")
     List<ImageOptions> images = new ArrayList<>();
 
-    @Option(names = "--manager", paramLabel = "URL",
-            description = "managed mode: take manifests, parents and boot profiles from this manager")
-    URI manager;
+    @Option(names = "--manager", paramLabel = "URL[,URL...]", split = ",",
+            description = "managed mode: take manifests, parents and boot profiles from this manager; several"
+                    + " managers of one cluster separated by commas (or a list in the config file): the agent"
+                    + " fails over between them")
+    List<String> manager;
+
+    @Option(names = "--ca-file", paramLabel = "PEM",
+            description = "managed mode: CA certificates an https:// manager's certificate must chain to"
+                    + " (default: $VIRTMAN_CA_FILE, else the JVM's trust store)")
+    Path caFile;
 
     /**
      * The manager's enrolment token (or admin token), used once: the agent enrols, gets its own host
@@ -177,6 +185,9 @@ public final class AgentCommand implements Callable<Integer> {
         if (!managed && vmDir != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--vm-dir needs --manager (VMs are ordered there)");
         }
+        if (!managed && caFile != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--ca-file goes with --manager");
+        }
         if (vmSyncMillis < 100) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--vm-sync must be at least 100 ms");
         }
@@ -246,14 +257,23 @@ public final class AgentCommand implements Callable<Integer> {
         // Once enrolled, the agent's own host token is all it needs; the bootstrap token is optional.
         String t = ManagedAgent.enrolled(cacheDir, hostId) ? null : token.token(null);
         try {
-            return new ManagedAgentConfig(manager, t, hostId, managedImages, address("--portal", portal),
+            List<URI> urls = managerUrls();
+            return new ManagedAgentConfig(urls.getFirst(), t, hostId, managedImages, address("--portal", portal),
                     metrics == null ? null : address("--metrics", metrics), cacheDir,
                     BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
                     fetchPolicy(), null, null,
                     cacheLimitBytes(), advertise == null ? null : address("--advertise", advertise),
-                    new Labels(rack, zone)).withScrubRate(scrubBytesPerSecond());
+                    new Labels(rack, zone)).withScrubRate(scrubBytesPerSecond()).withManagers(urls, caFile);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private List<URI> managerUrls() {
+        try {
+            return ManagerClient.parseUrls(String.join(",", manager));
+        } catch (ManagerClientException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--manager: " + e.getMessage());
         }
     }
 

@@ -30,7 +30,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,10 +67,16 @@ public final class BootCommand implements Callable<Integer> {
             defaultValue = "1")
     String hosts;
 
-    @Option(names = "--manager", paramLabel = "URL",
+    @Option(names = "--manager", paramLabel = "URL[,URL...]",
             description = "boot on hosts whose agents already run (virtman agent --manager URL --vm-dir DIR ...) "
-                    + "instead of starting a manager, source and agents here")
-    URI manager;
+                    + "instead of starting a manager, source and agents here; several managers of one cluster "
+                    + "separated by commas (the boot fails over between them)")
+    String manager;
+
+    @Option(names = "--ca-file", paramLabel = "PEM",
+            description = "with --manager: CA certificates an https:// manager's certificate must chain to "
+                    + "(default: $VIRTMAN_CA_FILE, else the JVM's trust store)")
+    Path caFile;
 
     /** With --manager: the admin token, from a file or the environment (never argv). */
     @CommandLine.Mixin
@@ -177,7 +182,12 @@ public final class BootCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--manager needs the admin token: "
                     + e.getMessage());
         }
-        ManagerClient client = new ManagerClient(manager, t);
+        ManagerClient client;
+        try {
+            client = new ManagerClient(ManagerClient.parseUrls(manager), t, ManagerClient.trust(caFile));
+        } catch (ManagerClientException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--manager: " + e.getMessage());
+        }
         ImageView view;
         BootSource boot;
         try {
@@ -300,6 +310,9 @@ public final class BootCommand implements Callable<Integer> {
         CommandLine cl = spec.commandLine();
         if (count < 1 || count > 10_000) {
             throw new CommandLine.ParameterException(cl, "--count must be in 1..10000");
+        }
+        if (manager == null && caFile != null) {
+            throw new CommandLine.ParameterException(cl, "--ca-file goes with --manager");
         }
         if (manager == null) {
             int n;

@@ -14,7 +14,9 @@ package dev.virtman.manager.api;
  *
  * Either side that hears nothing for the heartbeat timeout treats the other as gone: the manager
  * closes the stream (the host is failed by the failure detector as before), the agent reconnects.
- * A manager without the stream answers the upgrade with 404; a client that does not offer
+ * Only the leader of several managers takes streams: a follower answers the upgrade with 503 and
+ * a manager that stops leading closes its streams with {@link #CLOSE_NOT_LEADER}, so an agent with
+ * several manager URLs moves on to the leader. A manager without the stream answers the upgrade with 404; a client that does not offer
  * {@value #SUBPROTOCOL} is refused with 400 naming the protocol it needs.
  */
 public final class AgentStreamProtocol {
@@ -29,6 +31,8 @@ public final class AgentStreamProtocol {
     public static final int CLOSE_UNKNOWN_HOST = 4404;
     /** Close code: another stream of the same host replaced this one. */
     public static final int CLOSE_REPLACED = 4409;
+    /** Close code: this manager does not lead (any more): reconnect, to the next manager URL if it refuses with 503. */
+    public static final int CLOSE_NOT_LEADER = 4503;
     /** Largest report, in bytes: a host with 1,024 images and 1,024 volumes fits many times over. */
     public static final int MAX_MESSAGE_BYTES = 1 << 20;
 

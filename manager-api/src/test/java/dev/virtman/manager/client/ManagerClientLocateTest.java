@@ -25,7 +25,7 @@ class ManagerClientLocateTest {
         Path managerDir = runningManager(temp.resolve("var-lib-virtman"), "http://127.0.0.1:7171");
         UnaryOperator<String> env = Map.of(StateDir.ENV, managerDir.toString(), "XDG_STATE_HOME", temp.resolve("xdg").toString())::get;
 
-        ManagerClient client = ManagerClient.locate(null, null, StateDir.clientSearchPath(env, temp.resolve("nowhere")), env);
+        ManagerClient client = ManagerLocator.locate(null, null, StateDir.clientSearchPath(env, temp.resolve("nowhere")), env);
 
         assertThat(client.base().toString()).isEqualTo("http://127.0.0.1:7171");
     }
@@ -35,7 +35,7 @@ class ManagerClientLocateTest {
         Path system = runningManager(temp.resolve("system"), "http://127.0.0.1:7272");
         UnaryOperator<String> env = Map.of("XDG_STATE_HOME", temp.resolve("xdg").toString())::get;
 
-        ManagerClient client = ManagerClient.locate(null, null, StateDir.clientSearchPath(env, system), env);
+        ManagerClient client = ManagerLocator.locate(null, null, StateDir.clientSearchPath(env, system), env);
 
         assertThat(client.base().toString()).isEqualTo("http://127.0.0.1:7272");
     }
@@ -46,7 +46,7 @@ class ManagerClientLocateTest {
         runningManager(temp.resolve("xdg/virtman"), "http://127.0.0.1:7373");
         UnaryOperator<String> env = Map.of("XDG_STATE_HOME", temp.resolve("xdg").toString())::get;
 
-        ManagerClient client = ManagerClient.locate(null, null, StateDir.clientSearchPath(env, system), env);
+        ManagerClient client = ManagerLocator.locate(null, null, StateDir.clientSearchPath(env, system), env);
 
         assertThat(client.base().toString()).isEqualTo("http://127.0.0.1:7373");
     }
@@ -55,7 +55,7 @@ class ManagerClientLocateTest {
     void noManagerAnywhereSaysWhereItLookedAndWhatToPass() {
         UnaryOperator<String> env = Map.of("XDG_STATE_HOME", temp.resolve("xdg").toString())::get;
 
-        assertThatThrownBy(() -> ManagerClient.locate(null, null, StateDir.clientSearchPath(env, temp.resolve("system")), env))
+        assertThatThrownBy(() -> ManagerLocator.locate(null, null, StateDir.clientSearchPath(env, temp.resolve("system")), env))
                 .hasMessageContaining("--state-dir DIR or " + StateDir.ENV)
                 .hasMessageContaining(temp.resolve("xdg/virtman/manager.url").toString())
                 .hasMessageContaining(temp.resolve("system/manager.url").toString());

@@ -135,6 +135,11 @@ public final class AgentStreams implements AutoCloseable {
                         + AgentStreamProtocol.SUBPROTOCOL + " (offered: " + request.getSubProtocols()
                         + "); this agent and manager are of incompatible versions");
             }
+            if (!manager.leading()) {
+                // Only the leader judges liveness: a stream here would keep the agent content while
+                // the leader never hears it. 503 moves an agent with several manager URLs on.
+                return refuse(response, callback, 503, "this manager is not the leader; agents stream to the leader");
+            }
             // Whether the host is registered is checked by its first report (no manager lock here:
             // an enrolment wave's registrations hold it); an unknown host's stream closes with 4404.
             response.setAcceptedSubProtocol(AgentStreamProtocol.SUBPROTOCOL);
@@ -153,6 +158,11 @@ public final class AgentStreams implements AutoCloseable {
 
     /** Recomputes changed hosts' replies (all hosts on a resync) and sends those that differ. */
     void pushPass() {
+        if (!manager.leading() && !open.isEmpty()) {
+            // Leadership lost (a deposed or paused leader): send every agent on to the new leader.
+            open.values().forEach(st -> st.close(AgentStreamProtocol.CLOSE_NOT_LEADER, "this manager no longer leads"));
+            return;
+        }
         try {
             long now = System.nanoTime();
             boolean full = now - lastFullPass >= resyncNanos;
