@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -81,7 +82,8 @@ class HighAvailabilityStormTest {
     private static final Duration FAILOVER_BOUND = Duration.ofSeconds(10);
     private static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(3);
 
-    @TempDir
+    /** Kept when the test fails: the managers' and etcd members' logs say what happened. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path tmp;
 
     private record Seen(String id, String address, String state, List<String> images) {
@@ -257,7 +259,7 @@ class HighAvailabilityStormTest {
             // 4. both back: writes resume at whoever leads, nothing lost
             etcd.restart(0);
             etcd.restart(1);
-            ManagerClient writer = Await.until("writes to resume", Duration.ofSeconds(60), () -> {
+            ManagerClient writer = Await.until("writes to resume", Duration.ofSeconds(90), () -> {
                 RuntimeException refused = null;
                 for (URI url : live) {
                     ManagerClient c = client(url, admin);
@@ -274,6 +276,9 @@ class HighAvailabilityStormTest {
             assertThat(writer.volumes()).extracting(VolumeView::id).containsExactly(volume.id());
             assertThat(writer.hostVms("ha2").orders()).extracting(VmOrder::name).containsExactly("keep-2");
             assertThat(readErrors).isEmpty();
+        } catch (AssertionError | RuntimeException e) {
+            System.out.println("HighAvailabilityStormTest failed; logs kept in " + tmp);
+            throw e;
         } finally {
             stop.set(true);
             for (Thread t : readers) {
