@@ -246,9 +246,15 @@ public final class EtcdKeyspace implements AutoCloseable {
     }
 
     private <T> T attempt(final CompletableFuture<T> future, final long deadline, final String what) {
-        long left = Math.min(ATTEMPT_TIMEOUT.toNanos(), Math.max(deadline - System.nanoTime(), 1));
+        return attempt(future, deadline, ATTEMPT_TIMEOUT.toNanos(), what);
+    }
+
+    private <T> T attempt(final CompletableFuture<T> future, final long deadline, final long most, final String what) {
+        long left = Math.min(most, Math.max(deadline - System.nanoTime(), 1));
         try {
             return future.get(left, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw StoreException.unavailable("etcd call cancelled (" + what + ")", e);
         } catch (TimeoutException e) {
             future.cancel(true);
             throw StoreException.unavailable("etcd did not answer within " + timeout.toMillis() + " ms (" + what
@@ -294,15 +300,25 @@ public final class EtcdKeyspace implements AutoCloseable {
     }
 
     /**
-     * Waits for an idempotent call (a read, a lease call) at most the timeout, retrying each
-     * {@link #ATTEMPT_TIMEOUT} (a call that went to a member that just died is sent again and
-     * reaches another); failures become {@link StoreException}s.
+     * Waits for one call that is already under way at most the timeout (one attempt: a future
+     * cannot be sent again); failures become {@link StoreException}s. Prefer
+     * {@link #await(java.util.function.Supplier, String)} for calls that may be repeated.
      */
     public <T> T await(final CompletableFuture<T> future, final String what) {
-        return await(() -> future, what);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        return attempt(future, deadline, timeout.toNanos(), what);
     }
 
-    /** Like {@link #await(CompletableFuture, String)}, making a fresh call for each attempt. */
+    /**
+     * Waits for an idempotent call (a read, a lease call) at most the timeout, making a fresh
+     * call each {@link #ATTEMPT_TIMEOUT} (a call that went to a member that just died is sent
+     * again and reaches another); failures become {@link StoreException}s.
+     *
+     * <p>Each attempt must be a new call: the attempt that timed out is cancelled, and waiting on
+     * a cancelled future again threw {@code CancellationException}, which killed the election
+     * thread when a lease grant timed out without quorum (no manager led again after quorum
+     * returned).
+     */
     public <T> T await(final java.util.function.Supplier<CompletableFuture<T>> call, final String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         CompletableFuture<T> first = call.get();
