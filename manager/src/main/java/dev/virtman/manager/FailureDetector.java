@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +44,13 @@ final class FailureDetector {
      */
     private final ConcurrentHashMap<String, Long> heardAt = new ConcurrentHashMap<>();
 
-    FailureDetector(final ManagerState state, final TreeService trees, final ManagerMetrics metrics) {
+    /** Time the detector could not run (the manager stalled): not counted as anybody's silence. */
+    private final LocalPauses pauses;
+
+    FailureDetector(final ManagerState state, final TreeService trees, final ManagerMetrics metrics,
+                    final LongSupplier nanos) {
         this.state = state;
+        this.pauses = new LocalPauses(nanos, Manager.detectorPeriod(state.config.heartbeatInterval()).toNanos());
         this.trees = trees;
         this.metrics = metrics;
         this.suspicions = new SuspicionTracker(state.config.heartbeatTimeout().toMillis(),
@@ -108,18 +114,39 @@ final class FailureDetector {
         }
     }
 
-    /** Fails every host silent for longer than the timeout. Called periodically. */
+    /**
+     * Fails every host silent for longer than the timeout. Called every {@link Manager#detectorPeriod}
+     * by one thread; time the manager stalled between two calls ({@link LocalPauses}) is credited
+     * to every host first.
+     */
     int expireSilentHosts() {
+        long paused = pauses.passStarting();
+        try {
+            return expire(paused);
+        } finally {
+            pauses.passEnded();
+        }
+    }
+
+    private int expire(final long pausedMillis) {
         synchronized (state) {
             foldArrivals();
             long now = state.clock.millis();
             long timeout = state.config.heartbeatTimeout().toMillis();
+            if (pausedMillis > 0) {
+                // The manager did not run for that long: pings may be waiting unread in socket
+                // buffers (an enrolment wave starving the machine), so that time is nobody's silence.
+                state.liveness.values().forEach(live ->
+                        live.lastSeenMillis = Math.min(now, live.lastSeenMillis + pausedMillis));
+                metrics.detectorPaused(pausedMillis);
+                LOG.info("failure detector ran {} ms late (the manager stalled): not counted as silence", pausedMillis);
+            }
             if (state.storeUnavailableAtMillis != Long.MIN_VALUE && now - state.storeUnavailableAtMillis <= timeout) {
                 // The store refused a commit within the last timeout (etcd without quorum): agents
                 // got 503s and moved between managers, so silence proves nothing, and failing a
                 // host is a write that may yet land after its timeout. Judge nobody; every host
                 // gets a full timeout once commits succeed again.
-                state.liveness.values().forEach(live -> live.lastSeenMillis = Math.max(live.lastSeenMillis, now));
+                state.liveness.values().forEach(live -> live.seenAtLeast(now));
                 return 0;
             }
             List<String> silent = new ArrayList<>();

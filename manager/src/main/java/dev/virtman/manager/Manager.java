@@ -13,6 +13,7 @@ import dev.virtman.manager.store.StateStore;
 import dev.virtman.manager.store.StoredState;
 import dev.virtman.manager.tree.DistributionTree;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -20,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,11 +64,17 @@ public final class Manager implements AutoCloseable {
 
     public Manager(final ManagerConfig config, final StateStore store, final ManifestProvider manifests,
                    final MeterRegistry registry, final InstantSource clock) {
+        this(config, store, manifests, registry, clock, System::nanoTime);
+    }
+
+    /** @param nanos monotonic clock the failure detector measures its own stalls with (tests) */
+    Manager(final ManagerConfig config, final StateStore store, final ManifestProvider manifests,
+            final MeterRegistry registry, final InstantSource clock, final LongSupplier nanos) {
         this.state = new ManagerState(config, store, clock);
         ManagerMetrics metrics = new ManagerMetrics(state, registry);
         this.trees = new TreeService(state, metrics);
         this.images = new ImageCatalog(state, manifests, metrics);
-        this.detector = new FailureDetector(state, trees, metrics);
+        this.detector = new FailureDetector(state, trees, metrics, nanos);
         this.hosts = new HostRegistry(state, trees, detector, metrics.registrationGroups::record);
         this.heartbeats = new Heartbeats(state, trees, detector, metrics);
         this.profiles = new BootProfiles(state, images);
@@ -100,7 +108,7 @@ public final class Manager implements AutoCloseable {
                 if (live == null) {
                     state.liveness.put(h.hostId(), new Liveness(now));
                 } else if (grace) {
-                    live.lastSeenMillis = Math.max(live.lastSeenMillis, now);
+                    live.seenAtLeast(now);
                 }
                 nextSeq = Math.max(nextSeq, h.seq() + 1);
             }
@@ -286,7 +294,20 @@ public final class Manager implements AutoCloseable {
         return detector.report(reporter, failedHostId);
     }
 
-    /** Fails every host silent for longer than the timeout. Called periodically by the detector. */
+    /** The failure detector runs this many times per heartbeat interval, bounding detection lag. */
+    private static final int CHECKS_PER_INTERVAL = 4;
+    private static final Duration MIN_CHECK_PERIOD = Duration.ofMillis(20);
+
+    /** How often {@link #expireSilentHosts} must be called, from one thread. */
+    public static Duration detectorPeriod(final Duration heartbeatInterval) {
+        Duration period = heartbeatInterval.dividedBy(CHECKS_PER_INTERVAL);
+        return period.compareTo(MIN_CHECK_PERIOD) < 0 ? MIN_CHECK_PERIOD : period;
+    }
+
+    /**
+     * Fails every host silent for longer than the timeout. Called every {@link #detectorPeriod}
+     * by one thread of its own (a stall of that thread is taken for a stall of the manager).
+     */
     public int expireSilentHosts() {
         if (!leading) {
             return 0; // only the leader fails hosts; followers' liveness is partial

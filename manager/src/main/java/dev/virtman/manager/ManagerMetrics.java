@@ -39,6 +39,11 @@ final class ManagerMetrics {
                 .description("deepest tree level over all images").register(registry);
     }
 
+    /** The failure detector ran late by this much (the manager stalled); not counted as silence. */
+    void detectorPaused(final long millis) {
+        registry.counter("virtman.detector.paused.seconds").increment(millis / 1000.0);
+    }
+
     void hostFailed(final String cause) {
         registry.counter("virtman.host.failures", "cause", cause).increment();
     }

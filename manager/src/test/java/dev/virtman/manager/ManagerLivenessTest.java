@@ -1,5 +1,6 @@
 package dev.virtman.manager;
 
+import dev.virtman.testing.Await;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.store.StateStore;
@@ -49,9 +50,7 @@ class ManagerLivenessTest {
                 // The lock is busy (as with a convoy of joins) when the next heartbeat arrives.
                 millis.addAndGet(5_000);
                 waiting = Thread.ofPlatform().start(() -> manager.heartbeat("h1", beat));
-                while (waiting.getState() != Thread.State.BLOCKED) {
-                    Thread.sleep(5);
-                }
+                Await.until(() -> waiting.getState() == Thread.State.BLOCKED, "the heartbeat blocked on the lock");
                 millis.addAndGet(4_000); // 9 s after the last heartbeat that got the lock, 4 s after arrival
                 assertThat(manager.expireSilentHosts()).isZero();
             }
@@ -61,6 +60,47 @@ class ManagerLivenessTest {
             millis.addAndGet(7_000); // now really silent for longer than the timeout
             assertThat(manager.expireSilentHosts()).isEqualTo(1);
             assertThat(manager.host("h1").state()).isEqualTo("failed");
+        }
+    }
+    /**
+     * Time the manager itself did not run (its detector thread ran late: a GC pause, a machine
+     * starved by an enrolment wave) is nobody's silence: the agents' pings were waiting unread.
+     * Once the detector runs on time again the host's real silence counts from where it stopped.
+     */
+    @Test
+    void timeTheManagerStalledIsNobodysSilence() throws Exception {
+        AtomicLong millis = new AtomicLong(1_000_000);
+        AtomicLong nanos = new AtomicLong(0);
+        InstantSource clock = () -> Instant.ofEpochMilli(millis.get());
+        StateDir dir = new StateDir(tmp.resolve("state")).create();
+        ManagerConfig config = ManagerConfig.defaults(dir).withImageDirs(List.of(dir.path().getParent()))
+                .withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(6)).withChunkSize(CHUNK);
+        long period = Manager.detectorPeriod(config.heartbeatInterval()).toMillis();
+        try (Manager manager = new Manager(config, StateStore.open(dir.database()),
+                new ChunkManifestProvider(CHUNK, 1), new SimpleMeterRegistry(), clock, nanos::get)) {
+            manager.registerHost("h1", "127.0.0.2:3260", null);
+            manager.heartbeat("h1", new HeartbeatRequest("h1", Map.of()));
+            assertThat(manager.expireSilentHosts()).isZero();
+
+            // The manager stalls for 8 s: its detector's next pass comes 8 s late.
+            millis.addAndGet(8_000);
+            nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(8_000));
+            assertThat(manager.expireSilentHosts()).isZero();
+            assertThat(manager.host("h1").state()).isEqualTo("alive");
+
+            // On time from now on: the host, still silent, is failed one timeout later.
+            int passes = 0;
+            int failed = 0;
+            while (failed == 0 && passes < 100) {
+                millis.addAndGet(period);
+                nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(period));
+                failed = manager.expireSilentHosts();
+                passes++;
+            }
+            assertThat(failed).isEqualTo(1);
+            assertThat(manager.host("h1").state()).isEqualTo("failed");
+            // 8 s stalled minus the tolerated lateness (2 periods) credited: failed after 6 s - 2 periods.
+            assertThat(passes * period).isBetween(6_000 - 2 * period, 6_000 + period);
         }
     }
 }

@@ -76,6 +76,8 @@ public final class AgentStreams implements AutoCloseable {
     private final Counter reportsIn;
     private long lastFullPass;
     private final long resyncNanos;
+    /** A stream with a frame this recent is alive (agents ping every interval; one of slack). */
+    private final long heardRecentlyNanos;
 
     AgentStreams(final Manager manager, final VolumeService volumes, final Authenticator authenticator,
                  final MeterRegistry metrics) {
@@ -84,6 +86,7 @@ public final class AgentStreams implements AutoCloseable {
         this.authenticator = authenticator;
         this.idleTimeout = manager.config().heartbeatTimeout();
         this.resyncNanos = manager.config().heartbeatInterval().toNanos() * RESYNC_INTERVALS;
+        this.heardRecentlyNanos = manager.config().heartbeatInterval().toNanos() * 2;
         this.lastFullPass = System.nanoTime();
         this.pushes = Counter.builder("virtman.stream.pushes").description("replies pushed on agent streams")
                 .register(metrics);
@@ -192,7 +195,14 @@ public final class AgentStreams implements AutoCloseable {
                 if (!replies.containsKey(e.getKey())) {
                     s.close(AgentStreamProtocol.CLOSE_UNKNOWN_HOST, "host " + s.hostId + " is not registered");
                 } else if (replies.get(e.getKey()) == null) {
-                    s.submit(e.getValue()); // failed while connected, or a newly registered image: rejoin
+                    // Failed while connected, or a newly registered image: rejoin, but only on a
+                    // sign of life. A host failed for silence whose stream is not closed yet must
+                    // not be revived from its own last report; its next ping does it.
+                    if (System.nanoTime() - s.lastFrameNanos <= heardRecentlyNanos) {
+                        s.submit(e.getValue());
+                    } else {
+                        s.rejoinOnNextFrame = true;
+                    }
                 } else {
                     HeartbeatReply reply = replies.get(e.getKey());
                     s.push(volumes == null ? reply : volumes.onHeartbeat(s.hostId, e.getValue(), reply));
@@ -215,6 +225,10 @@ public final class AgentStreams implements AutoCloseable {
         volatile Session session;
         /** The agent's last report, applied; null until the first. */
         volatile HeartbeatRequest report;
+        /** When the agent last sent a frame (open, ping, pong, report). */
+        volatile long lastFrameNanos = System.nanoTime();
+        /** The host must rejoin (failed while this stream was open), on its next frame. */
+        volatile boolean rejoinOnNextFrame;
         /** JSON of the last push, to send only what changed. */
         private String lastSent;
         private final Object reportLock = new Object();
@@ -236,17 +250,30 @@ public final class AgentStreams implements AutoCloseable {
 
         @Override
         public void onWebSocketPing(final ByteBuffer payload) {
-            manager.heard(hostId);
+            heard();
             session.sendPong(payload, Callback.NOOP);
         }
 
         @Override
         public void onWebSocketPong(final ByteBuffer payload) {
+            heard();
+        }
+
+        /** A frame from the agent: liveness, and the rejoin a failure left pending. */
+        private void heard() {
+            lastFrameNanos = System.nanoTime();
             manager.heard(hostId);
+            HeartbeatRequest last = report;
+            if (rejoinOnNextFrame && last != null) {
+                rejoinOnNextFrame = false;
+                submit(last);
+            }
         }
 
         @Override
         public void onWebSocketText(final String text) {
+            lastFrameNanos = System.nanoTime();
+            rejoinOnNextFrame = false;
             manager.heard(hostId);
             reportsIn.increment();
             HeartbeatRequest parsed;

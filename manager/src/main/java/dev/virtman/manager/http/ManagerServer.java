@@ -29,8 +29,11 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -53,17 +56,20 @@ public final class ManagerServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManagerServer.class);
 
-    /** The detector runs this many times per heartbeat interval, bounding detection lag. */
-    private static final int CHECKS_PER_INTERVAL = 4;
-    private static final Duration MIN_CHECK_PERIOD = Duration.ofMillis(20);
     private static final int STOP_GRACE_SECONDS = 1;
     /**
      * Pending connections the kernel queues. The JDK default (50) overflows when a boot storm's
      * agents all connect at once, and a dropped SYN costs the client a one-second retransmit.
      */
     private static final int ACCEPT_BACKLOG = 4096;
-    /** Threads Jetty needs beside the request handlers: acceptor, selectors, reserve. */
-    private static final int SERVER_THREADS = 8;
+    /**
+     * Jetty's own threads: acceptor, selectors, reading requests and stream frames, upgrades.
+     * Routes never run on them (they have their own pool), so pings are read and noted while an
+     * enrolment wave's registrations wait for their group commit on every route thread. As many
+     * as the shared pool had before, so reading 10,000 streams' frames never waits for a thread
+     * (an idle thread costs its stack).
+     */
+    private static final int SERVER_THREADS = 64;
     /**
      * When the connection limit is reached, connections idle this long are closed, so holders
      * of idle connections cannot keep agents out for a whole idle timeout.
@@ -74,6 +80,7 @@ public final class ManagerServer implements AutoCloseable {
     private final VolumeService volumes;
     private final Server http;
     private final ServerConnector connector;
+    private final ExecutorService routeThreads;
     private final ExecutorService longRequests;
     private final ScheduledExecutorService timers;
     private final Credentials credentials;
@@ -81,6 +88,8 @@ public final class ManagerServer implements AutoCloseable {
     private final boolean tls;
     private final StateBackend backend;
     private volatile EtcdLeadership leadership;
+    /** The failure detector's own thread; set once started. */
+    private volatile ScheduledExecutorService detector;
 
     /** The cluster view, set once the server knows its URL. */
     private static final class ClusterRef implements java.util.function.Supplier<ClusterView> {
@@ -97,13 +106,15 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     private ManagerServer(final Manager manager, final VolumeService volumes, final Server http,
-                          final ServerConnector connector, final ExecutorService longRequests,
+                          final ServerConnector connector, final ExecutorService routeThreads,
+                          final ExecutorService longRequests,
                           final ScheduledExecutorService timers, final Credentials credentials, final StateDir stateDir,
                           final boolean tls, final StateBackend backend) {
         this.manager = manager;
         this.volumes = volumes;
         this.http = http;
         this.connector = connector;
+        this.routeThreads = routeThreads;
         this.longRequests = longRequests;
         this.timers = timers;
         this.credentials = credentials;
@@ -158,6 +169,17 @@ public final class ManagerServer implements AutoCloseable {
     public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests,
                                       final ServerSettings settings, final StateBackend.Opener backends)
             throws IOException {
+        return start(config, manifests, settings, backends, InstantSource.system());
+    }
+
+    /**
+     * As {@link #start(ManagerConfig, ManifestProvider, ServerSettings, StateBackend.Opener)}, with
+     * the clock the manager judges heartbeats, tokens and VM orders by (a test moves it instead
+     * of sleeping).
+     */
+    public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests,
+                                      final ServerSettings settings, final StateBackend.Opener backends,
+                                      final InstantSource clock) throws IOException {
         SslContextFactory.Server tlsContext = settings.tls()
                 ? PemTls.serverContext(settings.tlsCertificate(), settings.tlsKey()) : null;
         StateDir dir = config.stateDir().create();
@@ -168,7 +190,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         Credentials credentials;
         try {
-            credentials = Credentials.open(dir, InstantSource.system(), backend.credentials());
+            credentials = Credentials.open(dir, clock, backend.credentials());
         } catch (IOException | RuntimeException e) {
             backend.state().close();
             backend.volumes().close();
@@ -178,7 +200,7 @@ public final class ManagerServer implements AutoCloseable {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Manager manager;
         try {
-            manager = new Manager(config, backend.state(), manifests, metrics, InstantSource.system());
+            manager = new Manager(config, backend.state(), manifests, metrics, clock);
         } catch (RuntimeException e) {
             backend.state().close();
             backend.volumes().close();
@@ -201,7 +223,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         VmBoard vms;
         try {
-            vms = new VmBoard(InstantSource.system(), backend.vmOrders());
+            vms = new VmBoard(clock, backend.vmOrders());
         } catch (RuntimeException e) {
             volumes.close();
             manager.close();
@@ -222,9 +244,14 @@ public final class ManagerServer implements AutoCloseable {
         // Platform threads, not virtual: a manager embedded in a busy JVM (virtman boot, the boot
         // storm) would otherwise queue requests behind every other virtual thread on the shared
         // carrier pool, and hosts would be failed for heartbeats that had arrived.
-        QueuedThreadPool threads = new QueuedThreadPool(settings.requestThreads() + SERVER_THREADS, SERVER_THREADS);
+        QueuedThreadPool threads = new QueuedThreadPool(SERVER_THREADS, SERVER_THREADS / 2);
         threads.setName("manager-http");
         threads.setDaemon(true);
+        // Routes run on a pool of their own: when they shared Jetty's, a 3,000-host enrolment
+        // wave's registrations (each waiting for its group commit) held every thread, the stream
+        // frames queued behind them unread, and the failure detector failed hosts whose pings had
+        // been sent in time (docs/manager.md, "Failure detection").
+        ExecutorService routeThreads = routeThreads(settings.requestThreads());
         Server server = new Server(threads);
         HttpConfiguration httpConfig = new HttpConfiguration();
         httpConfig.setRequestHeaderSize(settings.maxHeaderBytes());
@@ -246,7 +273,7 @@ public final class ManagerServer implements AutoCloseable {
         AgentStreams streams = new AgentStreams(manager, volumes, authenticator, metrics);
         ClusterRef cluster = new ClusterRef();
         RestHandler rest = new RestHandler(RestApi.routes(manager, volumes, glance, vms, metrics, credentials, cluster),
-                authenticator, settings, threads, longRequests, metrics);
+                authenticator, settings, routeThreads, longRequests, metrics);
         WebSocketUpgradeHandler upgrades = WebSocketUpgradeHandler.from(server, streams::install);
         upgrades.setHandler(rest);
         server.setHandler(upgrades);
@@ -254,6 +281,7 @@ public final class ManagerServer implements AutoCloseable {
             server.start();
         } catch (Exception e) {
             stopQuietly(server);
+            routeThreads.shutdownNow();
             timers.shutdownNow();
             volumes.close();
             manager.close();
@@ -263,16 +291,25 @@ public final class ManagerServer implements AutoCloseable {
         }
         new HeaderDeadline(connector, settings.headerTimeout(), System::nanoTime).schedule(timers);
         streams.schedule(timers);
-        long period = Math.max(MIN_CHECK_PERIOD.toMillis(), config.heartbeatInterval().toMillis() / CHECKS_PER_INTERVAL);
-        timers.scheduleWithFixedDelay(() -> {
+        ManagerServer running = new ManagerServer(manager, volumes, server, connector, routeThreads, longRequests, timers,
+                credentials,
+                dir, settings.tls(), backend);
+        // The detector has a thread of its own: it takes its own lateness for a stall of the
+        // manager (LocalPauses), so the push pass or header sweep must not be able to delay it.
+        long period = Manager.detectorPeriod(config.heartbeatInterval()).toMillis();
+        ScheduledExecutorService detector = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "virtman-failure-detector");
+            t.setDaemon(true);
+            return t;
+        });
+        running.detector = detector;
+        detector.scheduleWithFixedDelay(() -> {
             try {
                 manager.expireSilentHosts();
             } catch (RuntimeException e) {
                 LOG.error("failure detector pass failed; retrying next period", e);
             }
         }, period, period, TimeUnit.MILLISECONDS);
-        ManagerServer running = new ManagerServer(manager, volumes, server, connector, longRequests, timers, credentials,
-                dir, settings.tls(), backend);
         if (backend instanceof EtcdBackend etcd) {
             running.leadership = EtcdLeadership.start(etcd, manager, () -> {
                 credentials.reload();
@@ -291,6 +328,19 @@ public final class ManagerServer implements AutoCloseable {
             LOG.info("imports Glance images on demand from {} into {}", config.glance().endpoint(), dir.images());
         }
         return running;
+    }
+
+    /** The route handlers' threads: platform, daemon, named; their queue is unbounded like Jetty's was. */
+    private static ExecutorService routeThreads(final int count) {
+        AtomicInteger next = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(count, count, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "manager-route-" + next.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     private static void stopQuietly(final Server server) {
@@ -358,8 +408,13 @@ public final class ManagerServer implements AutoCloseable {
             l.close(); // resign first, so another manager takes over at once
         }
         timers.shutdownNow();
+        ScheduledExecutorService d = detector;
+        if (d != null) {
+            d.shutdownNow();
+        }
         http.setStopTimeout(TimeUnit.SECONDS.toMillis(STOP_GRACE_SECONDS));
         stopQuietly(http);
+        routeThreads.shutdownNow();
         // A Glance import still downloading is abandoned; its partial file is deleted on the way out.
         longRequests.shutdownNow();
         try {
