@@ -124,8 +124,9 @@ public final class Agent implements Closeable {
             for (Map.Entry<ImageConfig, ChunkManifest> e : manifests.entrySet()) {
                 ImageConfig image = e.getKey();
                 ChunkManifest manifest = e.getValue();
-                images.add(ImageExport.open(image, manifest, cacheRoot, connector, upstream, downstream,
-                        config.fetchPolicy(), cacheOptions.withAccessListener(listeners.apply(image.name())), config.readTraceFile(image.name())));
+                images.add(ImageExport.open(image, manifest, cacheRoot, ExportOptions.of(connector, config.fetchPolicy(),
+                                cacheOptions.withAccessListener(listeners.apply(image.name())))
+                        .withCaps(upstream, downstream).withReadTrace(config.readTraceFile(image.name()))));
             }
             List<ExportedTarget> targets = images.stream()
                     .map(i -> new ExportedTarget(i.iqn(), i.luns(), null, Set.of(), i.firstReads())).toList();

@@ -95,13 +95,10 @@ public final class ImageExport implements Closeable {
      * closed with the export: for a single image outside an {@link Agent}.
      */
     public static ImageExport open(final ImageConfig config, final ChunkManifest manifest, final Path cacheRoot,
-                                   final ParentConnector connector, final TokenBucket upstreamCap,
-                                   final TokenBucket downstreamCap, final FetchPolicy policy,
-                                   final ChunkCache.Options cacheOptions, final Path readTrace) throws IOException {
+                                   final ExportOptions options) throws IOException {
         CacheDirectory root = CacheDirectory.open(cacheRoot, Long.MAX_VALUE);
         try {
-            return open(config, manifest, root, root, connector, upstreamCap, downstreamCap, policy, cacheOptions,
-                    readTrace);
+            return open(config, manifest, root, root, options);
         } catch (IOException | RuntimeException e) {
             root.close();
             throw e;
@@ -112,25 +109,21 @@ public final class ImageExport implements Closeable {
      * Builds the stack on a lease of the image's cache in {@code cacheRoot} (reopening what a
      * previous run cached). The lease is held until {@link #close}, so the host's cache limit never
      * evicts an image while it is exported. Parents connect lazily, so this succeeds while they are down.
-     *
-     * @param upstreamCap   shared bucket of all fetches, or null
-     * @param downstreamCap shared bucket of all exports, or null
-     * @param readTrace     file to record initiators' reads in (boot-trace CSV), or null
      */
     public static ImageExport open(final ImageConfig config, final ChunkManifest manifest,
-                                   final CacheDirectory cacheRoot, final ParentConnector connector,
-                                   final TokenBucket upstreamCap, final TokenBucket downstreamCap,
-                                   final FetchPolicy policy, final ChunkCache.Options cacheOptions,
-                                   final Path readTrace) throws IOException {
-        return open(config, manifest, cacheRoot, null, connector, upstreamCap, downstreamCap, policy, cacheOptions,
-                readTrace);
+                                   final CacheDirectory cacheRoot, final ExportOptions options) throws IOException {
+        return open(config, manifest, cacheRoot, null, options);
     }
 
     private static ImageExport open(final ImageConfig config, final ChunkManifest manifest,
                                     final CacheDirectory cacheRoot, final CacheDirectory ownedRoot,
-                                    final ParentConnector connector, final TokenBucket upstreamCap,
-                                    final TokenBucket downstreamCap, final FetchPolicy policy,
-                                    final ChunkCache.Options cacheOptions, final Path readTrace) throws IOException {
+                                    final ExportOptions options) throws IOException {
+        ParentConnector connector = options.connector();
+        TokenBucket upstreamCap = options.upstreamCap();
+        TokenBucket downstreamCap = options.downstreamCap();
+        FetchPolicy policy = options.policy();
+        ChunkCache.Options cacheOptions = options.cacheOptions();
+        Path readTrace = options.readTrace();
         MeterRegistry registry = cacheOptions.registry();
         Hedging hedging = Hedging.of(policy, registry);
         ChunkFetcher fetcher = fetcher(config.parents(), manifest, connector, upstreamCap, policy, registry, hedging);

@@ -171,9 +171,9 @@ final class VolumeHost implements Closeable {
         ImageConfig config = new ImageConfig(imageId, ManagedAgent.urls(p.parents()), file,
                 TargetNames.agentIqn(hostId, imageId));
         // The agent's caps are the host's links: an image opened for volumes shares them.
-        ImageExport image = ImageExport.open(config, manifest, agent.cacheRoot(), connector, agent.upstreamCap(),
-                agent.downstreamCap(), agent.config().fetchPolicy(), ChunkCache.Options.defaults(agent.registry()),
-                null);
+        ImageExport image = ImageExport.open(config, manifest, agent.cacheRoot(), ExportOptions.of(connector,
+                agent.config().fetchPolicy(), ChunkCache.Options.defaults(agent.registry()))
+                .withCaps(agent.upstreamCap(), agent.downstreamCap()));
         try {
             // Children the manager places under this host fetch from this export.
             agent.addTarget(new ExportedTarget(config.iqn(), image.luns(), null, Set.of(), image.firstReads()));

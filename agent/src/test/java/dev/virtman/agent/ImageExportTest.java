@@ -128,8 +128,8 @@ class ImageExportTest {
         ChunkManifest manifest = new ManifestBuilder(CHUNK, 1, ManifestBuilder.ProgressListener.NONE).build(image);
         long cap = 2L << 20;
         try (ImageExport export = ImageExport.open(new ImageConfig("capped", List.of(image.toUri().toString()), null),
-                manifest, dir.resolve("cache"), new ParentConnector(InitiatorOptions.defaults()),
-                BandwidthCap.bucket(cap), null, FAST, ChunkCache.Options.defaults(new SimpleMeterRegistry()), null)) {
+                manifest, dir.resolve("cache"), ExportOptions.of(new ParentConnector(InitiatorOptions.defaults()), FAST,
+                        ChunkCache.Options.defaults(new SimpleMeterRegistry())).withCaps(BandwidthCap.bucket(cap), null))) {
             long start = System.nanoTime();
             readAll(export);
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -141,7 +141,8 @@ class ImageExportTest {
 
     private ImageExport open(final ChunkManifest manifest, final List<String> parents) throws IOException {
         return ImageExport.open(new ImageConfig("test", parents, null), manifest, dir.resolve("cache"),
-                new ParentConnector(InitiatorOptions.defaults()), null, null, FAST, ChunkCache.Options.defaults(new SimpleMeterRegistry()), null);
+                ExportOptions.of(new ParentConnector(InitiatorOptions.defaults()), FAST,
+                        ChunkCache.Options.defaults(new SimpleMeterRegistry())));
     }
 
     private static void corrupt(final Path file, final long offset) throws IOException {

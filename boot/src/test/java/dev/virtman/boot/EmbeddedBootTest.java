@@ -1,5 +1,6 @@
 package dev.virtman.boot;
 
+import dev.virtman.testing.Await;
 import dev.virtman.block.cache.ChunkCache;
 import dev.virtman.testing.Checksums;
 import dev.virtman.testing.ProjectPaths;
@@ -97,19 +98,16 @@ class EmbeddedBootTest {
     }
 
     private static void awaitQuiet(final EmbeddedCluster cluster) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        long last = -1;
-        long quietSince = System.nanoTime();
-        while (System.nanoTime() < deadline) {
+        long[] last = {-1, System.nanoTime()}; // bytes moved, when that figure last changed
+        Await.until(() -> {
             long now = cluster.sourceBytesServed() + cluster.bytesFetchedByAgents();
-            if (now != last) {
-                last = now;
-                quietSince = System.nanoTime();
-            } else if (System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(2)) {
-                return;
+            if (now != last[0]) {
+                last[0] = now;
+                last[1] = System.nanoTime();
+                return false;
             }
-            Thread.sleep(100);
-        }
+            return System.nanoTime() - last[1] > TimeUnit.SECONDS.toNanos(2);
+        }, java.time.Duration.ofSeconds(60), "no bytes fetched or served for 2 s");
     }
 
     /** The consoles of VMs that did not come up, for the failure message. */

@@ -2,6 +2,7 @@ package dev.virtman.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.Await;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
 import dev.virtman.iscsi.initiator.IscsiBlockDevice;
 import dev.virtman.iscsi.initiator.IscsiUrl;
@@ -68,15 +69,8 @@ class ManagerServeSourceCommandTest {
     /** The source target follows registrations within a reconcile pass; wait for it to list the image. */
     private static String awaitListed(final String portal, final String initiator, final String iqn)
             throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        Commands.Result result;
-        do {
-            result = Commands.run(Duration.ofSeconds(20), "iscsi-ls", "-i", initiator, portal);
-            if (result.succeeded() && result.output().contains(iqn)) {
-                return result.output();
-            }
-            Thread.sleep(200);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("source target never listed " + iqn + ": " + result.describe());
+        return Await.until("the source target listing " + iqn, Duration.ofSeconds(30),
+                () -> Commands.run(Duration.ofSeconds(20), "iscsi-ls", "-i", initiator, portal),
+                result -> result.succeeded() && result.output().contains(iqn)).output();
     }
 }

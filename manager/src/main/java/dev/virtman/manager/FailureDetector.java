@@ -146,7 +146,7 @@ final class FailureDetector {
                 // got 503s and moved between managers, so silence proves nothing, and failing a
                 // host is a write that may yet land after its timeout. Judge nobody; every host
                 // gets a full timeout once commits succeed again.
-                state.liveness.values().forEach(live -> live.lastSeenMillis = Math.max(live.lastSeenMillis, now));
+                state.liveness.values().forEach(live -> live.seenAtLeast(now));
                 return 0;
             }
             List<String> silent = new ArrayList<>();

@@ -13,4 +13,13 @@ final class Liveness {
     Liveness(final long now) {
         this.lastSeenMillis = now;
     }
+
+    /**
+     * Counts the host as seen at {@code millis} unless it was seen later: a heartbeat noted on
+     * arrival, or a grace that gives every host a full timeout from now (a reload, a store that
+     * refused commits). Never moves the last sign of life back.
+     */
+    void seenAtLeast(final long millis) {
+        lastSeenMillis = Math.max(lastSeenMillis, millis);
+    }
 }

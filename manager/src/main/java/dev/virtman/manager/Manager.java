@@ -108,7 +108,7 @@ public final class Manager implements AutoCloseable {
                 if (live == null) {
                     state.liveness.put(h.hostId(), new Liveness(now));
                 } else if (grace) {
-                    live.lastSeenMillis = Math.max(live.lastSeenMillis, now);
+                    live.seenAtLeast(now);
                 }
                 nextSeq = Math.max(nextSeq, h.seq() + 1);
             }

@@ -2,6 +2,7 @@ package dev.virtman.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.Await;
 import dev.virtman.manager.api.HeartbeatReply;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.Labels;
@@ -80,9 +81,8 @@ class ManagerJoinGroupTest {
                 })));
                 // One waits for the lock to apply the group, the others wait for their replies.
                 for (Thread agent : agents) {
-                    while (agent.getState() != Thread.State.BLOCKED && agent.getState() != Thread.State.WAITING) {
-                        Thread.sleep(2);
-                    }
+                    Await.until(() -> agent.getState() == Thread.State.BLOCKED || agent.getState() == Thread.State.WAITING,
+                            agent + " waiting for the lock or its reply");
                 }
                 assertThat(agents).filteredOn(a -> a.getState() == Thread.State.BLOCKED).hasSize(1);
             }
@@ -150,9 +150,8 @@ class ManagerJoinGroupTest {
                     }
                 }));
                 for (Thread agent : agents.subList(0, JOINERS)) {
-                    while (agent.getState() != Thread.State.BLOCKED && agent.getState() != Thread.State.WAITING) {
-                        Thread.sleep(2);
-                    }
+                    Await.until(() -> agent.getState() == Thread.State.BLOCKED || agent.getState() == Thread.State.WAITING,
+                            agent + " waiting for the lock or its reply");
                 }
                 agents.getLast().join();
                 assertThat(agents.subList(0, JOINERS)).filteredOn(a -> a.getState() == Thread.State.BLOCKED)

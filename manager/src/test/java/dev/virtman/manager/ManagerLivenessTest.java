@@ -1,5 +1,6 @@
 package dev.virtman.manager;
 
+import dev.virtman.testing.Await;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.store.StateStore;
@@ -49,9 +50,7 @@ class ManagerLivenessTest {
                 // The lock is busy (as with a convoy of joins) when the next heartbeat arrives.
                 millis.addAndGet(5_000);
                 waiting = Thread.ofPlatform().start(() -> manager.heartbeat("h1", beat));
-                while (waiting.getState() != Thread.State.BLOCKED) {
-                    Thread.sleep(5);
-                }
+                Await.until(() -> waiting.getState() == Thread.State.BLOCKED, "the heartbeat blocked on the lock");
                 millis.addAndGet(4_000); // 9 s after the last heartbeat that got the lock, 4 s after arrival
                 assertThat(manager.expireSilentHosts()).isZero();
             }

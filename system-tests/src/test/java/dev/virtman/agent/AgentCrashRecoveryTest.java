@@ -1,5 +1,6 @@
 package dev.virtman.agent;
 
+import dev.virtman.testing.Await;
 import dev.virtman.boot.SourceTarget;
 import java.net.InetSocketAddress;
 import dev.virtman.block.manifest.ChunkManifest;
@@ -109,15 +110,8 @@ class AgentCrashRecoveryTest {
     }
 
     private static AgentStatus.Image awaitServed(final AgentProcess agent, final long bytes) throws InterruptedException {
-        long deadline = System.nanoTime() + BOOT_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            AgentStatus.Image image = agent.status().images().getFirst();
-            if (image.bytesServed() >= bytes) {
-                return image;
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("the guest never read " + bytes + " bytes");
+        return Await.until("the guest reading " + bytes + " bytes", BOOT_TIMEOUT,
+                () -> agent.status().images().getFirst(), image -> image.bytesServed() >= bytes);
     }
 
     private static long touchedChunks(final Path... traceDirs) throws java.io.IOException {

@@ -2,6 +2,7 @@ package dev.virtman.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.Await;
 import dev.virtman.manager.auth.Principal;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.TokenFiles;
@@ -33,7 +34,6 @@ class HostEnrolmentProcessTest {
 
     /** A JVM on a 2-core machine shared with other test runs can take minutes to start. */
     private static final Duration START_TIMEOUT = Duration.ofSeconds(240);
-    private static final Duration POLL = Duration.ofMillis(100);
 
     @TempDir
     Path tmp;
@@ -106,12 +106,22 @@ class HostEnrolmentProcessTest {
 
     /** Waits for the agent's ready line (it has enrolled, registered and heartbeats). */
     private static void awaitReady(final Process agent, final Path log) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!Files.readString(log).contains("agent ready: portal=")) {
-            if (!agent.isAlive() || System.nanoTime() > deadline) {
-                throw new AssertionError("agent not ready:\n" + Commands.tail(Files.readString(log)));
-            }
-            Thread.sleep(POLL.toMillis());
+        String ready = "agent ready: portal=";
+        try {
+            Await.until(() -> !agent.isAlive() || read(log).contains(ready), START_TIMEOUT, "the agent's ready line");
+        } catch (AssertionError e) {
+            throw new AssertionError("agent not ready:\n" + Commands.tail(Files.readString(log)), e);
+        }
+        if (!read(log).contains(ready)) {
+            throw new AssertionError("agent exited before it was ready:\n" + Commands.tail(Files.readString(log)));
+        }
+    }
+
+    private static String read(final Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.virtman.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.Await;
 import dev.virtman.cli.VirtmanCommand;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.api.StateDir;
@@ -89,19 +90,12 @@ class ManagedFailedBootTest {
 
     /** The agent decides on the profile once the boot's reads have been quiet for 15 s. */
     private static void awaitLog(final VirtmanAgentProcess agent, final String text) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!agent.log().contains(text)) {
-            assertThat(System.nanoTime()).as("agent logs: " + text).isLessThan(deadline);
-            Thread.sleep(250);
-        }
+        Await.until(() -> agent.log().contains(text), Duration.ofSeconds(90), "agent logs: " + text);
     }
 
     /** The destroy order reaches the agent at its next VM sync; it then stops reporting the VM. */
     private static void awaitNoReports(final ManagerClient client, final String host) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!client.hostVms(host).reports().isEmpty()) {
-            assertThat(System.nanoTime()).as("VM reports of " + host + " gone").isLessThan(deadline);
-            Thread.sleep(250);
-        }
+        Await.until(() -> client.hostVms(host).reports().isEmpty(), Duration.ofSeconds(60),
+                "VM reports of " + host + " gone");
     }
 }

@@ -1,5 +1,6 @@
 package dev.virtman.boot;
 
+import dev.virtman.testing.Await;
 import dev.virtman.cli.VirtmanCommand;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.api.StateDir;
@@ -81,15 +82,12 @@ class ManagedHostsBootTest {
 
     /** The destroy orders reach the agents at their next sync; their VM directories then go. */
     private static void awaitEmpty(final Path vmDir) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
+        Await.until(() -> {
             try (Stream<Path> s = Files.list(vmDir)) {
-                if (s.findAny().isEmpty()) {
-                    return;
-                }
+                return s.findAny().isEmpty();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
-            assertThat(System.nanoTime()).as("VM directories in " + vmDir + " removed").isLessThan(deadline);
-            Thread.sleep(250);
-        }
+        }, Duration.ofSeconds(30), "VM directories in " + vmDir + " removed");
     }
 }

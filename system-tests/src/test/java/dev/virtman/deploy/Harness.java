@@ -2,6 +2,7 @@ package dev.virtman.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.Await;
 import dev.virtman.testing.ProjectPaths;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -75,15 +76,6 @@ final class Harness {
     /** Polls {@code probe} until {@code done} holds for its non-null answer; fails after {@code limit}. */
     static <T> T await(final String what, final Duration limit, final Supplier<T> probe, final Predicate<T> done)
             throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        T last = null;
-        while (System.nanoTime() < deadline) {
-            last = probe.get();
-            if (last != null && done.test(last)) {
-                return last;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("not within " + limit + ": " + what + " (last: " + last + ")");
+        return Await.until(what, limit, probe, last -> last != null && done.test(last));
     }
 }

@@ -3,6 +3,7 @@ package dev.virtman.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.virtman.testing.Await;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -120,9 +121,7 @@ class QemuVmDriverTest {
             driver.start(vm);
             assertThat(vm.state()).isEqualTo(VmState.BOOTING);
             Path qmp = vm.workDir().resolve("qmp.sock");
-            for (int i = 0; i < 100 && !Files.exists(qmp); i++) {
-                Thread.sleep(100);
-            }
+            Await.until(() -> Files.exists(qmp), Duration.ofSeconds(10), "QEMU's QMP socket");
             // Firmware without an OS does not act on ACPI power-down: the driver must quit QEMU itself.
             long start = System.nanoTime();
             driver.stop(vm, Duration.ofSeconds(4));

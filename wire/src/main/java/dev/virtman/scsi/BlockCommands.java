@@ -30,8 +30,8 @@ final class BlockCommands {
         this.limits = medium.limits;
     }
 
-    /** READ(6/10/12/16), SBC-3 §5.8-§5.11. */
-    ScsiResponse read(final BlockCdb cdb) {
+    /** READ(6/10/12/16), SBC-3 §5.8-§5.11; the data goes into a buffer from {@code buffers}. */
+    ScsiResponse read(final BlockCdb cdb, final DataInBuffers buffers) {
         Medium.rejectProtection(cdb);
         long lba = cdb.lba();
         long count = cdb.transferLength();
@@ -40,7 +40,7 @@ final class BlockCommands {
             return ScsiResponses.good();
         }
         m.checkTransferLength(cdb, count);
-        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(count * blockSize));
+        ByteBuffer data = buffers.allocate(Math.toIntExact(count * blockSize));
         m.readBlocks(lba, data);
         return ScsiResponses.dataIn(data.flip());
     }
@@ -51,16 +51,11 @@ final class BlockCommands {
      * range it does not have, and a zero-length write (which writes nothing) is GOOD.
      */
     ScsiResponse write(final BlockCdb cdb, final ByteBuffer dataOut) {
-        Medium.rejectProtection(cdb);
-        long lba = cdb.lba();
-        long count = cdb.transferLength();
-        // count may shrink below: see the Expected Data Transfer Length rule.
-        m.checkRange(lba, count);
-        if (count == 0) {
+        if (!m.admitWrite(cdb)) {
             return ScsiResponses.good();
         }
-        m.requireWritable();
-        m.checkTransferLength(cdb, count);
+        long lba = cdb.lba();
+        long count = cdb.transferLength(); // may shrink below: see the Expected Data Transfer Length rule
         long supplied = dataOut == null ? 0 : dataOut.remaining();
         if (supplied < count * blockSize) {
             // RFC 7143 §11.4.5.1 with FCP-4 §9.4.2 a): an Expected Data Transfer Length below
@@ -240,15 +235,11 @@ final class BlockCommands {
      * the exclusive side of the lock, like COMPARE AND WRITE, so no other write interleaves.
      */
     ScsiResponse orWrite(final Cdb16 cdb, final ByteBuffer dataOut) {
-        Medium.rejectProtection(cdb);
-        long lba = cdb.lba();
-        long count = cdb.transferLength();
-        m.checkRange(lba, count);
-        if (count == 0) {
+        if (!m.admitWrite(cdb)) {
             return ScsiResponses.good();
         }
-        m.requireWritable();
-        m.checkTransferLength(cdb, count);
+        long lba = cdb.lba();
+        long count = cdb.transferLength();
         ByteBuffer data = m.dataOutBlocks(dataOut, count);
         ByteBuffer medium = ByteBuffer.allocate(data.remaining());
         m.compareAndWriteLock.writeLock().lock();

@@ -58,6 +58,24 @@ final class Medium {
     }
 
     /** SBC-3 §6.5.3: more than MAXIMUM TRANSFER LENGTH is an INVALID FIELD IN CDB. */
+    /**
+     * The checks a write makes before it touches data, in SBC-3's order: the protection field,
+     * the range (so a write-protected unit still reports LBA OUT OF RANGE for a range it does not
+     * have), then, unless the transfer is empty (GOOD, nothing written), write protection and
+     * the transfer length. Returns whether there is anything to write.
+     */
+    boolean admitWrite(final BlockCdb cdb) {
+        rejectProtection(cdb);
+        long count = cdb.transferLength();
+        checkRange(cdb.lba(), count);
+        if (count == 0) {
+            return false;
+        }
+        requireWritable();
+        checkTransferLength(cdb, count);
+        return true;
+    }
+
     void checkTransferLength(final BlockCdb cdb, final long count) {
         if (count > limits.maxTransferBlocks()) {
             throw CheckConditionException.invalidFieldInCdb(cdb.transferLengthOffset(), -1);

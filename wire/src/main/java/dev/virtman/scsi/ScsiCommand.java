@@ -12,6 +12,20 @@ import java.nio.ByteBuffer;
  * @param expectedDataTransferLength   the initiator's Expected Data Transfer Length in bytes
  * @param dataOut                      for writes, all data-out bytes collected by the transport
  *                                     (position 0, limit = bytes received); otherwise {@code null}
+ * @param dataInBuffers                where a read's data goes (see {@link DataInBuffers})
  */
-public record ScsiCommand(long lun, ByteBuffer cdb, int expectedDataTransferLength, ByteBuffer dataOut) {
+public record ScsiCommand(long lun, ByteBuffer cdb, int expectedDataTransferLength, ByteBuffer dataOut,
+                          DataInBuffers dataInBuffers) {
+
+    public ScsiCommand {
+        if (dataInBuffers == null) {
+            throw new IllegalArgumentException("dataInBuffers must not be null");
+        }
+    }
+
+    /** A command whose read data lands in heap buffers. */
+    public ScsiCommand(final long lun, final ByteBuffer cdb, final int expectedDataTransferLength,
+                       final ByteBuffer dataOut) {
+        this(lun, cdb, expectedDataTransferLength, dataOut, DataInBuffers.HEAP);
+    }
 }

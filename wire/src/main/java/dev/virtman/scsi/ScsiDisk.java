@@ -79,7 +79,7 @@ public final class ScsiDisk {
         ByteBuffer cdb = command.cdb().duplicate().position(0).slice();
         ScsiResponse response;
         try {
-            response = dispatch(cdb, command.dataOut());
+            response = dispatch(cdb, command.dataOut(), command.dataInBuffers());
         } catch (CheckConditionException e) {
             response = ScsiResponses.checkCondition(e.sense());
         } catch (RuntimeException e) {
@@ -153,7 +153,7 @@ public final class ScsiDisk {
         }
     }
 
-    private ScsiResponse dispatch(final ByteBuffer cdb, final ByteBuffer dataOut) {
+    private ScsiResponse dispatch(final ByteBuffer cdb, final ByteBuffer dataOut, final DataInBuffers dataInBuffers) {
         if (cdb.limit() == 0) {
             throw CheckConditionException.invalidOpcode();
         }
@@ -175,7 +175,7 @@ public final class ScsiDisk {
             case SERVICE_ACTION_IN_16 -> capacityCommands.serviceActionIn(generic);
             case MODE_SENSE_6, MODE_SENSE_10 -> modeSense(new ModeSenseCdb(cdb));
             case MODE_SELECT_6, MODE_SELECT_10 -> ModeSelect.apply(generic, dataOut, writable, blocks, blockSize);
-            case READ_6, READ_10, READ_12, READ_16 -> blockCommands.read(BlockCdb.of(cdb));
+            case READ_6, READ_10, READ_12, READ_16 -> blockCommands.read(BlockCdb.of(cdb), dataInBuffers);
             case WRITE_6, WRITE_10, WRITE_12, WRITE_16 -> blockCommands.write(BlockCdb.of(cdb), dataOut);
             case WRITE_AND_VERIFY_10, WRITE_AND_VERIFY_12, WRITE_AND_VERIFY_16 ->
                     blockCommands.writeAndVerify(BlockCdb.of(cdb), dataOut);

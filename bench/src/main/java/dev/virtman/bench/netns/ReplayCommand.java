@@ -1,6 +1,7 @@
 package dev.virtman.bench.netns;
 
 import dev.virtman.bench.storm.EmulatedVm;
+import dev.virtman.bench.storm.PatientLogin;
 import dev.virtman.block.BlockDevice;
 import dev.virtman.iscsi.initiator.InitiatorOptions;
 import dev.virtman.iscsi.initiator.IscsiBlockDevice;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Option;
  * {@code virtman bench replay}: the emulated VMs of one host, as a process of their own. Each VM
  * opens its own iSCSI session to the host's agent export at a common wall-clock start (login
  * included, as in the in-process storm) and replays the boot trace with its timing, comparing
- * every byte with the image file. {@code bench/netns-storm} runs one of these inside each host's
+ * every byte with the image file. A VM retries its first login as open-iscsi does ({@link
+ * PatientLogin}). {@code bench/netns-storm} runs one of these inside each host's
  * network namespace, so the VMs' traffic and the agent's are that host's own.
  *
  * <p>Output, one line per VM: {@code vm NAME SECONDS BYTES MISMATCHED ERROR} ({@code -} for no
@@ -93,7 +95,8 @@ public final class ReplayCommand implements Callable<Integer> {
                 EmulatedVm emulated = new EmulatedVm(vm, bootTrace, timeScale, reference);
                 long start = startNanos;
                 futures.add(threads.submit(() -> {
-                    try (BlockDevice disk = IscsiBlockDevice.open(url, initiator(vm))) {
+                    try (BlockDevice disk = PatientLogin.open(() -> IscsiBlockDevice.open(url, initiator(vm)),
+                            e -> System.err.printf(Locale.ROOT, "replay: %s login retried after: %s%n", vm, e.getMessage()))) {
                         return emulated.replay(disk, start);
                     } catch (Exception e) {
                         return new EmulatedVm.Result(vm, start, System.nanoTime(), 0, 0, "open: " + e);

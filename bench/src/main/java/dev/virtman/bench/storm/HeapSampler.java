@@ -22,22 +22,10 @@ final class HeapSampler implements AutoCloseable {
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     private final AtomicLong peak = new AtomicLong();
     private final AtomicLong peakRss = new AtomicLong(-1);
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final PeriodicSampler sampler;
 
     HeapSampler() {
-        thread = Thread.ofPlatform().daemon().name("storm-heap-sampler").start(this::loop);
-    }
-
-    private void loop() {
-        while (running) {
-            sample();
-            try {
-                Thread.sleep(PERIOD_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+        sampler = new PeriodicSampler("storm-heap-sampler", PERIOD_MILLIS, this::sample, () -> { });
     }
 
     private void sample() {
@@ -74,7 +62,6 @@ final class HeapSampler implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
+        sampler.close();
     }
 }

@@ -103,9 +103,15 @@ public final class StormRun {
         long peakRss;
         VmCpuMeter vmCpu = VmCpuMeter.start();
         try (HeapSampler heap = new HeapSampler()) {
+            AtomicInteger loginRetries = new AtomicInteger();
             results = replayAll(strategy, cluster.hosts(), vmsPerHost,
-                    (host, vm) -> IscsiBlockDevice.open(IscsiUrl.parse(cluster.exportUrl(host)), vmInitiator(vm)),
+                    (host, vm) -> PatientLogin.open(
+                            () -> IscsiBlockDevice.open(IscsiUrl.parse(cluster.exportUrl(host)), vmInitiator(vm)),
+                            e -> loginRetries.incrementAndGet()),
                     start, cluster::sourceBytesServed, heap, vmCpu);
+            if (loginRetries.get() > 0) {
+                notes.add("VM logins retried (open-iscsi's initial login retries): " + loginRetries.get());
+            }
             if (faults != null) {
                 faults.join();
             }
@@ -155,7 +161,7 @@ public final class StormRun {
     /** Opens one VM's disk. */
     @FunctionalInterface
     interface DiskOpener {
-        BlockDevice open(int host, String vm) throws IOException;
+        BlockDevice open(int host, String vm) throws IOException, InterruptedException;
     }
 
     List<EmulatedVm.Result> replayAll(final String strategy, final int hosts, final int vmsPerHost,

@@ -26,13 +26,13 @@ final class VmCpuMeter implements AutoCloseable {
     private final com.sun.management.ThreadMXBean threads;
     private final Map<Long, Long> readerCpu = new HashMap<>();
     private final LongAdder replayCpu = new LongAdder();
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final PeriodicSampler sampler;
     private volatile long ownCpuNanos;
 
     private VmCpuMeter(final com.sun.management.ThreadMXBean threads) {
         this.threads = threads;
-        this.thread = threads == null ? null : Thread.ofPlatform().daemon().name("storm-vm-cpu").start(this::loop);
+        this.sampler = threads == null ? null : new PeriodicSampler("storm-vm-cpu", PERIOD_MILLIS, this::sample,
+                () -> ownCpuNanos = Math.max(0, threads.getCurrentThreadCpuTime()));
     }
 
     /** A meter, or one that measures nothing where the JVM has no per-thread CPU clocks. */
@@ -50,18 +50,6 @@ final class VmCpuMeter implements AutoCloseable {
         if (nanos > 0) {
             replayCpu.add(nanos);
         }
-    }
-
-    private void loop() {
-        while (running) {
-            sample();
-            try {
-                Thread.sleep(PERIOD_MILLIS);
-            } catch (InterruptedException e) {
-                break;
-            }
-        }
-        ownCpuNanos = Math.max(0, threads.getCurrentThreadCpuTime());
     }
 
     private void sample() {
@@ -107,12 +95,11 @@ final class VmCpuMeter implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        if (thread == null) {
+        if (sampler == null) {
             return;
         }
         sample();
-        running = false;
-        thread.interrupt();
-        thread.join();
+        sampler.close();
+        sampler.join();
     }
 }

@@ -1,5 +1,6 @@
 package dev.virtman.block.cache;
 
+import dev.virtman.testing.Await;
 import dev.virtman.block.FaultyBlockDevice;
 import dev.virtman.block.FaultyBlockDevice.Fault;
 import dev.virtman.block.FileBlockDevice;
@@ -197,10 +198,7 @@ class ChunkFetcherTest {
                 int index = i;
                 results.add(pool.submit(() -> bytes(f.fetch(index))));
             }
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (slow.reads() < readers && System.nanoTime() < deadline) {
-                Thread.sleep(2);
-            }
+            Await.until(() -> slow.reads() >= readers, Duration.ofSeconds(10), readers + " reads at the parent");
             slow.release();
             for (int i = 0; i < readers; i++) {
                 assertThat(results.get(i).get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(chunk(i));

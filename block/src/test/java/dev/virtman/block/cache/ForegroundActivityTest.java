@@ -2,11 +2,6 @@ package dev.virtman.block.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.virtman.block.FileBlockDevice;
-import dev.virtman.block.TestImages;
-import dev.virtman.block.manifest.ChunkManifest;
-import dev.virtman.block.manifest.ManifestBuilder;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,14 +18,8 @@ class ForegroundActivityTest {
 
     @Test
     void aCacheIsBusyWhileItsWorkGrowsAndQuietTwoSecondsAfter() throws Exception {
-        Path file = TestImages.create(dir.resolve("image.raw"), 8L * CHUNK, 3);
-        ChunkManifest manifest = new ManifestBuilder(CHUNK, 1, ManifestBuilder.ProgressListener.NONE).build(file);
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (FileBlockDevice source = FileBlockDevice.open(file, false);
-             ChunkFetcher fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(registry, source),
-                     CacheTestSupport.STEADY);
-             ChunkCache cache = ChunkCache.open(dir.resolve("cache"), manifest, fetcher,
-                     ChunkCache.Options.defaults(registry))) {
+        try (CacheTestSupport.SmallCache small = CacheTestSupport.smallCache(dir, CHUNK, 8, 3)) {
+            ChunkCache cache = small.cache();
             ForegroundActivity activity = new ForegroundActivity();
             long t0 = 100 * S;
             assertThat(activity.busy(cache, ForegroundActivity.work(cache), t0)).as("first look").isFalse();

@@ -2,11 +2,6 @@ package dev.virtman.block.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.virtman.block.FileBlockDevice;
-import dev.virtman.block.TestImages;
-import dev.virtman.block.manifest.ChunkManifest;
-import dev.virtman.block.manifest.ManifestBuilder;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -24,14 +19,8 @@ class ReadsWithoutWaitingTest {
 
     @Test
     void onlyRangesOfReadyChunksReadWithoutWaiting() throws Exception {
-        Path file = TestImages.create(dir.resolve("image.raw"), 8L * CHUNK, 5);
-        ChunkManifest manifest = new ManifestBuilder(CHUNK, 1, ManifestBuilder.ProgressListener.NONE).build(file);
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (FileBlockDevice source = FileBlockDevice.open(file, false);
-             ChunkFetcher fetcher = new ChunkFetcher(manifest, CacheTestSupport.parents(registry, source),
-                     CacheTestSupport.STEADY);
-             ChunkCache cache = ChunkCache.open(dir.resolve("cache"), manifest, fetcher,
-                     ChunkCache.Options.defaults(registry))) {
+        try (CacheTestSupport.SmallCache small = CacheTestSupport.smallCache(dir, CHUNK, 8, 5)) {
+            ChunkCache cache = small.cache();
             assertThat(cache.readsWithoutWaiting(0, CHUNK)).as("cold").isFalse();
             cache.read(CHUNK, ByteBuffer.allocate(2 * CHUNK)); // chunks 1 and 2 fetched and verified
             cache.flush(); // ... and committed (present bits set)

@@ -81,7 +81,8 @@ public final class IscsiTargetServer implements AutoCloseable {
         InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
         ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("iscsi-cmd-", 0).factory());
         TargetContext context = new TargetContext(bound, config.advertisedPortal(), new TargetCatalog(config.targets()), config.tuning(),
-                new InFlightBudget(config.tuning().inFlightBudgetBytes()), new TargetMetrics(registry),
+                new InFlightBudget(config.tuning().inFlightBudgetBytes()),
+                new DataInBufferPool(idleDataInSlabs(config.tuning().inFlightBudgetBytes())), new TargetMetrics(registry),
                 new SessionRegistry(), workers, new SecureRandom(), new TargetPause());
         IscsiTargetServer server = new IscsiTargetServer(listener, context,
                 new ConnectionRefusals(registry, ConnectionRefusals.DEFAULT_INTERVAL, System::nanoTime));
@@ -89,6 +90,11 @@ public final class IscsiTargetServer implements AutoCloseable {
         server.timer.scheduleAtFixedRate(server::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.info("iSCSI target listening on {} with {} target(s)", bound, config.targets().size());
         return server;
+    }
+
+    /** Idle Data-In slabs a server keeps: what its in-flight budget can use at once, 4 to 32 (4 MiB). */
+    private static int idleDataInSlabs(final long inFlightBudgetBytes) {
+        return (int) Math.clamp(inFlightBudgetBytes / DataInBufferPool.SLAB_BYTES, 4, 32);
     }
 
     /** Exports {@code target} from now on; its name must not be exported already. */

@@ -203,8 +203,9 @@ final class ScsiCommands {
         }
         ScsiResponse response;
         ExportedTarget target = session.target();
+        DataInBufferPool.Lease lease = context.dataInBuffers().lease();
         try {
-            ScsiCommand command = new ScsiCommand(task.lun, task.cdb, task.expectedLength, dataOut);
+            ScsiCommand command = new ScsiCommand(task.lun, task.cdb, task.expectedLength, dataOut, lease);
             target.observer().beforeExecute(session.login().initiatorName(), command);
             response = target.executor().execute(command);
         } catch (RuntimeException e) {
@@ -216,12 +217,17 @@ final class ScsiCommands {
         int units = readUnits;
         if (task.aborted || session.connection().isClosed()) {
             context.budget().release(units);
+            lease.release();
             tasks.finish(task, List.of());
             return;
         }
         int r2ts = task.transfer == null ? 0 : task.transfer.r2tCount();
+        // Runs once the last PDU is written or dropped: the slab's bytes are on the wire by then.
         List<ResponseWriter.Outbound> out = ResponseBuilder.build(task, response, session.parameters(), r2ts,
-                () -> context.budget().release(units));
+                () -> {
+                    context.budget().release(units);
+                    lease.release();
+                });
         long sent = 0;
         for (ResponseWriter.Outbound o : out) {
             if (o.pdu().opcode() == Opcode.DATA_IN) {

@@ -81,7 +81,10 @@ final class TargetConnection implements Runnable {
         context.metrics().openConnections.incrementAndGet();
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            Thread.ofVirtual().name("iscsi-writer").start(writer);
+            // A platform thread: a socket that a virtual thread reads or writes is switched to
+            // non-blocking mode for good, and then every read of this (platform) reader that finds
+            // nothing costs a failed read, a poll and a second read (ResponseWriter.sendAll).
+            Thread.ofPlatform().daemon().name("iscsi-writer").start(writer);
             readLoop();
         } catch (IOException e) {
             LOG.debug("connection read ended: {}", e.toString());

@@ -11,6 +11,7 @@ record TargetContext(
         TargetCatalog targets,
         TargetTuning tuning,
         InFlightBudget budget,
+        DataInBufferPool dataInBuffers,
         TargetMetrics metrics,
         SessionRegistry sessions,
         ExecutorService workers,

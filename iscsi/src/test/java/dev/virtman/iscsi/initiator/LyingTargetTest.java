@@ -3,6 +3,7 @@ package dev.virtman.iscsi.initiator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.virtman.testing.Await;
 import dev.virtman.scsi.AdditionalSense;
 import dev.virtman.scsi.ScsiStatus;
 import dev.virtman.scsi.SenseData;
@@ -128,11 +129,8 @@ class LyingTargetTest {
         InitiatorOptions pingy = options().withKeepAlive(Duration.ofMillis(200), Duration.ofMillis(300));
         try (ScriptedTarget target = new ScriptedTarget((cmd, wire) -> wire.response(cmd, 0, null));
              IscsiSession s = IscsiSession.open("127.0.0.1", target.port(), IQN, pingy)) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (s.recoveries() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertThat(s.recoveries()).isPositive(); // the scripted target never answers NOP-Out
+            // the scripted target never answers NOP-Out
+            Await.until(() -> s.recoveries() > 0, Duration.ofSeconds(10), "the silent target declared dead");
             s.testUnitReady(1);
         }
     }

@@ -2,6 +2,7 @@ package dev.virtman.iscsi.target;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.Await;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -171,13 +172,7 @@ class ConnectionCapsTest {
     }
 
     private static void await(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out: " + what);
-            }
-            Thread.sleep(50);
-        }
+        Await.until(condition, Duration.ofSeconds(60), what);
     }
 
     private static InetAddress address(final String literal) {

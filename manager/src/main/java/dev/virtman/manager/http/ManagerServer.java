@@ -169,6 +169,17 @@ public final class ManagerServer implements AutoCloseable {
     public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests,
                                       final ServerSettings settings, final StateBackend.Opener backends)
             throws IOException {
+        return start(config, manifests, settings, backends, InstantSource.system());
+    }
+
+    /**
+     * As {@link #start(ManagerConfig, ManifestProvider, ServerSettings, StateBackend.Opener)}, with
+     * the clock the manager judges heartbeats, tokens and VM orders by (a test moves it instead
+     * of sleeping).
+     */
+    public static ManagerServer start(final ManagerConfig config, final ManifestProvider manifests,
+                                      final ServerSettings settings, final StateBackend.Opener backends,
+                                      final InstantSource clock) throws IOException {
         SslContextFactory.Server tlsContext = settings.tls()
                 ? PemTls.serverContext(settings.tlsCertificate(), settings.tlsKey()) : null;
         StateDir dir = config.stateDir().create();
@@ -179,7 +190,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         Credentials credentials;
         try {
-            credentials = Credentials.open(dir, InstantSource.system(), backend.credentials());
+            credentials = Credentials.open(dir, clock, backend.credentials());
         } catch (IOException | RuntimeException e) {
             backend.state().close();
             backend.volumes().close();
@@ -189,7 +200,7 @@ public final class ManagerServer implements AutoCloseable {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Manager manager;
         try {
-            manager = new Manager(config, backend.state(), manifests, metrics, InstantSource.system());
+            manager = new Manager(config, backend.state(), manifests, metrics, clock);
         } catch (RuntimeException e) {
             backend.state().close();
             backend.volumes().close();
@@ -212,7 +223,7 @@ public final class ManagerServer implements AutoCloseable {
         }
         VmBoard vms;
         try {
-            vms = new VmBoard(InstantSource.system(), backend.vmOrders());
+            vms = new VmBoard(clock, backend.vmOrders());
         } catch (RuntimeException e) {
             volumes.close();
             manager.close();

@@ -3,6 +3,7 @@ package dev.virtman.manager.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.virtman.testing.Await;
 import com.sun.net.httpserver.HttpServer;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.api.AgentStreamProtocol;
@@ -190,12 +191,6 @@ class AgentStreamTest {
     }
 
     private static void awaitTrue(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting: " + what);
-            }
-            Thread.sleep(20);
-        }
+        Await.until(condition, Duration.ofSeconds(60), what);
     }
 }

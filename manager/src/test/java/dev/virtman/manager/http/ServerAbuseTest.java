@@ -2,6 +2,7 @@ package dev.virtman.manager.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.Await;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.api.HeartbeatRequest;
 import dev.virtman.manager.client.ManagerClient;
@@ -164,12 +165,6 @@ class ServerAbuseTest {
     }
 
     private static void awaitTrue(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting: " + what);
-            }
-            Thread.sleep(20);
-        }
+        Await.until(condition, Duration.ofSeconds(60), what);
     }
 }

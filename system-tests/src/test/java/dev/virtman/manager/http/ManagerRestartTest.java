@@ -2,6 +2,7 @@ package dev.virtman.manager.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.testing.Await;
 import dev.virtman.manager.ManagerConfig;
 import dev.virtman.manager.api.StateDir;
 import dev.virtman.manager.api.HeartbeatReply;
@@ -131,15 +132,11 @@ class ManagerRestartTest {
     }
 
     private static ManagerClient awaitManager(final Process process, final Path state) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         File url = state.resolve(StateDir.URL).toFile();
-        while (!url.exists()) {
-            if (!process.isAlive()) {
-                throw new AssertionError("manager process exited " + process.exitValue() + ": "
-                        + new String(process.getInputStream().readAllBytes()));
-            }
-            assertThat(System.nanoTime()).as("manager start deadline").isLessThan(deadline);
-            Thread.sleep(50);
+        Await.until(() -> url.exists() || !process.isAlive(), Duration.ofSeconds(60), "the manager's URL file");
+        if (!url.exists()) {
+            throw new AssertionError("manager process exited " + process.exitValue() + ": "
+                    + new String(process.getInputStream().readAllBytes()));
         }
         return ManagerClient.locate(null, null, state);
     }

@@ -1,5 +1,6 @@
 package dev.virtman.openstack.cinder;
 
+import dev.virtman.testing.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -254,12 +255,6 @@ class CinderVolumeInteropTest {
     }
 
     private static void awaitTrue(final BooleanSupplier condition, final String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out: " + what);
-            }
-            Thread.sleep(250);
-        }
+        Await.until(condition, WAIT, what);
     }
 }
