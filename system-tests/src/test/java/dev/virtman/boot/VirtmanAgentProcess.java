@@ -50,10 +50,17 @@ public final class VirtmanAgentProcess implements AutoCloseable {
     public static VirtmanAgentProcess launch(final URI manager, final String token, final String hostId,
                                              final InetSocketAddress portal, final String image, final Path dir,
                                              final List<String> extraArgs) {
+        return launch(manager.toString(), token, hostId, portal, image, dir, extraArgs);
+    }
+
+    /** @param managers {@code --manager}: one URL, or the URLs of one cluster's managers separated by commas */
+    public static VirtmanAgentProcess launch(final String managers, final String token, final String hostId,
+                                             final InetSocketAddress portal, final String image, final Path dir,
+                                             final List<String> extraArgs) {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp",
                 System.getProperty("java.class.path"),
-                "dev.virtman.cli.VirtmanCommand", "agent", "--manager", manager.toString(), "--token-file", dir.resolve("enrol.token").toString(),
+                "dev.virtman.cli.VirtmanCommand", "agent", "--manager", managers, "--token-file", dir.resolve("enrol.token").toString(),
                 "--host-id", hostId, "--portal", portal.getAddress().getHostAddress() + ":" + portal.getPort(),
                 "--cache-dir", dir.resolve("cache").toString(), "--managed-image", image,
                 "--vm-dir", dir.resolve("vms").toString(), "--vm-sync", "500"));

@@ -120,6 +120,18 @@ public final class VirtmanManagerProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** SIGSTOP (true) or SIGCONT (false): a manager paused as a long GC or a stalled VM pauses it. */
+    public void pause(final boolean paused) {
+        if (!process.isAlive()) {
+            return;
+        }
+        Commands.Result r = Commands.run(Duration.ofSeconds(10), "kill", paused ? "-STOP" : "-CONT",
+                Long.toString(process.pid()));
+        if (!r.succeeded() && process.isAlive()) { // one that died meanwhile cannot be signalled, and needs not be
+            throw new IllegalStateException(r.describe());
+        }
+    }
+
     /** SIGTERM: the command's shutdown hook closes the source target and the server. */
     @Override
     public void close() {

@@ -125,7 +125,7 @@ public final class EtcdLeadership implements AutoCloseable {
     private void campaign() {
         while (!closed) {
             try {
-                long id = etcd.await(etcd.client().getLeaseClient().grant(LEASE_TTL.toSeconds()), "grant a lease").getID();
+                long id = etcd.await(() -> etcd.client().getLeaseClient().grant(LEASE_TTL.toSeconds()), "grant a lease").getID();
                 lease = id;
                 CompletableFuture<Void> lost = keepAlive(id);
                 etcd.await(etcd.client().getKVClient().put(etcd.key(MANAGERS + this.id),
@@ -182,9 +182,11 @@ public final class EtcdLeadership implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (StoreException | ExecutionException e) {
+            } catch (RuntimeException | ExecutionException e) {
+                // whatever went wrong, this thread must go on campaigning: if it ended, this
+                // manager would never lead again (a CancellationException once did that)
                 if (!closed) {
-                    LOG.warn("election: {}; retrying", e.getMessage());
+                    LOG.warn("election: {}; retrying", e.toString());
                     stepDown("election failed");
                     sleep(RETRY);
                 }
@@ -279,7 +281,7 @@ public final class EtcdLeadership implements AutoCloseable {
             try {
                 LeaderKey mine = held;
                 if (mine != null) {
-                    List<KeyValue> kvs = etcd.await(etcd.client().getKVClient().get(mine.getKey()), "check leadership")
+                    List<KeyValue> kvs = etcd.await(() -> etcd.client().getKVClient().get(mine.getKey()), "check leadership")
                             .getKvs();
                     if (kvs.isEmpty() || kvs.getFirst().getCreateRevision() != mine.getRevision()) {
                         stepDown("election key " + mine.getKey() + " is gone");
@@ -291,7 +293,7 @@ public final class EtcdLeadership implements AutoCloseable {
                     seen = -1;
                 } else {
                     try {
-                        leaderUrl = etcd.await(etcd.client().getElectionClient().leader(etcd.key(ELECTION)),
+                        leaderUrl = etcd.await(() -> etcd.client().getElectionClient().leader(etcd.key(ELECTION)),
                                 "find the leader").getKv().getValue().toString(java.nio.charset.StandardCharsets.UTF_8);
                     } catch (StoreException e) {
                         if (!(e.getCause() instanceof NoLeaderException)) {

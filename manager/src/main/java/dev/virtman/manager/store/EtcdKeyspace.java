@@ -31,7 +31,8 @@ import java.util.concurrent.TimeoutException;
  * transaction also compares the create revision of the leader's election key: if this manager's
  * key is gone (its lease expired, another manager was elected) the transaction fails and nothing
  * is written, however late a paused old leader wakes up ({@link NotLeaderException}). A manager
- * that is not the leader refuses writes before sending them.
+ * that is not the leader refuses writes before sending them. A leader's transactions also put
+ * its term (the election key's create revision) at {@link #WRITER}.
  *
  * <p><b>Failures.</b> Every call waits at most {@code timeout}; a cluster without quorum does not
  * answer writes, which then fail with a {@link StoreException} whose {@link
@@ -54,6 +55,15 @@ public final class EtcdKeyspace implements AutoCloseable {
 
     /** Another manager (at {@code leaderUrl}, null while unknown) leads; writes are refused. */
     public record Follower(String leaderUrl) implements Fence { }
+
+    /**
+     * The key every fenced transaction also writes: the create revision of the election key of
+     * the leader that committed it (its term). etcd keeps each revision, so the key's history
+     * shows which leader made each change, and fencing means the terms never go back
+     * ({@code RandomFaultTest} reads the history to check that no two leaders' writes
+     * interleaved).
+     */
+    public static final String WRITER = "writer";
 
     /** One attempt of a transaction: a write etcd lost in a raft leader change is retried after this. */
     static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(1_500);
@@ -184,13 +194,17 @@ public final class EtcdKeyspace implements AutoCloseable {
     public boolean txn(final List<Cmp> compares, final List<Write> writes, final String what) {
         Fence f = fence;
         List<Cmp> all = new ArrayList<>(compares);
+        List<Write> signed = writes;
         switch (f) {
             case Follower(String leader) -> throw new NotLeaderException(leader);
-            case Leader(ByteSequence electionKey, long revision) ->
-                    all.add(new Cmp(electionKey, Cmp.Op.EQUAL, CmpTarget.createRevision(revision)));
+            case Leader(ByteSequence electionKey, long revision) -> {
+                all.add(new Cmp(electionKey, Cmp.Op.EQUAL, CmpTarget.createRevision(revision)));
+                signed = new ArrayList<>(writes);
+                signed.add(new Write(key(WRITER), bytes(Long.toString(revision))));
+            }
             case Unfenced() -> { }
         }
-        Op[] ops = writes.stream().map(Write::op).toArray(Op[]::new);
+        Op[] ops = signed.stream().map(Write::op).toArray(Op[]::new);
         Cmp[] ifs = all.toArray(Cmp[]::new);
         boolean retried = false;
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -215,7 +229,7 @@ public final class EtcdKeyspace implements AutoCloseable {
                 throw new NotLeaderException(null);
             }
         }
-        return retried && inPlace(writes, what);
+        return retried && inPlace(signed, what);
     }
 
     /** Whether every write is what etcd holds now (linearizable reads). */
@@ -232,9 +246,15 @@ public final class EtcdKeyspace implements AutoCloseable {
     }
 
     private <T> T attempt(final CompletableFuture<T> future, final long deadline, final String what) {
-        long left = Math.min(ATTEMPT_TIMEOUT.toNanos(), Math.max(deadline - System.nanoTime(), 1));
+        return attempt(future, deadline, ATTEMPT_TIMEOUT.toNanos(), what);
+    }
+
+    private <T> T attempt(final CompletableFuture<T> future, final long deadline, final long most, final String what) {
+        long left = Math.min(most, Math.max(deadline - System.nanoTime(), 1));
         try {
             return future.get(left, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw StoreException.unavailable("etcd call cancelled (" + what + ")", e);
         } catch (TimeoutException e) {
             future.cancel(true);
             throw StoreException.unavailable("etcd did not answer within " + timeout.toMillis() + " ms (" + what
@@ -280,15 +300,25 @@ public final class EtcdKeyspace implements AutoCloseable {
     }
 
     /**
-     * Waits for an idempotent call (a read, a lease call) at most the timeout, retrying each
-     * {@link #ATTEMPT_TIMEOUT} (a call that went to a member that just died is sent again and
-     * reaches another); failures become {@link StoreException}s.
+     * Waits for one call that is already under way at most the timeout (one attempt: a future
+     * cannot be sent again); failures become {@link StoreException}s. Prefer
+     * {@link #await(java.util.function.Supplier, String)} for calls that may be repeated.
      */
     public <T> T await(final CompletableFuture<T> future, final String what) {
-        return await(() -> future, what);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        return attempt(future, deadline, timeout.toNanos(), what);
     }
 
-    /** Like {@link #await(CompletableFuture, String)}, making a fresh call for each attempt. */
+    /**
+     * Waits for an idempotent call (a read, a lease call) at most the timeout, making a fresh
+     * call each {@link #ATTEMPT_TIMEOUT} (a call that went to a member that just died is sent
+     * again and reaches another); failures become {@link StoreException}s.
+     *
+     * <p>Each attempt must be a new call: the attempt that timed out is cancelled, and waiting on
+     * a cancelled future again threw {@code CancellationException}, which killed the election
+     * thread when a lease grant timed out without quorum (no manager led again after quorum
+     * returned).
+     */
     public <T> T await(final java.util.function.Supplier<CompletableFuture<T>> call, final String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         CompletableFuture<T> first = call.get();
