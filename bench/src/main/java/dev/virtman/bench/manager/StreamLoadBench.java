@@ -52,6 +52,18 @@ public final class StreamLoadBench {
     private StreamLoadBench() { }
 
     public static void main(final String[] args) throws Exception {
+        // Before anything touches a SecureRandom: the JDK's WebSocket client masks every frame it
+        // sends with a key from its own SecureRandom, and the default on Linux (NativePRNG) reads
+        // /dev/urandom under one lock for the whole JVM. A real agent is a process of its own; 10,000
+        // simulated ones in one JVM queued every ping on that lock (a thread dump in a 10,000-host
+        // wave had 241 senders blocked on it), their streams went silent for 6 s and the manager
+        // failed their hosts. DRBG, the default when the entropy source is not named /dev/urandom
+        // literally, locks per instance. -Djava.security.egd=... on the command line overrides this.
+        if (System.getProperty("java.security.egd") == null) {
+            System.setProperty("java.security.egd", "file:/dev/./urandom");
+        }
+        System.out.println("agents' SecureRandom (WebSocket frame masks): "
+                + new java.security.SecureRandom().getAlgorithm());
         Path stateDir = Path.of(args[0]);
         long managerPid = Long.parseLong(args[1]);
         int hosts = Integer.parseInt(args[2]);
