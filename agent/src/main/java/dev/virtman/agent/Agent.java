@@ -243,6 +243,11 @@ public final class Agent implements Closeable {
     }
 
     /** Exports one more target on the agent's portal (a volume, or an image opened for volumes). */
+    /** Lets only {@code initiators} log in to export {@code iqn} ({@link IscsiTargetServer#admitOnly}). */
+    public boolean admitOnly(final String iqn, final java.util.Set<String> initiators) {
+        return server.admitOnly(iqn, initiators);
+    }
+
     public void addTarget(final ExportedTarget target) {
         server.addTarget(target);
     }

@@ -81,6 +81,8 @@ public final class ManagedAgent implements Closeable {
     private final Map<String, String> parentHosts = new ConcurrentHashMap<>();
     /** Parent host -> when this agent last reported it silent (System.nanoTime). */
     private final Map<String, Long> reportedAt = new ConcurrentHashMap<>();
+    /** Who may log in to the image exports (children the manager names, this host's VMs), or null: anyone. */
+    private final ExportAdmission admission;
     /** While frozen (a fault drill): no heartbeats, the target answers nothing. */
     private volatile boolean frozen;
 
@@ -95,6 +97,7 @@ public final class ManagedAgent implements Closeable {
         this.recorders = recorders;
         this.intervalMillis = intervalMillis;
         this.heartbeats = heartbeats;
+        this.admission = config.admitKnownOnly() ? new ExportAdmission(agent) : null;
     }
 
     /** Whether the agent of {@code hostId} holds its own host token in {@code cacheDir} (enrolled before). */
@@ -373,6 +376,9 @@ public final class ManagedAgent implements Closeable {
     void apply(final HeartbeatReply reply) {
         try {
             volumes.apply(reply);
+            if (admission != null) {
+                admission.placements(reply.images());
+            }
             for (ImageExport image : agent.images()) {
                 HeartbeatReply.Placement p = reply.images().get(image.name());
                 if (p != null && PLACED.equals(p.status()) && !p.parents().isEmpty()) {
@@ -453,6 +459,11 @@ public final class ManagedAgent implements Closeable {
             throw new IllegalStateException("this agent already hosts VMs");
         }
         vmHost = VmHost.start(client, config.hostId(), agent, driver, interval);
+        VmHost vms = vmHost;
+        if (admission != null) {
+            vms.onVmsChanged(admission::apply);
+            admission.vms(vms::initiators);
+        }
         return vmHost;
     }
 

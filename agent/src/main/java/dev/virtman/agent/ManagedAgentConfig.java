@@ -35,13 +35,17 @@ import java.util.List;
  * @param scrubBytesPerSecond background re-verification rate of the caches, 0 = off ({@code --scrub-rate})
  * @param caFile           PEM CA certificates an {@code https://} manager must chain to ({@code --ca-file}), or
  *                         null for {@code $VIRTMAN_CA_FILE}, else the JVM's trust store
+ * @param admitKnownOnly   image exports admit only the initiators the manager names and this agent's own VMs
+ *                         ({@link ExportAdmission}); {@code virtman agent} sets it unless
+ *                         {@code --admit-any-initiator}. Off for embedders that read the exports with
+ *                         initiators of their own (the convenience constructors)
  */
 public record ManagedAgentConfig(List<URI> managers, String token, String hostId, List<String> images,
                                  InetSocketAddress portal, InetSocketAddress metrics, Path cacheDir,
                                  long upstreamBytesPerSecond, long downstreamBytesPerSecond, FetchPolicy fetchPolicy,
                                  Duration placementTimeout, Duration profileQuiet, long cacheLimitBytes,
                                  InetSocketAddress advertisedPortal, Labels labels, long scrubBytesPerSecond,
-                                 Path caFile) {
+                                 Path caFile, boolean admitKnownOnly) {
     public static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_PROFILE_QUIET = Duration.ofSeconds(15);
 
@@ -81,7 +85,7 @@ public record ManagedAgentConfig(List<URI> managers, String token, String hostId
                               final InetSocketAddress advertisedPortal, final Labels labels) {
         this(List.of(manager), token, hostId, images, portal, metrics, cacheDir, upstreamBytesPerSecond,
                 downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, cacheLimitBytes, advertisedPortal,
-                labels, AgentConfig.DEFAULT_SCRUB_BYTES_PER_SECOND, null);
+                labels, AgentConfig.DEFAULT_SCRUB_BYTES_PER_SECOND, null, false);
     }
 
     /** No rack or zone. */
@@ -118,26 +122,26 @@ public record ManagedAgentConfig(List<URI> managers, String token, String hostId
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,
-                advertisedPortal, labels, scrubBytesPerSecond, caFile);
+                advertisedPortal, labels, scrubBytesPerSecond, caFile, admitKnownOnly);
     }
 
     public ManagedAgentConfig withAdvertisedPortal(final InetSocketAddress address) {
         return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, address, labels, scrubBytesPerSecond, caFile);
+                cacheLimitBytes, address, labels, scrubBytesPerSecond, caFile, admitKnownOnly);
     }
 
     public ManagedAgentConfig withLabels(final Labels newLabels) {
         return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, advertisedPortal, newLabels, scrubBytesPerSecond, caFile);
+                cacheLimitBytes, advertisedPortal, newLabels, scrubBytesPerSecond, caFile, admitKnownOnly);
     }
 
     /** @param bytesPerSecond background scrub rate, 0 = off */
     public ManagedAgentConfig withScrubRate(final long bytesPerSecond) {
         return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, advertisedPortal, labels, bytesPerSecond, caFile);
+                cacheLimitBytes, advertisedPortal, labels, bytesPerSecond, caFile, admitKnownOnly);
     }
 
     /**
@@ -147,7 +151,14 @@ public record ManagedAgentConfig(List<URI> managers, String token, String hostId
     public ManagedAgentConfig withManagers(final List<URI> urls, final Path caPem) {
         return new ManagedAgentConfig(urls, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
-                cacheLimitBytes, advertisedPortal, labels, scrubBytesPerSecond, caPem);
+                cacheLimitBytes, advertisedPortal, labels, scrubBytesPerSecond, caPem, admitKnownOnly);
+    }
+
+    /** @param known whether image exports admit only the initiators the manager names and this agent's VMs */
+    public ManagedAgentConfig withAdmitKnownOnly(final boolean known) {
+        return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
+                upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet,
+                cacheLimitBytes, advertisedPortal, labels, scrubBytesPerSecond, caFile, known);
     }
 
     /** {@code ip:port} of the portal, as the manager records it (the advertised one when set). */

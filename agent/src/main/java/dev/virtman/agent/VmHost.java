@@ -106,6 +106,27 @@ public final class VmHost implements Closeable {
         }
     }
 
+    /**
+     * The initiator names of the VMs this host runs (or is about to) over image {@code imageId}:
+     * the export admits them ({@link ExportAdmission}).
+     */
+    java.util.Set<String> initiators(final String imageId) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        vms.values().forEach(h -> {
+            if (h.order.imageId().equals(imageId) && !h.destroying) {
+                out.add(VmSpec.initiatorNameOf(h.order.name()));
+            }
+        });
+        return out;
+    }
+
+    /** Runs when the set of VMs changes, before a new VM logs in (the exports admit it first). */
+    void onVmsChanged(final Runnable listener) {
+        this.vmsChanged = listener;
+    }
+
+    private volatile Runnable vmsChanged = () -> { };
+
     private void apply(final VmOrder order) {
         Hosted h = vms.get(order.name());
         switch (order.desired()) {
@@ -113,6 +134,7 @@ public final class VmHost implements Closeable {
                 if (h == null) {
                     Hosted fresh = new Hosted(order);
                     vms.put(order.name(), fresh);
+                    vmsChanged.run();
                     Thread.ofVirtual().name("vm-" + order.name()).start(() -> launch(fresh));
                 }
             }

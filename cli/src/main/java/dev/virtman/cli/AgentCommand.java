@@ -86,6 +86,12 @@ public final class AgentCommand implements Callable<Integer> {
     @CommandLine.Mixin
     TokenOptions token;
 
+    @Option(names = "--admit-any-initiator",
+            description = "managed mode: let any initiator log in to the image exports (default: only the child hosts"
+                    + " the manager names and the VMs of --vm-dir; others get the login reject 'initiator not"
+                    + " authorized')")
+    boolean admitAnyInitiator;
+
     @Option(names = "--host-id", paramLabel = "ID", description = "managed mode: this host's id in the trees")
     String hostId;
 
@@ -263,7 +269,8 @@ public final class AgentCommand implements Callable<Integer> {
                     BandwidthCap.parse(upstreamCap), BandwidthCap.parse(downstreamCap),
                     fetchPolicy(), null, null,
                     cacheLimitBytes(), advertise == null ? null : address("--advertise", advertise),
-                    new Labels(rack, zone)).withScrubRate(scrubBytesPerSecond()).withManagers(urls, caFile);
+                    new Labels(rack, zone)).withScrubRate(scrubBytesPerSecond()).withManagers(urls, caFile)
+                    .withAdmitKnownOnly(!admitAnyInitiator);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

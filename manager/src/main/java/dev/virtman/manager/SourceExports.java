@@ -53,20 +53,12 @@ public final class SourceExports implements AutoCloseable {
     private final Manager manager;
     private final ImageDirectories imageDirs;
     private final IscsiTargetServer server;
-    /**
-     * An allow list that admits nobody: {@link ExportedTarget}'s empty list means "anyone", and
-     * no initiator logs in with an empty name (RFC 7143 §13.11 requires one).
-     */
-    static final String NO_INITIATOR = "";
-
     /** Exported images' devices by source IQN. */
     private final Map<String, CountingBlockDevice> devices = new HashMap<>();
-    /** Exported targets by source IQN, to re-export with a new allow list. */
-    private final Map<String, ExportedTarget> targets = new HashMap<>();
     /** Images that could not be exported, so each is warned about once, not on every pass. */
     private final Set<String> warned = new HashSet<>();
     /** The initiator names every target admits now. */
-    private Set<String> admitted = Set.of(NO_INITIATOR);
+    private Set<String> admitted = Set.of();
     private final ScheduledExecutorService reconciler;
     private long closedBytes;
 
@@ -102,16 +94,9 @@ public final class SourceExports implements AutoCloseable {
     public synchronized void reconcile() {
         Set<String> hosts = new HashSet<>();
         manager.hosts().forEach(h -> hosts.add(TargetNames.hostInitiator(h.hostId())));
-        if (hosts.isEmpty()) {
-            hosts.add(NO_INITIATOR);
-        }
         if (!hosts.equals(admitted)) {
             admitted = Set.copyOf(hosts);
-            for (ExportedTarget t : List.copyOf(targets.values())) {
-                ExportedTarget next = new ExportedTarget(t.iqn(), t.executor(), null, admitted);
-                server.replaceTarget(next);
-                targets.put(t.iqn(), next);
-            }
+            devices.keySet().forEach(iqn -> server.admitOnly(iqn, admitted));
         }
         Set<String> wanted = new HashSet<>();
         for (ImageStatus status : manager.images()) {
@@ -124,7 +109,6 @@ public final class SourceExports implements AutoCloseable {
         for (String iqn : List.copyOf(devices.keySet())) {
             if (!wanted.contains(iqn)) {
                 server.removeTarget(iqn);
-                targets.remove(iqn);
                 close(devices.remove(iqn));
                 LOG.info("source target no longer serves {}", iqn);
             }
@@ -149,9 +133,9 @@ public final class SourceExports implements AutoCloseable {
         }
         warned.remove(iqn);
         ScsiDisk disk = new ScsiDisk(device, DiskIdentity.fromName(iqn));
-        ExportedTarget target = new ExportedTarget(iqn, new LunTable(List.of(disk)), null, admitted);
+        ExportedTarget target = new ExportedTarget(iqn, new LunTable(List.of(disk)), null, Set.of())
+                .admittingOnly(admitted);
         server.addTarget(target);
-        targets.put(iqn, target);
         devices.put(iqn, device);
         LOG.info("source target serves image {} ({}) as {}", image.id(), image.name(), iqn);
     }

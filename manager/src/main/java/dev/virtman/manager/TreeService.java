@@ -83,6 +83,8 @@ final class TreeService {
             Set<String> changed = new java.util.HashSet<>();
             for (TreeChange c : plan.changes()) {
                 changed.add(c.hostId());
+                admitters(c.oldParent(), current, changed);
+                admitters(c.newParent(), plan.tree(), changed);
                 if (c.kind() == TreeChange.Kind.MOVED) {
                     changed.addAll(plan.tree().subtreeOf(c.hostId()));
                 }
@@ -115,7 +117,30 @@ final class TreeService {
         if (!tree.contains(hostId)) {
             return new HeartbeatReply.Placement("unplaced", 0, List.of(), profile);
         }
-        return new HeartbeatReply.Placement("placed", tree.depthOf(hostId), parentList(hostId, imageId, tree), profile);
+        return new HeartbeatReply.Placement("placed", tree.depthOf(hostId), parentList(hostId, imageId, tree), profile,
+                admitted(hostId, tree));
+    }
+
+    /** The hosts whose parent lists name {@code hostId} and that its export admits: children and grandchildren. */
+    private static List<String> admitted(final String hostId, final DistributionTree tree) {
+        List<String> out = new ArrayList<>();
+        for (String child : tree.childrenOf(hostId)) {
+            out.add(child);
+            out.addAll(tree.childrenOf(child));
+        }
+        return out;
+    }
+
+    /** The hosts whose admitted lists ({@link #admitted}) a change of {@code hostId}'s parent alters. */
+    private static void admitters(final String parent, final DistributionTree tree, final Set<String> into) {
+        if (parent == null || DistributionTree.SOURCE.equals(parent) || !tree.contains(parent)) {
+            return;
+        }
+        into.add(parent);
+        String grand = tree.parentOf(parent);
+        if (grand != null && !DistributionTree.SOURCE.equals(grand)) {
+            into.add(grand);
+        }
     }
 
     private List<Portal> parentList(final String hostId, final String imageId, final DistributionTree tree) {

@@ -55,10 +55,12 @@ class AgentChainTest {
         ManifestFormat.write(manifest, manifestFile);
         try (SourceTarget source = SourceTarget.export(new InetSocketAddress("127.0.0.1", 0), ImageConfig.iqnOf(IMAGE), image);
              Agent a = Agent.start(AgentConfig.of(new ImageConfig(IMAGE, List.of(source.url()), manifestFile),
-                     new InetSocketAddress("127.0.0.2", 0), new InetSocketAddress("127.0.0.2", 0), dir.resolve("a")));
+                     new InetSocketAddress("127.0.0.2", 0), new InetSocketAddress("127.0.0.2", 0), dir.resolve("a"))
+                     .withFetchPolicy(ExactOnceFetching.POLICY));
              Agent b = Agent.start(AgentConfig.of(
                      new ImageConfig(IMAGE, List.of(a.exportUrl(IMAGE), source.url()), manifestFile),
-                     new InetSocketAddress("127.0.0.3", 0), new InetSocketAddress("127.0.0.3", 0), dir.resolve("b")))) {
+                     new InetSocketAddress("127.0.0.3", 0), new InetSocketAddress("127.0.0.3", 0), dir.resolve("b"))
+                     .withFetchPolicy(ExactOnceFetching.POLICY))) {
             Path copy = dir.resolve("copy.raw");
             QemuImg.convertToRaw(b.exportUrl(IMAGE), copy).requireSuccess();
             assertThat(Checksums.sha256(copy)).isEqualTo(Checksums.sha256(image));

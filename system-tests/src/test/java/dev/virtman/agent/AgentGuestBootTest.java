@@ -50,10 +50,11 @@ class AgentGuestBootTest {
         Path traces = dir.resolve("traces");
         try (SourceTarget source = SourceTarget.export(new InetSocketAddress("127.0.0.1", 0), ImageConfig.iqnOf(IMAGE), guest.rootfs());
              Agent a = Agent.start(AgentConfig.of(new ImageConfig(IMAGE, List.of(source.url()), manifestFile),
-                     new InetSocketAddress("127.0.0.2", 0), null, dir.resolve("cache-a")));
+                     new InetSocketAddress("127.0.0.2", 0), null, dir.resolve("cache-a")).withFetchPolicy(ExactOnceFetching.POLICY));
              Agent b = Agent.start(AgentConfig.of(
                      new ImageConfig(IMAGE, List.of(a.exportUrl(IMAGE), source.url()), manifestFile),
-                     new InetSocketAddress("127.0.0.3", 0), null, dir.resolve("cache-b")).withReadTraceDir(traces))) {
+                     new InetSocketAddress("127.0.0.3", 0), null, dir.resolve("cache-b")).withReadTraceDir(traces)
+                     .withFetchPolicy(ExactOnceFetching.POLICY))) {
             bootToCompletion(guest, b.exportUrl(IMAGE), manifest.imageSize(), dir.resolve("first.qcow2"));
 
             BootTrace trace = BootTrace.readCsv(traces.resolve(IMAGE + ".csv"));

@@ -22,9 +22,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -65,11 +65,13 @@ class DmMultipathInteropTest {
             ImageView view = new ManagerClient(manager.url(), manager.token()).registerImage("mpath", image.toString());
             InetSocketAddress p1 = LoopbackPorts.freePortOn("127.0.0.1");
             InetSocketAddress p2 = LoopbackPorts.freePortOn("127.0.0.1");
+            // The guest's open-iscsi is neither a placed host nor a VM of the agents' --vm-dir:
+            // the exports admit any initiator (ExportAdmissionTest covers the default).
             try (SourceTarget source = SourceTarget.start(sourcePortal, view.id(), image);
                  VirtmanAgentProcess parent = VirtmanAgentProcess.launch(manager.url(), manager.token(), "parent",
-                         p1, "mpath", work.resolve("parent"));
+                         p1, "mpath", work.resolve("parent"), List.of("--admit-any-initiator"));
                  VirtmanAgentProcess uncle = VirtmanAgentProcess.launch(manager.url(), manager.token(), "uncle",
-                         p2, "mpath", work.resolve("uncle"))) {
+                         p2, "mpath", work.resolve("uncle"), List.of("--admit-any-initiator"))) {
                 parent.awaitReady();
                 uncle.awaitReady();
                 iscsi.reset();

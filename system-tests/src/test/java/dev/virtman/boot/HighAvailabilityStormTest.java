@@ -141,13 +141,14 @@ class HighAvailabilityStormTest {
             source = VirtmanServeProcess.start(imageFile, TargetNames.sourceIqn(image.id()), false,
                     "127.0.0.1:" + sourcePortal.getPort(), List.of());
 
-            // real agents, each told every manager (it fails over between them)
+            // real agents, each told every manager (it fails over between them); their exports
+            // admit any initiator, since the emulated VMs are not VMs of the agents' --vm-dir
             List<String> exports = new ArrayList<>();
             for (int a = 0; a < AGENTS; a++) {
                 String host = "ha" + a;
                 InetSocketAddress portal = LoopbackPorts.freePortOn("127.0.0." + (41 + a));
                 agents.add(VirtmanAgentProcess.launch(all.toString(), enrol, host, portal, "storm",
-                        tmp.resolve("agent-" + a), List.of()));
+                        tmp.resolve("agent-" + a), List.of("--admit-any-initiator")));
                 exports.add("iscsi://" + portal.getAddress().getHostAddress() + ":" + portal.getPort() + "/"
                         + TargetNames.agentIqn(host, image.id()) + "/0");
             }

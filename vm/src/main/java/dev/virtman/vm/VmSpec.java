@@ -71,7 +71,12 @@ public record VmSpec(String name, BootSource boot, int memoryMiB, int vcpus, Ove
      * digits, '.', '-' and ':' (RFC 7143 §4.2.7.2, RFC 3722), so '_' of a VM name becomes '-'.
      */
     public String initiatorName() {
-        return INITIATOR_PREFIX + name.replace('_', '-');
+        return initiatorNameOf(name);
+    }
+
+    /** {@link #initiatorName()} of the VM named {@code vmName}. */
+    public static String initiatorNameOf(final String vmName) {
+        return INITIATOR_PREFIX + vmName.replace('_', '-');
     }
 
     /** Whether the overlay's base is an iSCSI export (then the VM logs in as {@link #initiatorName}). */

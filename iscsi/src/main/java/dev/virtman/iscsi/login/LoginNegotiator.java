@@ -229,7 +229,8 @@ public final class LoginNegotiator {
                 return fail(req, LoginStatus.NOT_FOUND, "no target " + name);
             }
             if (!target.admits(initiatorName)) {
-                return fail(req, LoginStatus.AUTHORIZATION_FAILURE, initiatorName + " is not allowed on " + name);
+                return fail(req, LoginStatus.AUTHORIZATION_FAILURE, "initiator not authorized: " + initiatorName
+                        + " is not allowed on " + name);
             }
             if (settings.targetAlias() != null) {
                 out.add(new TextParameter("TargetAlias", settings.targetAlias()));
@@ -318,7 +319,12 @@ public final class LoginNegotiator {
     }
 
     private Step fail(final LoginRequestHeader req, final LoginStatus status, final String reason) {
-        LOG.info("login rejected ({}): {}", status, reason);
+        if (status.equals(LoginStatus.AUTHORIZATION_FAILURE)) {
+            // Anyone can knock: the target server counts these and logs one line per interval.
+            LOG.debug("login rejected ({}): {}", status, reason);
+        } else {
+            LOG.info("login rejected ({}): {}", status, reason);
+        }
         LoginResponseHeader resp = LoginResponseHeader.create()
                 .currentStage(stage == null ? 0 : stage.code())
                 .versionMax(VERSION)

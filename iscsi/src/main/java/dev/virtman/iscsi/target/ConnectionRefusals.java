@@ -12,8 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Connections the server closed at accept because a cap was reached, counted in a metric
- * ({@code virtman_iscsi_target_connections_refused_total{cap=total|per-address}}) and logged at
- * most once per interval as one line with the counts and the address that was refused most.
+ * ({@code virtman_iscsi_target_connections_refused_total{cap=total|per-address}}), and logins
+ * refused because the target's allow list does not name the initiator
+ * ({@code virtman_iscsi_target_logins_refused_total{reason=not-authorized}}), logged at most once
+ * per interval as one line with the counts and the address that was refused most.
  * A line per refusal let 1,100 reconnecting sockets write 61 MB of log in 35 s: the log is a
  * resource an attacker must not be able to fill.
  */
@@ -23,7 +25,9 @@ final class ConnectionRefusals {
 
     /** Which cap refused a connection. */
     enum Cap {
-        TOTAL("total"), PER_ADDRESS("per-address");
+        TOTAL("total"), PER_ADDRESS("per-address"),
+        /** Not a cap: a login refused with "initiator not authorized" (status 0x0202). */
+        NOT_AUTHORIZED("not-authorized");
 
         final String tag;
 
@@ -34,17 +38,22 @@ final class ConnectionRefusals {
 
     private final Counter total;
     private final Counter perAddress;
+    private final Counter notAuthorized;
     private final long intervalNanos;
     private final LongSupplier nanoClock;
     private final Map<InetAddress, Integer> byAddress = new HashMap<>();
     private long pendingTotal;
     private long pendingPerAddress;
+    private long pendingNotAuthorized;
     private long lastLine;
     private boolean logged;
 
     ConnectionRefusals(final MeterRegistry registry, final Duration interval, final LongSupplier nanoClock) {
         this.total = counter(registry, Cap.TOTAL);
         this.perAddress = counter(registry, Cap.PER_ADDRESS);
+        this.notAuthorized = Counter.builder("virtman.iscsi.target.logins.refused").tag("reason", Cap.NOT_AUTHORIZED.tag)
+                .description("logins refused because no allow list of the target names the initiator")
+                .register(registry);
         this.intervalNanos = interval.toNanos();
         this.nanoClock = nanoClock;
     }
@@ -56,11 +65,19 @@ final class ConnectionRefusals {
 
     /** Notes one refused connection; logs the interval's line if one is due. */
     synchronized void refused(final Cap cap, final InetAddress from, final int limit) {
-        (cap == Cap.TOTAL ? total : perAddress).increment();
-        if (cap == Cap.TOTAL) {
-            pendingTotal++;
-        } else {
-            pendingPerAddress++;
+        switch (cap) {
+            case TOTAL -> {
+                total.increment();
+                pendingTotal++;
+            }
+            case PER_ADDRESS -> {
+                perAddress.increment();
+                pendingPerAddress++;
+            }
+            case NOT_AUTHORIZED -> {
+                notAuthorized.increment();
+                pendingNotAuthorized++;
+            }
         }
         if (byAddress.size() < 1024 || byAddress.containsKey(from)) {
             byAddress.merge(from, 1, Integer::sum);
@@ -74,7 +91,7 @@ final class ConnectionRefusals {
     }
 
     private void flush(final int limit, final boolean force) {
-        long pending = pendingTotal + pendingPerAddress;
+        long pending = pendingTotal + pendingPerAddress + pendingNotAuthorized;
         if (pending == 0) {
             return;
         }
@@ -83,12 +100,14 @@ final class ConnectionRefusals {
             return;
         }
         Map.Entry<InetAddress, Integer> top = byAddress.entrySet().stream().max(Map.Entry.comparingByValue()).orElse(null);
-        LOG.warn("refused {} connection(s){}: {} over the total cap, {} over the per-address cap of {} (most from {}: {})",
+        LOG.warn("refused {} connection(s){}: {} over the total cap, {} over the per-address cap of {}, {} logins of"
+                        + " initiators not authorized (most from {}: {})",
                 pending, logged ? " in the last " + Duration.ofNanos(now - lastLine).toSeconds() + " s" : "",
-                pendingTotal, pendingPerAddress, limit, top == null ? "?" : top.getKey().getHostAddress(),
-                top == null ? 0 : top.getValue());
+                pendingTotal, pendingPerAddress, limit, pendingNotAuthorized,
+                top == null ? "?" : top.getKey().getHostAddress(), top == null ? 0 : top.getValue());
         pendingTotal = 0;
         pendingPerAddress = 0;
+        pendingNotAuthorized = 0;
         byAddress.clear();
         lastLine = now;
         logged = true;

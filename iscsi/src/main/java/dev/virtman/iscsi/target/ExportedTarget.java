@@ -17,6 +17,12 @@ import java.util.Set;
 public record ExportedTarget(String iqn, ScsiCommandExecutor executor, ChapConfig chap, Set<String> allowedInitiators,
                              CommandObserver observer) {
 
+    /**
+     * An allow list that admits nobody: the empty list means "anyone", and no initiator logs in
+     * with an empty name (RFC 7143 §13.11 requires one).
+     */
+    public static final Set<String> NOBODY = Set.of("");
+
     public ExportedTarget {
         if (iqn == null || iqn.isEmpty()) {
             throw new IllegalArgumentException("target needs a name");
@@ -37,6 +43,11 @@ public record ExportedTarget(String iqn, ScsiCommandExecutor executor, ChapConfi
     /** A target without authentication, open to every initiator. */
     public static ExportedTarget open(final String iqn, final ScsiCommandExecutor executor) {
         return new ExportedTarget(iqn, executor, null, Set.of());
+    }
+
+    /** This target (same LUNs, CHAP and observer) admitting exactly {@code initiators}: nobody when empty. */
+    public ExportedTarget admittingOnly(final Set<String> initiators) {
+        return new ExportedTarget(iqn, executor, chap, initiators.isEmpty() ? NOBODY : initiators, observer);
     }
 
     LoginTarget loginTarget() {

@@ -80,12 +80,12 @@ public final class IscsiTargetServer implements AutoCloseable {
         }
         InetSocketAddress bound = (InetSocketAddress) listener.getLocalAddress();
         ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("iscsi-cmd-", 0).factory());
+        ConnectionRefusals refusals = new ConnectionRefusals(registry, ConnectionRefusals.DEFAULT_INTERVAL, System::nanoTime);
         TargetContext context = new TargetContext(bound, config.advertisedPortal(), new TargetCatalog(config.targets()), config.tuning(),
                 new InFlightBudget(config.tuning().inFlightBudgetBytes()),
                 new DataInBufferPool(idleDataInSlabs(config.tuning().inFlightBudgetBytes())), new TargetMetrics(registry),
-                new SessionRegistry(), workers, new SecureRandom(), new TargetPause());
-        IscsiTargetServer server = new IscsiTargetServer(listener, context,
-                new ConnectionRefusals(registry, ConnectionRefusals.DEFAULT_INTERVAL, System::nanoTime));
+                new SessionRegistry(), workers, new SecureRandom(), new TargetPause(), refusals);
+        IscsiTargetServer server = new IscsiTargetServer(listener, context, refusals);
         server.acceptor.start();
         server.timer.scheduleAtFixedRate(server::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.info("iSCSI target listening on {} with {} target(s)", bound, config.targets().size());
@@ -115,6 +115,24 @@ public final class IscsiTargetServer implements AutoCloseable {
                 c.close();
             }
         }
+    }
+
+    /**
+     * Lets only {@code initiators} log in to the exported target {@code iqn} (nobody when empty;
+     * see {@link #replaceTarget}): the allow list of hosts a manager knows, kept in sync by
+     * calling this whenever the list may have changed. Returns false if {@code iqn} is not
+     * exported; does nothing when the list is unchanged.
+     */
+    public boolean admitOnly(final String iqn, final java.util.Set<String> initiators) {
+        ExportedTarget current = context.targets().get(iqn);
+        if (current == null) {
+            return false;
+        }
+        ExportedTarget next = current.admittingOnly(initiators);
+        if (!next.allowedInitiators().equals(current.allowedInitiators())) {
+            replaceTarget(next);
+        }
+        return true;
     }
 
     /**

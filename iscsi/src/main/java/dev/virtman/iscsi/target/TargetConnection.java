@@ -1,6 +1,7 @@
 package dev.virtman.iscsi.target;
 
 import dev.virtman.iscsi.login.LoginNegotiator;
+import dev.virtman.iscsi.login.LoginStatus;
 import dev.virtman.iscsi.login.LoginResult;
 import dev.virtman.iscsi.login.SessionParameters;
 import dev.virtman.iscsi.pdu.BasicHeaderSegment;
@@ -170,6 +171,10 @@ final class TargetConnection implements Runnable {
                     ResponseWriter.Sequencing.STATUS));
             case LoginNegotiator.Step.Fail f -> {
                 context.metrics().loginFailures.increment();
+                if (f.status().equals(LoginStatus.AUTHORIZATION_FAILURE)) {
+                    context.refusals().refused(ConnectionRefusals.Cap.NOT_AUTHORIZED, remoteAddress(),
+                            context.tuning().maxConnectionsPerAddress());
+                }
                 enterLoggedOut();
                 writer.send(new ResponseWriter.Outbound(f.response(), ResponseWriter.Sequencing.STATUS));
                 writer.closeAfterDrain();
@@ -299,6 +304,16 @@ final class TargetConnection implements Runnable {
 
     InetSocketAddress localAddress() throws IOException {
         return (InetSocketAddress) channel.getLocalAddress();
+    }
+
+    /** The initiator's IP address (loopback once the socket is gone: only a refusal tally reads it). */
+    java.net.InetAddress remoteAddress() {
+        try {
+            return channel.getRemoteAddress() instanceof InetSocketAddress a ? a.getAddress()
+                    : java.net.InetAddress.getLoopbackAddress();
+        } catch (IOException e) {
+            return java.net.InetAddress.getLoopbackAddress();
+        }
     }
 
     String remote() {

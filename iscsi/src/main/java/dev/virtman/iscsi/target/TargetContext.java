@@ -16,5 +16,6 @@ record TargetContext(
         SessionRegistry sessions,
         ExecutorService workers,
         SecureRandom random,
-        TargetPause pause) {
+        TargetPause pause,
+        ConnectionRefusals refusals) {
 }

@@ -38,6 +38,21 @@ public record HeartbeatReply(String hostId, long heartbeatIntervalMillis, Map<St
      * @param depth   1 for a child of the source, 0 if not placed
      * @param parents parent, grandparent, ..., source: the agent tries them in order
      * @param bootProfile whether {@code GET /v1/images/{id}/profile} has a read order to prefetch
+     * @param children    the hosts whose parent lists name this host's export of the image, as far
+     *                    as it admits them: its children and grandchildren (a grandchild logs in
+     *                    here when its own parent fails, until the manager re-parents it). The
+     *                    agent admits only their initiator names ({@link TargetNames#hostInitiator})
+     *                    and its own VMs'. Null from a manager older than this field: admit anyone.
      */
-    public record Placement(String status, int depth, List<Portal> parents, boolean bootProfile) { }
+    public record Placement(String status, int depth, List<Portal> parents, boolean bootProfile,
+                            List<String> children) {
+        public Placement {
+            children = children == null ? null : List.copyOf(children);
+        }
+
+        /** Without the children (unplaced hosts, and tests of what agents did before the field). */
+        public Placement(final String status, final int depth, final List<Portal> parents, final boolean bootProfile) {
+            this(status, depth, parents, bootProfile, List.of());
+        }
+    }
 }
