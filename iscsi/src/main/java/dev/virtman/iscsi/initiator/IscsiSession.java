@@ -146,6 +146,11 @@ public final class IscsiSession implements AutoCloseable {
         return options;
     }
 
+    /** Commands whose answer the thread waiting in {@link #await} read itself (no hand-off from the reader). */
+    long answeredInCaller() {
+        return router.answeredInCaller();
+    }
+
     /** Commands submitted and not yet complete. */
     public int outstanding() {
         return tasks.size();

@@ -47,6 +47,8 @@ final class ResponseRouter {
     private volatile ReceiveTurn current;
     /** Platform threads inside {@link IscsiSession#await}. */
     private final AtomicInteger platformWaiters = new AtomicInteger();
+    /** Commands whose answer the waiting caller read itself (see {@link ReceiveTurn}). */
+    private final java.util.concurrent.atomic.LongAdder answeredInCaller = new java.util.concurrent.atomic.LongAdder();
 
     ResponseRouter(final IscsiSession session, final TaskTable tasks, final CommandWindow window,
                    final SessionLiveness liveness) {
@@ -135,6 +137,7 @@ final class ResponseRouter {
             while (!command.isDone()) {
                 receiveOne(turn);
             }
+            answeredInCaller.increment();
         } catch (IOException e) {
             session.connectionLost(turn.connection(), e);
         } catch (RuntimeException e) {
@@ -144,6 +147,11 @@ final class ResponseRouter {
             turn.callerReleases(tasks.size() > 0);
         }
         return true;
+    }
+
+    /** Commands whose answer the thread waiting for it read itself, rather than the reader. */
+    long answeredInCaller() {
+        return answeredInCaller.sum();
     }
 
     /** A platform thread starts (+1) or stops (-1) waiting in {@link IscsiSession#await}. */

@@ -112,6 +112,44 @@ class VirtmanTargetInitiatorTest {
         }
     }
 
+    /**
+     * One command at a time from a platform thread (how the emulated VMs and a guest's block layer
+     * read): after the first answer the reader stands aside and the waiting thread reads its own
+     * answers, so the kernel wakes one thread per command, not two (ReceiveTurn). A command
+     * submitted without await, and one waited for by a virtual thread, still get their answers.
+     */
+    @Test
+    void aWaitingPlatformThreadReadsItsOwnAnswersAndOthersStillGetTheirs() throws Exception {
+        int port = serve(null);
+        byte[] want = new byte[4096];
+        try (IscsiSession s = IscsiSession.open("127.0.0.1", port, IQN, TgtdInitiatorTest.fastOptions());
+             var ch = java.nio.channels.FileChannel.open(image)) {
+            int commands = 200;
+            for (int i = 0; i < commands; i++) {
+                ByteBuffer got = ByteBuffer.allocate(4096);
+                assertThat(s.await(s.readToAwait(0, i * 8L, 8, got))).isEqualTo(4096);
+                ch.read(ByteBuffer.wrap(want), i * 4096L);
+                assertThat(got.array()).as("block %d", i).isEqualTo(want);
+            }
+            assertThat(s.answeredInCaller()).as("answers read by the waiting thread").isGreaterThan(commands * 9L / 10);
+
+            ByteBuffer async = ByteBuffer.allocate(4096);
+            assertThat(s.read(0, 0, 8, async).get(10, TimeUnit.SECONDS)).as("submit without await").isEqualTo(4096);
+            ByteBuffer virtual = ByteBuffer.allocate(4096);
+            Thread v = Thread.ofVirtual().start(() -> {
+                try {
+                    s.await(s.readToAwait(0, 8, 8, virtual));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThat(v.join(Duration.ofSeconds(10))).as("a virtual thread's await returns").isTrue();
+            ch.read(ByteBuffer.wrap(want), 4096);
+            assertThat(virtual.array()).isEqualTo(want);
+            assertThat(s.answers(Duration.ofSeconds(10))).as("a ping is answered after the caller reads").isTrue();
+        }
+    }
+
     @Test
     void readsEveryByteWithConcurrentReads() throws Exception {
         int port = serve(null);
