@@ -5,14 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
 import dev.virtman.iscsi.target.TargetTuning;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
-import dev.virtman.scsi.ScsiDisk;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;

@@ -1,11 +1,11 @@
 package dev.virtman.iscsi.target;
 
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
 import dev.virtman.scsi.ScsiCommandExecutor;
-import dev.virtman.scsi.ScsiDisk;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
