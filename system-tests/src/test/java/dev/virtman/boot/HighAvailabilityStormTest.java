@@ -245,6 +245,7 @@ class HighAvailabilityStormTest {
                 assertThat(c.images()).hasSize(1);
                 assertThat(c.tree("storm").nodes()).hasSize(AGENTS);
                 assertThat(c.hostVms("ha1").orders()).hasSize(1);
+                assertThat(c.volumes()).extracting(VolumeView::id).containsExactly(volume.id());
             }
             assertThatThrownBy(() -> newLeader.registerHost("late-2", "127.0.2.2:3260", null))
                     .isInstanceOfSatisfying(ManagerClientException.class, e -> assertThat(e.status()).isEqualTo(503));

@@ -69,7 +69,7 @@ public final class IscsiSession implements AutoCloseable {
     private final CommandWindow window = new CommandWindow();
     /** Orders CmdSN assignment with sending: CmdSNs must reach the wire in increasing order. */
     private final ReentrantLock commandLock = new ReentrantLock();
-    private final SessionLiveness liveness;
+    final SessionLiveness liveness; // package-private: tests await its ping counts
     private final ResponseRouter router;
     private final SessionRecovery recovery;
     private final Object stateLock = new Object();

@@ -203,6 +203,7 @@ final class ResponseRouter {
         if (h.targetTransferTag() != BasicHeaderSegment.RESERVED_TAG) {
             // §11.19.2: the target pings us; echo its TTT and LUN in an immediate NOP-Out
             session.sendImmediate(c, session.nopOut(BasicHeaderSegment.RESERVED_TAG, h.targetTransferTag(), h.lun()));
+            liveness.targetPinged();
         }
     }
 

@@ -5,14 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
 import dev.virtman.iscsi.target.TargetTuning;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
-import dev.virtman.scsi.ScsiDisk;
+import dev.virtman.testing.Await;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
@@ -200,7 +201,10 @@ class VirtmanTargetInitiatorTest {
         InitiatorOptions options = TgtdInitiatorTest.fastOptions().withKeepAlive(Duration.ofMillis(300),
                 Duration.ofSeconds(1));
         try (IscsiSession s = IscsiSession.open("127.0.0.1", port, IQN, options)) {
-            Thread.sleep(2500); // many NOP-In pings from the target, NOP-Out pings from us
+            // Pings both ways: the target's NOP-Ins, which we echo (the target pings again only
+            // after an answer; an unanswered one closes the connection), and our NOP-Outs it answers.
+            Await.until(() -> s.liveness.targetPingsEchoed() >= 2 && s.liveness.pingsAnswered() >= 2,
+                    Duration.ofSeconds(20), "two NOP-In pings from the target echoed and two of ours answered");
             s.testUnitReady(0);
             assertThat(s.recoveries()).isZero();
             assertThat(s.state()).isEqualTo(IscsiSession.State.LOGGED_IN);

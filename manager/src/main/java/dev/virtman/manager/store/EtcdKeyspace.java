@@ -37,10 +37,8 @@ import java.util.concurrent.TimeoutException;
  * <p><b>Failures.</b> Every call waits at most {@code timeout}; a cluster without quorum does not
  * answer writes, which then fail with a {@link StoreException} whose {@link
  * StoreException#unavailable()} is true (the REST API answers 503). Reads are serializable
- * (answered by the member this client talks to, possibly a little stale). Known gap: with two
- * of three members down, this client's reads time out too, although etcd itself serves them
- * (checked with etcdctl); the managers answer images, hosts and trees from memory then, but
- * volume reads fail with 503 (EtcdBackendTest).
+ * (answered by the member this client talks to, possibly a little stale), so they work with
+ * two of three members down ({@code EtcdBackendTest} checks every store's).
  */
 public final class EtcdKeyspace implements AutoCloseable {
 

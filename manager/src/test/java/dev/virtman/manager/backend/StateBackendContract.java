@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 abstract class StateBackendContract {
 
-    private static final Instant T0 = Instant.ofEpochMilli(1_765_000_000_123L);
+    static final Instant T0 = Instant.ofEpochMilli(1_765_000_000_123L);
     private final List<StateBackend> opened = new ArrayList<>();
 
     /** A backend on this test's storage: the same storage on every call within one test. */
