@@ -10,7 +10,6 @@ import dev.virtman.iscsi.pdu.TextRequestHeader;
 import dev.virtman.iscsi.pdu.TextResponseHeader;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,9 +30,6 @@ public final class IscsiInitiator {
     static final int MAX_TEXT_ROUNDS = 64;
     private static final int DISCOVERY_TASK_TAG = 1;
     private static final int LOGIN_CMD_SN = 1;
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final long ISID_TYPE_RANDOM = 0x80L << 40;
-    private static final int ISID_RANDOM_BITS = 40;
 
     private final InitiatorOptions options;
 
@@ -60,7 +56,7 @@ public final class IscsiInitiator {
      * login, Text request SendTargets=All (following C-bit continuations), logout.
      */
     public List<DiscoveredTarget> discover(final String host, final int port) throws IOException {
-        long isid = ISID_TYPE_RANDOM | (RANDOM.nextLong() & ((1L << ISID_RANDOM_BITS) - 1));
+        long isid = RandomIsid.next();
         try (InitiatorConnection c = InitiatorConnection.open(host, port, options.connectTimeout())) {
             NegotiatedParameters p = new InitiatorLogin(c, options, null, isid, LOGIN_CMD_SN).login();
             c.readTimeout(options.loginTimeout()); // bounds the SendTargets exchange below (short-lived session)

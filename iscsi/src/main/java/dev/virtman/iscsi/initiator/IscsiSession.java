@@ -8,12 +8,11 @@ import dev.virtman.scsi.ScsiCdbs;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -46,12 +45,7 @@ public final class IscsiSession implements AutoCloseable {
     public enum State { LOGGED_IN, RECOVERING, FAILED, CLOSED }
 
     private static final Logger LOG = LoggerFactory.getLogger(IscsiSession.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** ISID type 10b "random" (RFC 7143 §11.12.5): top two bits of the 48-bit ISID. */
-    private static final long ISID_TYPE_RANDOM = 0x80L << 40;
-    private static final int ISID_RANDOM_BITS = 24;
-    private static final int ISID_QUALIFIER_BITS = 16;
     /** CmdSN of the login request; numbering afterwards follows the target's ExpCmdSN. */
     private static final int LOGIN_CMD_SN = 1;
     /** SIMPLE task attribute (§11.3.1.2). */
@@ -59,8 +53,6 @@ public final class IscsiSession implements AutoCloseable {
     private static final Duration LOGOUT_WAIT = Duration.ofSeconds(2);
     private static final long MIN_TICK_MILLIS = 20;
     private static final long MAX_TICK_MILLIS = 500;
-    /** How often a platform thread waiting in {@link #await} checks whether it may read its answer itself. */
-    private static final long RECEIVE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final String host;
     private final int port;
@@ -90,9 +82,7 @@ public final class IscsiSession implements AutoCloseable {
         this.port = port;
         this.targetName = targetName;
         this.options = options;
-        this.isid = ISID_TYPE_RANDOM
-                | (long) RANDOM.nextInt(1 << ISID_RANDOM_BITS) << ISID_QUALIFIER_BITS
-                | RANDOM.nextInt(1 << ISID_QUALIFIER_BITS);
+        this.isid = RandomIsid.next();
         this.liveness = new SessionLiveness(this, tasks, options);
         this.router = new ResponseRouter(this, tasks, window, liveness);
         this.recovery = new SessionRecovery(this, host, port, options, isid, LOGIN_CMD_SN);
@@ -216,55 +206,7 @@ public final class IscsiSession implements AutoCloseable {
 
     /** Waits for a submitted command, bounded by the worst case the session itself guarantees. */
     public int await(final CompletableFuture<Integer> future) throws IOException {
-        Duration bound = options.commandTimeout().plus(options.recoveryTimeout())
-                .multipliedBy(options.maxReissues() + 2L);
-        long deadline = System.nanoTime() + bound.toNanos();
-        boolean platform = !Thread.currentThread().isVirtual();
-        if (platform) {
-            router.platformWaiting(1);
-        }
-        try {
-            while (!future.isDone()) {
-                if (Thread.interrupted()) {
-                    throw new InterruptedException();
-                }
-                // Read the answer on this thread if the reader stands aside (ReceiveTurn); else
-                // make sure the reader reads, and look again now and then (the reader may have
-                // stood aside just as this command went out).
-                if (platform && router.receiveUntilDone(future)) {
-                    continue;
-                }
-                router.readerResumes();
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new TimeoutException();
-                }
-                try {
-                    future.get(Math.min(left, platform ? RECEIVE_RETRY_NANOS : left), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException stillWaiting) {
-                    // loop: deadline, interrupt and the reader's turn again
-                }
-            }
-            return future.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IscsiException("command failed", cause);
-        } catch (TimeoutException e) {
-            throw new IscsiException("command did not complete within " + bound.toMillis() + " ms", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for an iSCSI command");
-        } finally {
-            if (platform) {
-                router.platformWaiting(-1);
-            }
-        }
+        return CommandAwait.await(router, options, future);
     }
 
     public void testUnitReady(final int lun) throws IOException {
