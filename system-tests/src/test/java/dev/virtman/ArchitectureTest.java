@@ -1,5 +1,6 @@
 package dev.virtman;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -18,15 +19,15 @@ import com.tngtech.archunit.lang.ArchRule;
  *
  * <p>The layers are the Maven modules (docs/architecture.md draws them):
  * <pre>
- *   trace   block   manager-api          (leaves)
- *             |          |
- *           wire         |               iSCSI PDUs, SCSI command set
- *             |          |
- *           iscsi        |               login, target, initiator
- *             \          |
- *              vm -------+               VM drivers
- *              |         |
- *            agent     manager           one host's agent; the control plane
+ *   trace   block   wire   manager-api    leaves (wire: iSCSI PDUs, SCSI command set; the JDK alone)
+ *             |  \   / |      |
+ *             |  disk  |      |          SCSI disk over a block device, LUN table
+ *             |        |      |
+ *             +---- iscsi     |          login, target, initiator
+ *                  /   \      |
+ *                vm ----\----+          VM drivers
+ *                |       \   |
+ *              agent     manager         one host's agent; the control plane (both use disk)
  *               \       /
  *          boot     sim                  orchestration, simulation
  *               \   /
@@ -56,6 +57,7 @@ class ArchitectureTest {
             .layer("trace").definedBy("dev.virtman.trace..")
             .layer("block").definedBy("dev.virtman.block..")
             .layer("wire").definedBy("dev.virtman.iscsi.pdu..", "dev.virtman.scsi..")
+            .layer("disk").definedBy("dev.virtman.disk..")
             .layer("iscsi").definedBy("dev.virtman.iscsi.login..", "dev.virtman.iscsi.target..",
                     "dev.virtman.iscsi.initiator..")
             .layer("manager-api").definedBy("dev.virtman.manager.api..", "dev.virtman.manager.client..")
@@ -70,19 +72,29 @@ class ArchitectureTest {
             .whereLayer("trace").mayNotAccessAnyLayer()
             .whereLayer("block").mayNotAccessAnyLayer()
             .whereLayer("manager-api").mayNotAccessAnyLayer()
-            .whereLayer("wire").mayOnlyAccessLayers("block")
+            .whereLayer("wire").mayNotAccessAnyLayer()
+            .whereLayer("disk").mayOnlyAccessLayers("wire", "block")
             .whereLayer("iscsi").mayOnlyAccessLayers("wire", "block")
             .whereLayer("vm").mayOnlyAccessLayers("trace", "iscsi", "wire", "block", "manager-api")
-            .whereLayer("agent").mayOnlyAccessLayers("vm", "trace", "iscsi", "wire", "block", "manager-api")
-            .whereLayer("manager").mayOnlyAccessLayers("iscsi", "wire", "block", "manager-api")
-            .whereLayer("boot").mayOnlyAccessLayers("agent", "manager", "vm", "trace", "iscsi", "wire", "block",
-                    "manager-api")
-            .whereLayer("sim").mayOnlyAccessLayers("agent", "manager", "vm", "trace", "iscsi", "wire", "block",
-                    "manager-api")
+            .whereLayer("agent").mayOnlyAccessLayers("vm", "trace", "disk", "iscsi", "wire", "block", "manager-api")
+            .whereLayer("manager").mayOnlyAccessLayers("disk", "iscsi", "wire", "block", "manager-api")
+            .whereLayer("boot").mayOnlyAccessLayers("agent", "manager", "vm", "trace", "disk", "iscsi", "wire",
+                    "block", "manager-api")
+            .whereLayer("sim").mayOnlyAccessLayers("agent", "manager", "vm", "trace", "disk", "iscsi", "wire",
+                    "block", "manager-api")
             .whereLayer("cli").mayOnlyBeAccessedByLayers("bench")
             .whereLayer("bench").mayNotBeAccessedByAnyLayer()
             .whereLayer("test-support").mayNotBeAccessedByAnyLayer()
             .because("each layer is a Maven module that sees only the modules below it (docs/architecture.md)");
+
+    /** Wire formats are pure: bytes in, bytes out, nothing below them but the JDK (no block, no logging). */
+    @ArchTest
+    static final ArchRule wireNeedsOnlyTheJdk = classes().that().resideInAnyPackage("dev.virtman.iscsi.pdu..",
+                    "dev.virtman.scsi..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "dev.virtman.iscsi.pdu..",
+                    "dev.virtman.scsi..")
+            .because("the wire module holds the iSCSI and SCSI formats and depends on the JDK alone; a SCSI disk"
+                    + " over a block device is the disk module's");
 
     @ArchTest
     static final ArchRule noPackageCycles = slices().matching("dev.virtman.(**)").should().beFreeOfCycles()
@@ -99,7 +111,9 @@ class ArchitectureTest {
             .that().resideInAPackage("dev.virtman.iscsi.target..")
             .should().dependOnClassesThat().resideInAPackage("dev.virtman.iscsi.initiator..")
             .orShould().dependOnClassesThat().resideInAPackage("dev.virtman.block..")
-            .because("the target serves SCSI commands; what backs a LUN is the scsi package's business");
+            .orShould().dependOnClassesThat().resideInAPackage("dev.virtman.disk..")
+            .because("the target serves SCSI commands through a ScsiCommandExecutor; what backs a LUN is the disk"
+                    + " module's business");
 
     @ArchTest
     static final ArchRule treePlannerIsPure = noClasses().that().resideInAPackage("dev.virtman.manager.tree..")

@@ -4,12 +4,12 @@ import dev.virtman.block.BlockDevice;
 import dev.virtman.block.TokenBucket;
 import dev.virtman.block.overlay.CopyOnWriteOverlay;
 import dev.virtman.block.overlay.OverlayGeometry;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.manager.api.VolumeAssignment;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
-import dev.virtman.scsi.ScsiDisk;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 

@@ -16,6 +16,8 @@ public final class FaultyBlockDevice extends ForwardingBlockDevice {
     private volatile Fault fault;
     private final CountDownLatch stallRelease = new CountDownLatch(1);
     private final AtomicInteger reads = new AtomicInteger();
+    /** Reads the fault still spoils before the device heals; negative: it never heals by itself. */
+    private final AtomicInteger faultyReadsLeft = new AtomicInteger(-1);
 
     public FaultyBlockDevice(final BlockDevice next, final Fault fault) {
         super(next);
@@ -24,6 +26,12 @@ public final class FaultyBlockDevice extends ForwardingBlockDevice {
 
     public void setFault(final Fault f) {
         this.fault = f;
+    }
+
+    /** The fault spoils the next {@code n} reads only, then the device reads normally: a parent that recovers. */
+    public FaultyBlockDevice healingAfter(final int n) {
+        faultyReadsLeft.set(n);
+        return this;
     }
 
     /** Lets every stalled read (and later ones) continue. */
@@ -38,6 +46,9 @@ public final class FaultyBlockDevice extends ForwardingBlockDevice {
     @Override
     public void read(final long offset, final ByteBuffer dst) throws IOException {
         reads.incrementAndGet();
+        if (faultyReadsLeft.get() >= 0 && faultyReadsLeft.getAndDecrement() <= 0) {
+            fault = Fault.NONE;
+        }
         switch (fault) {
             case NONE -> next.read(offset, dst);
             case CORRUPT -> {

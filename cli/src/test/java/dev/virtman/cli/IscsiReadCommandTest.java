@@ -3,12 +3,12 @@ package dev.virtman.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
-import dev.virtman.scsi.ScsiDisk;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;

@@ -26,11 +26,7 @@ final class FailureDetector {
     private static final Logger LOG = LoggerFactory.getLogger(FailureDetector.class);
     /** A heartbeat older than this many intervals counts as missed when a child reports its parent. */
     private static final double STALE_INTERVALS = 2;
-    /**
-     * Silent hosts failed per transaction: bounds one commit's writes (a host key each, plus
-     * the tree edges that move) within etcd's {@code --max-txn-ops} as docs/manager.md asks to
-     * set it (10000).
-     */
+    /** Silent hosts failed per transaction (see {@link #expire}). */
     static final int FAIL_GROUP = 500;
 
     private final ManagerState state;
@@ -162,13 +158,14 @@ final class FailureDetector {
                     silent.add(h.hostId());
                 }
             }
-            // One transaction per FAIL_GROUP silent hosts, not one per host: on etcd each commit is
-            // a raft round trip (~120 ms at load 49) under the manager's lock, and a 3,000-host
-            // wave's pass that failed 728 hosts one by one held the lock 85 s, starving
-            // registrations and streams, which made more hosts look silent (docs/manager.md).
+            // At most FAIL_GROUP hosts per transaction: a host key each plus the tree edges that
+            // move stay within etcd's --max-txn-ops as docs/manager.md asks to set it (10000).
             for (int from = 0; from < silent.size(); from += FAIL_GROUP) {
-                List<String> group = silent.subList(from, Math.min(silent.size(), from + FAIL_GROUP));
-                failAll(group, h -> "no heartbeat for " + (now - state.liveness.get(h).lastSeenMillis) + " ms");
+                Map<String, String> why = new java.util.LinkedHashMap<>();
+                for (String hostId : silent.subList(from, Math.min(silent.size(), from + FAIL_GROUP))) {
+                    why.put(hostId, "no heartbeat for " + (now - state.liveness.get(hostId).lastSeenMillis) + " ms");
+                }
+                fail(why);
             }
             return silent.size();
         }
@@ -192,31 +189,33 @@ final class FailureDetector {
     }
 
     private void fail(final String hostId, final String why) {
-        failAll(List.of(hostId), h -> why);
+        fail(Map.of(hostId, why));
     }
 
     /**
-     * Fails {@code hostIds} in one transaction: each marked failed, then each tree one of them
-     * served re-planned once. Lock held.
+     * Fails hosts (host -> why) in one transaction: one copy of the host map, one re-plan per
+     * image they were in and one commit, however many went silent in the same pass (a
+     * network partition, or a wave that starved their agents, fails hundreds at once).
      */
-    private void failAll(final List<String> hostIds, final java.util.function.Function<String, String> why) {
+    private void fail(final Map<String, String> why) {
         state.transact(tx -> {
             tx.change.rebuildable();
             state.hosts = ManagerState.copy(state.hosts);
-            Set<String> images = new java.util.TreeSet<>();
-            for (String hostId : hostIds) {
+            Set<String> images = new java.util.LinkedHashSet<>();
+            why.forEach((hostId, reason) -> {
                 HostRecord failed = state.hosts.get(hostId).withFailed(true);
                 state.hosts.put(hostId, failed);
                 tx.change.putHost(failed);
                 images.addAll(state.membership.getOrDefault(hostId, Set.of()));
-                String reason = why.apply(hostId);
                 tx.afterCommit(() -> {
                     suspicions.clear(hostId);
                     metrics.hostFailed(reason.startsWith("reported") ? "report" : "timeout");
                     LOG.warn("host {} failed ({})", hostId, reason);
                 });
+            });
+            for (String image : images) {
+                trees.replan(image, tx);
             }
-            images.forEach(image -> trees.replan(image, tx));
             return null;
         });
     }

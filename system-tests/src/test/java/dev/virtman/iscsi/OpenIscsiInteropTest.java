@@ -4,13 +4,13 @@ import static dev.virtman.testing.GuestIscsi.q;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
-import dev.virtman.scsi.ScsiDisk;
 import dev.virtman.testing.Checksums;
 import dev.virtman.testing.Commands;
 import dev.virtman.testing.FreePorts;

@@ -1,7 +1,8 @@
 package dev.virtman.scsi;
 
 /**
- * The limits a {@link ScsiDisk} advertises in the Block Limits VPD page (SBC-3 §6.5.3) and enforces.
+ * The limits a SCSI disk (the disk module's {@code ScsiDisk}) advertises in the Block Limits VPD
+ * page (SBC-3 §6.5.3) and enforces.
  * They bound the memory one command can make us allocate: a READ larger than
  * {@code maxTransferBlocks} is rejected before any buffer exists.
  *

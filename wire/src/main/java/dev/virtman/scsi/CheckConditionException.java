@@ -2,8 +2,9 @@ package dev.virtman.scsi;
 
 /**
  * The SCSI layer's one error type: a command ends in CHECK CONDITION with this sense data.
- * Thrown deep in command handling, caught once in {@link ScsiDisk#execute}; it carries no stack
- * trace because it is an expected outcome (a bad CDB from an initiator), not a bug.
+ * Thrown deep in command handling, caught once where a command is executed (the disk module's
+ * {@code ScsiDisk.execute}); it carries no stack trace because it is an expected outcome (a bad
+ * CDB from an initiator), not a bug.
  */
 public final class CheckConditionException extends RuntimeException {
     private static final long serialVersionUID = 1L;

@@ -3,8 +3,8 @@ package dev.virtman.scsi;
 import java.io.ByteArrayOutputStream;
 
 /**
- * The mode parameters of a {@link ScsiDisk} (SPC-4 §7.5, SBC-3 §6.4): the Caching, Control and
- * Informational Exceptions pages. None is changeable (their changeable masks are all zero), so
+ * The mode parameters of a SCSI disk (the disk module's {@code ScsiDisk}; SPC-4 §7.5, SBC-3
+ * §6.4): the Caching, Control and Informational Exceptions pages. None is changeable (their changeable masks are all zero), so
  * current, default and saved values are the same and MODE SELECT may only restate them.
  *
  * <pre>

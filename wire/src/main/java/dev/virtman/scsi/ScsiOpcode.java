@@ -2,8 +2,8 @@ package dev.virtman.scsi;
 
 /**
  * Operation codes (SPC-4 §4.3.5, SBC-3 §5; the full list is SPC-4 Annex D) this device server
- * knows by name. Knowing a name does not mean supporting it: {@link ScsiDisk} answers the ones
- * it does not implement with INVALID COMMAND OPERATION CODE like any unknown byte.
+ * knows by name. Knowing a name does not mean supporting it: the disk module's {@code ScsiDisk}
+ * answers the ones it does not implement with INVALID COMMAND OPERATION CODE like any unknown byte.
  */
 public enum ScsiOpcode {
     TEST_UNIT_READY(0x00),

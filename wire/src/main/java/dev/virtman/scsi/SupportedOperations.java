@@ -5,8 +5,8 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35): the commands {@link ScsiDisk} implements, each
- * with its CDB USAGE DATA (a bit set for every CDB bit the device server evaluates; SPC-4 §6.35.3).
+ * REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35): the commands the disk module's
+ * {@code ScsiDisk} implements, each with its CDB USAGE DATA (a bit set for every CDB bit the device server evaluates; SPC-4 §6.35.3).
  *
  * <pre>
  * CDB (MAINTENANCE IN)                      All-commands descriptor (8 bytes, + 12 with CTDP)
@@ -137,6 +137,11 @@ public final class SupportedOperations {
             default -> throw CheckConditionException.invalidFieldInCdb(REPORTING_OPTIONS_OFFSET, 2);
         };
         return ScsiResponses.dataIn(data, allocation);
+    }
+
+    /** How many commands a REPORT SUPPORTED OPERATION CODES of all commands lists. */
+    public static int commandCount() {
+        return COMMANDS.size();
     }
 
     private static byte[] all(final boolean rctd) {

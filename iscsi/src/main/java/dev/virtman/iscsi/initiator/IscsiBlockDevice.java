@@ -151,7 +151,7 @@ public final class IscsiBlockDevice implements BlockDevice {
             ByteBuffer slice = dst.slice(dst.position() + done, n);
             slices.add(slice);
             futures.add(read10Only ? submitRead10((offset + done) / block, n / block, slice)
-                    : session.read(lun, (offset + done) / block, n / block, slice));
+                    : session.readToAwait(lun, (offset + done) / block, n / block, slice));
         }
         IOException failure = null;
         for (int i = 0; i < futures.size(); i++) {
@@ -205,7 +205,7 @@ public final class IscsiBlockDevice implements BlockDevice {
             return CompletableFuture.failedFuture(new IscsiException(description
                     + ": READ(10) cannot address lba " + lba + " x" + blocks + " and READ(16) is not supported"));
         }
-        return session.submit(lun, ScsiCdbs.read10(lba, blocks), slice, "READ(10) lba " + lba);
+        return session.submitToAwait(lun, ScsiCdbs.read10(lba, blocks), slice, "READ(10) lba " + lba);
     }
 
     private static boolean fitsRead10(final long lba, final int blocks) {

@@ -59,6 +59,8 @@ public final class IscsiSession implements AutoCloseable {
     private static final Duration LOGOUT_WAIT = Duration.ofSeconds(2);
     private static final long MIN_TICK_MILLIS = 20;
     private static final long MAX_TICK_MILLIS = 500;
+    /** How often a platform thread waiting in {@link #await} checks whether it may read its answer itself. */
+    private static final long RECEIVE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final String host;
     private final int port;
@@ -69,7 +71,7 @@ public final class IscsiSession implements AutoCloseable {
     private final CommandWindow window = new CommandWindow();
     /** Orders CmdSN assignment with sending: CmdSNs must reach the wire in increasing order. */
     private final ReentrantLock commandLock = new ReentrantLock();
-    private final SessionLiveness liveness;
+    final SessionLiveness liveness; // package-private: tests await its ping counts
     private final ResponseRouter router;
     private final SessionRecovery recovery;
     private final Object stateLock = new Object();
@@ -113,7 +115,10 @@ public final class IscsiSession implements AutoCloseable {
         }
         long tick = Math.clamp(Math.min(options.keepAliveInterval().toMillis(), options.commandTimeout().toMillis()) / 4,
                 MIN_TICK_MILLIS, MAX_TICK_MILLIS);
-        session.ticker = LivenessTimer.every(tick, session.liveness::tick);
+        session.ticker = LivenessTimer.every(tick, () -> {
+            session.liveness.tick();
+            session.router.tick();
+        });
         LOG.info("logged in to {} at {}:{} (TSIH {}, {})", targetName, host, port, session.parameters.tsih(),
                 session.parameters);
         return session;
@@ -141,6 +146,11 @@ public final class IscsiSession implements AutoCloseable {
         return options;
     }
 
+    /** Commands whose answer the thread waiting in {@link #await} read itself (no hand-off from the reader). */
+    long answeredInCaller() {
+        return router.answeredInCaller();
+    }
+
     /** Commands submitted and not yet complete. */
     public int outstanding() {
         return tasks.size();
@@ -159,6 +169,14 @@ public final class IscsiSession implements AutoCloseable {
      *               {@code null} for a command without data
      */
     public CompletableFuture<Integer> submit(final int lun, final byte[] cdb, final ByteBuffer dataIn,
+                                             final String label) {
+        CompletableFuture<Integer> result = submitToAwait(lun, cdb, dataIn, label);
+        router.readerResumes(); // the caller may never call await: the reader must read its answer
+        return result;
+    }
+
+    /** As {@link #submit}, for a caller that will {@link #await} the result (and may read the answer itself). */
+    CompletableFuture<Integer> submitToAwait(final int lun, final byte[] cdb, final ByteBuffer dataIn,
                                              final String label) {
         if (cdb.length == 0 || cdb.length > ScsiCommandHeader.CDB_LENGTH) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("CDB of " + cdb.length
@@ -200,8 +218,34 @@ public final class IscsiSession implements AutoCloseable {
     public int await(final CompletableFuture<Integer> future) throws IOException {
         Duration bound = options.commandTimeout().plus(options.recoveryTimeout())
                 .multipliedBy(options.maxReissues() + 2L);
+        long deadline = System.nanoTime() + bound.toNanos();
+        boolean platform = !Thread.currentThread().isVirtual();
+        if (platform) {
+            router.platformWaiting(1);
+        }
         try {
-            return future.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            while (!future.isDone()) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                // Read the answer on this thread if the reader stands aside (ReceiveTurn); else
+                // make sure the reader reads, and look again now and then (the reader may have
+                // stood aside just as this command went out).
+                if (platform && router.receiveUntilDone(future)) {
+                    continue;
+                }
+                router.readerResumes();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new TimeoutException();
+                }
+                try {
+                    future.get(Math.min(left, platform ? RECEIVE_RETRY_NANOS : left), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException stillWaiting) {
+                    // loop: deadline, interrupt and the reader's turn again
+                }
+            }
+            return future.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) {
@@ -216,6 +260,10 @@ public final class IscsiSession implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for an iSCSI command");
+        } finally {
+            if (platform) {
+                router.platformWaiting(-1);
+            }
         }
     }
 
@@ -250,6 +298,11 @@ public final class IscsiSession implements AutoCloseable {
     /** Submits READ(16) of {@code blocks} blocks at {@code lba} into {@code dst} (its remaining bytes). */
     public CompletableFuture<Integer> read(final int lun, final long lba, final int blocks, final ByteBuffer dst) {
         return submit(lun, ScsiCdbs.read16(lba, blocks), dst, "READ(16) lba " + lba + " x" + blocks);
+    }
+
+    /** As {@link #read}, for a caller that will {@link #await} the result. */
+    CompletableFuture<Integer> readToAwait(final int lun, final long lba, final int blocks, final ByteBuffer dst) {
+        return submitToAwait(lun, ScsiCdbs.read16(lba, blocks), dst, "READ(16) lba " + lba + " x" + blocks);
     }
 
     // ---------------------------------------------------------------- sending
@@ -296,6 +349,7 @@ public final class IscsiSession implements AutoCloseable {
 
     /** Sends an immediate PDU (NOP-Out) without blocking the calling thread (reader or timer). */
     void sendImmediate(final InitiatorConnection c, final Pdu pdu) {
+        router.readerResumes(); // its answer (a ping's) is for no waiting caller
         Thread.startVirtualThread(() -> {
             try {
                 c.send(pdu);

@@ -13,6 +13,7 @@ import dev.virtman.scsi.ScsiStatus;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,12 @@ final class ResponseRouter {
     private final String targetName;
     private volatile int expStatSN;
     private volatile CompletableFuture<Void> logoutResponse;
+    /** Who reads the current connection. */
+    private volatile ReceiveTurn current;
+    /** Platform threads inside {@link IscsiSession#await}. */
+    private final AtomicInteger platformWaiters = new AtomicInteger();
+    /** Commands whose answer the waiting caller read itself (see {@link ReceiveTurn}). */
+    private final java.util.concurrent.atomic.LongAdder answeredInCaller = new java.util.concurrent.atomic.LongAdder();
 
     ResponseRouter(final IscsiSession session, final TaskTable tasks, final CommandWindow window,
                    final SessionLiveness liveness) {
@@ -66,31 +73,105 @@ final class ResponseRouter {
     CompletableFuture<Void> expectLogoutResponse() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         logoutResponse = done;
+        readerResumes();
         return done;
     }
 
     /** Starts the reader of {@code c} (the connection of {@code readerEpoch}). */
     void start(final InitiatorConnection c, final int readerEpoch) {
+        ReceiveTurn turn = new ReceiveTurn(c, readerEpoch);
+        current = turn;
         // The initiator's name in the thread's name lets a profile or a CPU meter tell sessions apart
         // (the storm bench counts its emulated VMs' receive cost apart from the agents').
-        Thread reader = new Thread(() -> readLoop(c, readerEpoch),
+        Thread reader = new Thread(() -> readLoop(turn),
                 "iscsi-reader-" + session.options().initiatorName() + ">" + targetName);
         reader.setDaemon(true);
         reader.start();
     }
 
-    private void readLoop(final InitiatorConnection c, final int readerEpoch) {
+    private void readLoop(final ReceiveTurn turn) {
+        InitiatorConnection c = turn.connection();
         try {
             while (true) {
-                Pdu pdu = c.receive();
-                liveness.received(System.nanoTime());
-                dispatch(c, readerEpoch, pdu);
+                turn.readerTakes(Thread.currentThread());
+                boolean standAside = false;
+                try {
+                    while (!standAside) {
+                        receiveOne(turn);
+                        // A platform thread waited for what was just completed, and nothing else is
+                        // outstanding: let that thread read its next answer itself (ReceiveTurn).
+                        standAside = platformWaiters.get() > 0 && tasks.size() == 0;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    turn.readerLeaves();
+                    throw e;
+                }
+                turn.readerStandsAside();
             }
         } catch (IOException e) {
             session.connectionLost(c, e);
         } catch (RuntimeException e) {
             LOG.error("bug in the iSCSI reader for {}", targetName, e);
             session.connectionLost(c, new IscsiException("internal error in the reader: " + e, e));
+        }
+    }
+
+    /** Reads and dispatches one PDU; the caller holds {@code turn}. */
+    private void receiveOne(final ReceiveTurn turn) throws IOException {
+        Pdu pdu = turn.connection().receive();
+        liveness.received(System.nanoTime());
+        dispatch(turn.connection(), turn.epoch(), pdu);
+    }
+
+    /**
+     * Called by a thread about to wait for {@code command} (see {@link ReceiveTurn}): if the
+     * reader stands aside, reads and dispatches PDUs on this thread until {@code command} is
+     * done or the connection fails. False if this thread did not read (someone else does).
+     */
+    boolean receiveUntilDone(final CompletableFuture<?> command) {
+        ReceiveTurn turn = current;
+        if (turn == null || !turn.callerTakes()) {
+            return false;
+        }
+        try {
+            while (!command.isDone()) {
+                receiveOne(turn);
+            }
+            answeredInCaller.increment();
+        } catch (IOException e) {
+            session.connectionLost(turn.connection(), e);
+        } catch (RuntimeException e) {
+            LOG.error("bug in the iSCSI receive for {}", targetName, e);
+            session.connectionLost(turn.connection(), new IscsiException("internal error in the reader: " + e, e));
+        } finally {
+            turn.callerReleases(tasks.size() > 0);
+        }
+        return true;
+    }
+
+    /** Commands whose answer the thread waiting for it read itself, rather than the reader. */
+    long answeredInCaller() {
+        return answeredInCaller.sum();
+    }
+
+    /** A platform thread starts (+1) or stops (-1) waiting in {@link IscsiSession#await}. */
+    void platformWaiting(final int delta) {
+        platformWaiters.addAndGet(delta);
+    }
+
+    /** Something is expected that no caller may read (a ping's answer, a Logout Response): the reader reads. */
+    void readerResumes() {
+        ReceiveTurn turn = current;
+        if (turn != null) {
+            turn.resume();
+        }
+    }
+
+    /** The session's timer tick (see {@link ReceiveTurn#tick}). */
+    void tick() {
+        ReceiveTurn turn = current;
+        if (turn != null) {
+            turn.tick();
         }
     }
 
@@ -203,6 +284,7 @@ final class ResponseRouter {
         if (h.targetTransferTag() != BasicHeaderSegment.RESERVED_TAG) {
             // §11.19.2: the target pings us; echo its TTT and LUN in an immediate NOP-Out
             session.sendImmediate(c, session.nopOut(BasicHeaderSegment.RESERVED_TAG, h.targetTransferTag(), h.lun()));
+            liveness.targetPinged();
         }
     }
 

@@ -29,7 +29,7 @@ final class RetryingExecution {
         int busy = 0;
         while (true) {
             try {
-                return session.await(session.submit(lun, cdb, dataIn, label));
+                return session.await(session.submitToAwait(lun, cdb, dataIn, label));
             } catch (ScsiCheckConditionException e) {
                 if (!e.isUnitAttention() || ++unitAttentions > UNIT_ATTENTION_RETRIES) {
                     throw e;

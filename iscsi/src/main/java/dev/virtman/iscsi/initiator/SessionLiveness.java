@@ -2,6 +2,7 @@ package dev.virtman.iscsi.initiator;
 
 import dev.virtman.iscsi.pdu.BasicHeaderSegment;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,9 @@ final class SessionLiveness {
     private volatile long lastReceiveNanos;
     private volatile int pingTag = RESERVED_TAG;
     private volatile long pingSentNanos;
+    /** Our NOP-Out pings the target answered, and the target's NOP-In pings we echoed (tests await them). */
+    private final AtomicLong pingsAnswered = new AtomicLong();
+    private final AtomicLong targetPingsEchoed = new AtomicLong();
 
     SessionLiveness(final IscsiSession session, final TaskTable tasks, final InitiatorOptions options) {
         this.session = session;
@@ -45,7 +49,23 @@ final class SessionLiveness {
     void answered(final int tag) {
         if (tag == pingTag) {
             pingTag = RESERVED_TAG;
+            pingsAnswered.incrementAndGet();
         }
+    }
+
+    /** The target pinged us with a NOP-In, which the router echoes. */
+    void targetPinged() {
+        targetPingsEchoed.incrementAndGet();
+    }
+
+    /** How many of our NOP-Out pings the target answered. */
+    long pingsAnswered() {
+        return pingsAnswered.get();
+    }
+
+    /** How many NOP-In pings of the target we echoed. */
+    long targetPingsEchoed() {
+        return targetPingsEchoed.get();
     }
 
     /**

@@ -17,6 +17,8 @@ final class TargetMetrics {
     final Counter bytesWritten;
     final Counter rejects;
     final Counter loginFailures;
+    /** Tasks task management aborted, counted when taken (before they have drained). */
+    final Counter tasksAborted;
 
     TargetMetrics(final MeterRegistry registry) {
         Gauge.builder("virtman.iscsi.target.sessions", openSessions, AtomicInteger::get)
@@ -32,5 +34,7 @@ final class TargetMetrics {
                 .description("data bytes received from initiators (immediate data and Data-Out)").register(registry);
         rejects = Counter.builder("virtman.iscsi.target.rejects").description("Reject PDUs sent").register(registry);
         loginFailures = Counter.builder("virtman.iscsi.target.login.failures").description("failed logins").register(registry);
+        tasksAborted = Counter.builder("virtman.iscsi.target.tasks.aborted")
+                .description("SCSI tasks aborted by task management (ABORT TASK, resets)").register(registry);
     }
 }

@@ -65,6 +65,7 @@ final class TaskManagement {
         }
         for (ScsiTask t : affected) {
             tasks.abort(t);
+            session.context().metrics().tasksAborted.increment();
         }
         int finalResponse = response;
         boolean close = closeAfter;

@@ -5,14 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.iscsi.target.ExportedTarget;
 import dev.virtman.iscsi.target.IscsiTargetServer;
 import dev.virtman.iscsi.target.TargetServerConfig;
 import dev.virtman.iscsi.target.TargetTuning;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
-import dev.virtman.scsi.ScsiDisk;
+import dev.virtman.testing.Await;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
@@ -112,6 +113,44 @@ class VirtmanTargetInitiatorTest {
         }
     }
 
+    /**
+     * One command at a time from a platform thread (how the emulated VMs and a guest's block layer
+     * read): after the first answer the reader stands aside and the waiting thread reads its own
+     * answers, so the kernel wakes one thread per command, not two (ReceiveTurn). A command
+     * submitted without await, and one waited for by a virtual thread, still get their answers.
+     */
+    @Test
+    void aWaitingPlatformThreadReadsItsOwnAnswersAndOthersStillGetTheirs() throws Exception {
+        int port = serve(null);
+        byte[] want = new byte[4096];
+        try (IscsiSession s = IscsiSession.open("127.0.0.1", port, IQN, TgtdInitiatorTest.fastOptions());
+             var ch = java.nio.channels.FileChannel.open(image)) {
+            int commands = 200;
+            for (int i = 0; i < commands; i++) {
+                ByteBuffer got = ByteBuffer.allocate(4096);
+                assertThat(s.await(s.readToAwait(0, i * 8L, 8, got))).isEqualTo(4096);
+                ch.read(ByteBuffer.wrap(want), i * 4096L);
+                assertThat(got.array()).as("block %d", i).isEqualTo(want);
+            }
+            assertThat(s.answeredInCaller()).as("answers read by the waiting thread").isGreaterThan(commands * 9L / 10);
+
+            ByteBuffer async = ByteBuffer.allocate(4096);
+            assertThat(s.read(0, 0, 8, async).get(10, TimeUnit.SECONDS)).as("submit without await").isEqualTo(4096);
+            ByteBuffer virtual = ByteBuffer.allocate(4096);
+            Thread v = Thread.ofVirtual().start(() -> {
+                try {
+                    s.await(s.readToAwait(0, 8, 8, virtual));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThat(v.join(Duration.ofSeconds(10))).as("a virtual thread's await returns").isTrue();
+            ch.read(ByteBuffer.wrap(want), 4096);
+            assertThat(virtual.array()).isEqualTo(want);
+            assertThat(s.answers(Duration.ofSeconds(10))).as("a ping is answered after the caller reads").isTrue();
+        }
+    }
+
     @Test
     void readsEveryByteWithConcurrentReads() throws Exception {
         int port = serve(null);
@@ -200,7 +239,10 @@ class VirtmanTargetInitiatorTest {
         InitiatorOptions options = TgtdInitiatorTest.fastOptions().withKeepAlive(Duration.ofMillis(300),
                 Duration.ofSeconds(1));
         try (IscsiSession s = IscsiSession.open("127.0.0.1", port, IQN, options)) {
-            Thread.sleep(2500); // many NOP-In pings from the target, NOP-Out pings from us
+            // Pings both ways: the target's NOP-Ins, which we echo (the target pings again only
+            // after an answer; an unanswered one closes the connection), and our NOP-Outs it answers.
+            Await.until(() -> s.liveness.targetPingsEchoed() >= 2 && s.liveness.pingsAnswered() >= 2,
+                    Duration.ofSeconds(20), "two NOP-In pings from the target echoed and two of ours answered");
             s.testUnitReady(0);
             assertThat(s.recoveries()).isZero();
             assertThat(s.state()).isEqualTo(IscsiSession.State.LOGGED_IN);

@@ -1,6 +1,7 @@
 package dev.virtman.iscsi.target;
 
 import dev.virtman.scsi.ScsiCdbs;
+import dev.virtman.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -319,7 +320,10 @@ class IscsiTargetServerTest {
             tmf.lun(0);
             tmf.initiatorTaskTag(i.nextTag++);
             i.send(Pdu.of(tmf));
-            Thread.sleep(200);
+            // Release the READ only once the target has taken the ABORT TASK, so its response must
+            // be suppressed rather than racing ahead of the abort.
+            Await.until(() -> f.registry.counter("virtman.iscsi.target.tasks.aborted").count() >= 1,
+                    "the target took the ABORT TASK");
             release.countDown();
             Pdu resp = i.receive();
             assertThat(resp.opcode()).isEqualTo(Opcode.TASK_MANAGEMENT_RESPONSE);

@@ -3,15 +3,15 @@ package dev.virtman.iscsi.target;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
-import dev.virtman.scsi.ScsiDisk;
 import dev.virtman.testing.Commands;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Tag;

@@ -1,11 +1,12 @@
 package dev.virtman.iscsi.target;
 
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.disk.LunTable;
+import dev.virtman.disk.ScsiDisk;
 import dev.virtman.iscsi.login.ChapConfig;
 import dev.virtman.scsi.DiskIdentity;
-import dev.virtman.scsi.LunTable;
 import dev.virtman.scsi.ScsiCommandExecutor;
-import dev.virtman.scsi.ScsiDisk;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -24,13 +25,16 @@ final class TargetFixture implements AutoCloseable {
     final byte[] content;
     final FileBlockDevice device;
     final IscsiTargetServer server;
+    /** The server's counters. */
+    final SimpleMeterRegistry registry;
 
     private TargetFixture(final Path image, final byte[] content, final FileBlockDevice device,
-                          final IscsiTargetServer server) {
+                          final IscsiTargetServer server, final SimpleMeterRegistry registry) {
         this.image = image;
         this.content = content;
         this.device = device;
         this.server = server;
+        this.registry = registry;
     }
 
     /** A writable 4 MiB disk of seeded random bytes. */
@@ -60,10 +64,11 @@ final class TargetFixture implements AutoCloseable {
         if (wrap != null) {
             executor = wrap.apply(executor);
         }
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         IscsiTargetServer server = IscsiTargetServer.start(new TargetServerConfig(
                 new InetSocketAddress("127.0.0.1", 0),
-                List.of(new ExportedTarget(IQN, executor, chap, allowed)), tuning, advertised));
-        return new TargetFixture(image, content, device, server);
+                List.of(new ExportedTarget(IQN, executor, chap, allowed)), tuning, advertised), registry);
+        return new TargetFixture(image, content, device, server, registry);
     }
 
     InetSocketAddress address() {

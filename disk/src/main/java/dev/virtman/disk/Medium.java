@@ -1,7 +1,15 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
 import dev.virtman.block.BlockDevice;
 import dev.virtman.block.ReadOnlyDeviceException;
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.BlockCdb;
+import dev.virtman.scsi.BlockLimits;
+import dev.virtman.scsi.CheckConditionException;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiResponses;
+import dev.virtman.scsi.SenseData;
+import dev.virtman.scsi.SenseKey;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReadWriteLock;

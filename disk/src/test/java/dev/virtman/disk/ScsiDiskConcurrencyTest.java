@@ -1,7 +1,12 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.ScsiOpcode;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiStatus;
+import dev.virtman.scsi.SenseKey;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,14 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.BlockLimits;
+import dev.virtman.scsi.ScsiOpcode;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiStatus;
+import dev.virtman.scsi.SenseData;
+import dev.virtman.scsi.SenseKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

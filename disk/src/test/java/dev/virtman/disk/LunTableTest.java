@@ -1,8 +1,15 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
-import static dev.virtman.scsi.Cdbs.rw10;
+import static dev.virtman.disk.Cdbs.rw10;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.DiskIdentity;
+import dev.virtman.scsi.ReportLuns;
+import dev.virtman.scsi.ScsiCommand;
+import dev.virtman.scsi.ScsiOpcode;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.SenseKey;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;

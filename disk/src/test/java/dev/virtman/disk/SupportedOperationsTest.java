@@ -1,7 +1,12 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.ScsiOpcode;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.SenseKey;
+import dev.virtman.scsi.SupportedOperations;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +40,7 @@ class SupportedOperationsTest {
     void everyReportedCommandIsImplementedWithTheRightCdbLength() {
         ByteBuffer d = ByteBuffer.wrap(rw.good(rsoc(0, 0, 0, 65535)));
         int length = d.getInt(0);
-        assertThat(length).isEqualTo(SupportedOperations.COMMANDS.size() * 8);
+        assertThat(length).isEqualTo(SupportedOperations.commandCount() * 8);
         for (int at = 4; at < 4 + length; at += 8) {
             int opcode = d.get(at) & 0xFF;
             boolean servactv = (d.get(at + 5) & 1) != 0;
@@ -73,7 +78,7 @@ class SupportedOperationsTest {
     @Test
     void rctdAddsTimeoutDescriptors() {
         ByteBuffer d = ByteBuffer.wrap(rw.good(rsoc(0x80, 0, 0, 65535)));
-        assertThat(d.getInt(0)).isEqualTo(SupportedOperations.COMMANDS.size() * 20);
+        assertThat(d.getInt(0)).isEqualTo(SupportedOperations.commandCount() * 20);
         assertThat(d.get(4 + 5) & 0x02).isEqualTo(0x02);
         assertThat(d.getShort(12)).isEqualTo((short) 0x0A);
         ByteBuffer one = ByteBuffer.wrap(rw.good(rsoc(0x81, 0x28, 0, 512)));

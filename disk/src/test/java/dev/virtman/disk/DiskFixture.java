@@ -1,8 +1,15 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.virtman.block.FileBlockDevice;
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.DiskIdentity;
+import dev.virtman.scsi.ScsiCommand;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiStatus;
+import dev.virtman.scsi.SenseData;
+import dev.virtman.scsi.SenseKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

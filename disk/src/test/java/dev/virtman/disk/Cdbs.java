@@ -1,5 +1,6 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
+import dev.virtman.scsi.ScsiOpcode;
 import java.nio.ByteBuffer;
 
 /** Builds CDBs for tests, byte by byte as the specs draw them. */

@@ -1,5 +1,10 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
+import dev.virtman.scsi.Cdb;
+import dev.virtman.scsi.CheckConditionException;
+import dev.virtman.scsi.ScsiOpcode;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiResponses;
 import java.nio.ByteBuffer;
 
 /**
@@ -38,8 +43,7 @@ final class CapacityCommands {
         }
         byte[] data = new byte[READ_CAPACITY_10_LENGTH];
         long last = blocks - 1;
-        InquiryData.putU32(data, 0, last >= READ_CAPACITY_10_MAX_LBA ? READ_CAPACITY_10_MAX_LBA : last);
-        InquiryData.putU32(data, 4, blockSize);
+        ByteBuffer.wrap(data).putInt(0, (int) Math.min(last, READ_CAPACITY_10_MAX_LBA)).putInt(Integer.BYTES, blockSize);
         return ScsiResponses.dataIn(data, data.length);
     }
 

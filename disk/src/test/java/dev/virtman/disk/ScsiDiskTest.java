@@ -1,13 +1,23 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
-import static dev.virtman.scsi.Cdbs.cdb;
-import static dev.virtman.scsi.Cdbs.rw10;
-import static dev.virtman.scsi.Cdbs.rw12;
-import static dev.virtman.scsi.Cdbs.rw16;
-import static dev.virtman.scsi.Cdbs.rw6;
-import static dev.virtman.scsi.DiskFixture.BLOCK;
+import static dev.virtman.disk.Cdbs.cdb;
+import static dev.virtman.disk.Cdbs.rw10;
+import static dev.virtman.disk.Cdbs.rw12;
+import static dev.virtman.disk.Cdbs.rw16;
+import static dev.virtman.disk.Cdbs.rw6;
+import static dev.virtman.disk.DiskFixture.BLOCK;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.BlockLimits;
+import dev.virtman.scsi.Cdb10;
+import dev.virtman.scsi.Cdb12;
+import dev.virtman.scsi.DiskIdentity;
+import dev.virtman.scsi.InquiryCdb;
+import dev.virtman.scsi.InquiryData;
+import dev.virtman.scsi.ScsiCommand;
+import dev.virtman.scsi.ScsiOpcode;
+import dev.virtman.scsi.SenseKey;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

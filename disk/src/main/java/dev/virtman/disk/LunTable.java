@@ -1,5 +1,18 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.Cdb;
+import dev.virtman.scsi.CheckConditionException;
+import dev.virtman.scsi.InquiryCdb;
+import dev.virtman.scsi.InquiryData;
+import dev.virtman.scsi.ReportLuns;
+import dev.virtman.scsi.ScsiCommand;
+import dev.virtman.scsi.ScsiCommandExecutor;
+import dev.virtman.scsi.ScsiOpcode;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiResponses;
+import dev.virtman.scsi.SenseData;
+import dev.virtman.scsi.SenseKey;
 import java.nio.ByteBuffer;
 import java.util.List;
 

@@ -1,5 +1,16 @@
-package dev.virtman.scsi;
+package dev.virtman.disk;
 
+import dev.virtman.scsi.AdditionalSense;
+import dev.virtman.scsi.BlockCdb;
+import dev.virtman.scsi.BlockLimits;
+import dev.virtman.scsi.Cdb16;
+import dev.virtman.scsi.Cdb;
+import dev.virtman.scsi.CheckConditionException;
+import dev.virtman.scsi.DataInBuffers;
+import dev.virtman.scsi.ScsiResponse;
+import dev.virtman.scsi.ScsiResponses;
+import dev.virtman.scsi.SenseData;
+import dev.virtman.scsi.SenseKey;
 import java.nio.ByteBuffer;
 
 /**
