@@ -217,12 +217,19 @@ public final class EtcdStateStore implements StateStore {
         return true;
     }
 
+    /** Rank spacing: room for many hosts inserted between two neighbours before a renumbering. */
+    static final long RANK_STEP = 1L << 24;
+
     /**
      * Adds to {@code writes} the edge keys that turn the stored tree ({@code before}, else what
      * this store knows, else read from etcd) into {@code tree}, and returns the edges stored
-     * afterwards. Attach order is kept by ranks: a host keeps its rank while it still comes after
-     * the one before it (so a join, a leave or a re-parent in place writes only that host's key),
-     * else takes the next rank.
+     * afterwards.
+     *
+     * <p>Attach order is kept by ranks with gaps. The planner's trees list their edges breadth
+     * first, so a join lands in the middle of the order, not at its end: the hosts whose old
+     * ranks form the longest increasing run (in the new order) keep them, and the others get
+     * ranks spread between their kept neighbours, so a join, a leave or a subtree moved writes
+     * only the hosts it concerns. Only when a gap has no room left are all ranks renumbered.
      */
     private LinkedHashMap<String, EdgeValue> diffTree(final String imageId, final DistributionTree tree,
                                                       final LinkedHashMap<String, EdgeValue> before,
@@ -236,18 +243,18 @@ public final class EtcdStateStore implements StateStore {
             }
             writes.put(TREES + imageId, null); // the former single key, if any, goes now
         }
+        List<DistributionTree.Edge> edges = tree.edges();
+        long[] ranks = ranks(edges, old);
         LinkedHashMap<String, EdgeValue> next = new LinkedHashMap<>();
-        long last = -1;
-        for (DistributionTree.Edge e : tree.edges()) {
+        for (int i = 0; i < edges.size(); i++) {
+            DistributionTree.Edge e = edges.get(i);
             EdgeValue was = old.get(e.hostId());
-            long ord = was != null && was.ord() > last ? was.ord() : last + 1;
-            EdgeValue now = was != null && was.ord() == ord && was.parent().equals(e.parentId()) ? was
-                    : new EdgeValue(e.parentId(), ord);
+            EdgeValue now = was != null && was.ord() == ranks[i] && was.parent().equals(e.parentId()) ? was
+                    : new EdgeValue(e.parentId(), ranks[i]);
             if (now != was) {
                 writes.put(prefix + e.hostId(), EtcdJson.write(now));
             }
             next.put(e.hostId(), now);
-            last = ord;
         }
         for (String host : old.keySet()) {
             if (!next.containsKey(host)) {
@@ -255,6 +262,94 @@ public final class EtcdStateStore implements StateStore {
             }
         }
         return next;
+    }
+
+    /** Strictly increasing ranks for {@code edges}, keeping as many of {@code old}'s as possible. */
+    static long[] ranks(final List<DistributionTree.Edge> edges, final Map<String, EdgeValue> old) {
+        int n = edges.size();
+        long[] ranks = new long[n];
+        boolean[] kept = keptRanks(edges, old, ranks);
+        int i = 0;
+        while (i < n) {
+            if (kept[i]) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < n && !kept[j]) {
+                j++;
+            }
+            // hosts i..j-1 need ranks between their kept neighbours
+            int count = j - i;
+            boolean hasLow = i > 0;
+            boolean hasHigh = j < n;
+            long step;
+            long low;
+            if (hasLow && hasHigh) {
+                step = Math.min(RANK_STEP, (ranks[j] - ranks[i - 1]) / (count + 1));
+                low = ranks[i - 1];
+            } else if (hasLow) {
+                step = RANK_STEP;
+                low = ranks[i - 1];
+            } else if (hasHigh) {
+                step = RANK_STEP;
+                low = ranks[j] - (count + 1) * RANK_STEP;
+            } else {
+                step = RANK_STEP;
+                low = 0;
+            }
+            if (step < 1) { // no room left in this gap: renumber everything
+                for (int k = 0; k < n; k++) {
+                    ranks[k] = (k + 1) * RANK_STEP;
+                }
+                return ranks;
+            }
+            for (int k = i; k < j; k++) {
+                ranks[k] = low + (k - i + 1) * step;
+            }
+            i = j;
+        }
+        return ranks;
+    }
+
+    /**
+     * Marks the hosts whose old ranks form a longest strictly increasing subsequence in the new
+     * order (patience sorting, n log n) and copies those ranks into {@code ranks}.
+     */
+    private static boolean[] keptRanks(final List<DistributionTree.Edge> edges, final Map<String, EdgeValue> old,
+                                       final long[] ranks) {
+        int n = edges.size();
+        boolean[] kept = new boolean[n];
+        int[] tails = new int[n];    // index of the smallest tail of an increasing run of each length
+        int[] previous = new int[n];
+        int length = 0;
+        for (int i = 0; i < n; i++) {
+            EdgeValue was = old.get(edges.get(i).hostId());
+            if (was == null) {
+                continue;
+            }
+            long r = was.ord();
+            int lo = 0;
+            int hi = length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (old.get(edges.get(tails[mid]).hostId()).ord() < r) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            previous[i] = lo > 0 ? tails[lo - 1] : -1;
+            tails[lo] = i;
+            if (lo == length) {
+                length++;
+            }
+        }
+        for (int i = length > 0 ? tails[length - 1] : -1; i >= 0; i = previous[i]) {
+            kept[i] = true;
+            ranks[i] = old.get(edges.get(i).hostId()).ord();
+        }
+        return kept;
     }
 
     private Cmp absent(final String path) {
