@@ -13,8 +13,10 @@ import dev.virtman.manager.api.VolumeView;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.testing.Await;
+import dev.virtman.testing.BackgroundReads;
 import dev.virtman.testing.EtcdCluster;
 import dev.virtman.testing.FileModes;
+import dev.virtman.testing.Members;
 import dev.virtman.testing.RandomFiles;
 import dev.virtman.testing.VirtmanManagerProcess;
 import java.net.URI;
@@ -24,7 +26,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -74,6 +75,7 @@ class HighAvailabilityTest {
         List<VirtmanManagerProcess> managers = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> threads = new ArrayList<>();
+        BackgroundReads reads = null;
         try (EtcdCluster etcd = EtcdCluster.start(3, tmp.resolve("etcd"))) {
             for (int i = 0; i < 3; i++) {
                 Path state = Files.createDirectories(tmp.resolve("state-" + i));
@@ -124,28 +126,19 @@ class HighAvailabilityTest {
             assertThat(hostsBefore).allMatch(s -> s.state().equals("alive"));
 
             // readers at both followers, counting every failed read
-            ConcurrentLinkedQueue<String> readErrors = new ConcurrentLinkedQueue<>();
-            AtomicInteger reads = new AtomicInteger();
+            List<Runnable> readers = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                if (i == leaderIndex) {
-                    continue;
+                if (i != leaderIndex) {
+                    ManagerClient reader = client(urls.get(i), admin);
+                    readers.add(() -> {
+                        reader.images();
+                        reader.hosts();
+                        reader.tree("disk");
+                        reader.volumes();
+                    });
                 }
-                ManagerClient reader = client(urls.get(i), admin);
-                threads.add(Thread.ofVirtual().start(() -> {
-                    while (!stop.get()) {
-                        try {
-                            reader.images();
-                            reader.hosts();
-                            reader.tree("disk");
-                            reader.volumes();
-                            reads.incrementAndGet();
-                        } catch (RuntimeException e) {
-                            readErrors.add(e.toString());
-                        }
-                        sleep(Duration.ofMillis(50));
-                    }
-                }));
             }
+            reads = BackgroundReads.start(readers, Duration.ofMillis(50));
 
             // 1. kill -9 the leader
             long killed = System.nanoTime();
@@ -166,9 +159,9 @@ class HighAvailabilityTest {
                     org.assertj.core.groups.Tuple.tuple(disk.id(), "disk"));
             assertThat(newLeader.volumes()).extracting(VolumeView::id).containsExactly(volume.id());
             assertThat(newLeader.manifest(disk.id())).as("the manifest, built again by the new leader").isEqualTo(manifest);
-            assertThat(readErrors).as("reads at the followers during the fail-over").isEmpty();
+            assertThat(reads.errors()).as("reads at the followers during the fail-over").isEmpty();
             System.out.printf("fail-over: new leader after %d ms; %d reads, 0 errors%n", failover.toMillis(),
-                    reads.get());
+                    reads.rounds());
 
             // 2. one etcd member down: no effect
             etcd.kill(0);
@@ -182,32 +175,24 @@ class HighAvailabilityTest {
             assertThat(follower.hosts()).hasSize(HOSTS + 1);
             assertThatThrownBy(() -> newLeader.registerHost("late-2", "127.0.2.2:3260", null))
                     .isInstanceOfSatisfying(ManagerClientException.class, e -> assertThat(e.status()).isEqualTo(503));
-            assertThat(readErrors).isEmpty();
+            assertThat(reads.errors()).isEmpty();
 
             // 4. both back: writes resume, nothing lost
             etcd.restart(0);
             etcd.restart(1);
-            // Whoever leads now takes the write; the others refuse it with 503. Each live manager is
-            // asked in turn rather than one follower's cluster view, which may lag a re-election.
-            List<URI> live = urls.stream().filter(u -> !u.equals(urls.get(leaderIndex))).toList();
-            ManagerClient writer = Await.until("writes to resume", Duration.ofSeconds(90), () -> {
-                RuntimeException refused = null;
-                for (URI url : live) {
-                    ManagerClient c = client(url, admin);
-                    try {
-                        c.registerHost("late-2", "127.0.2.2:3260", null);
-                        return c;
-                    } catch (RuntimeException e) {
-                        refused = e;
-                    }
-                }
-                throw refused;
-            }, c -> true);
+            // Whoever leads now takes the write; the others refuse it with 503.
+            List<ManagerClient> live = urls.stream().filter(u -> !u.equals(urls.get(leaderIndex)))
+                    .map(u -> client(u, admin)).toList();
+            ManagerClient writer = Members.firstToTake("writes to resume", Duration.ofSeconds(90), live,
+                    c -> c.registerHost("late-2", "127.0.2.2:3260", null));
             assertThat(writer.hosts()).extracting(HostView::hostId).contains("late-1", "late-2", "h0");
             assertThat(writer.tree("disk").nodes()).hasSize(HOSTS);
             assertThat(writer.volumes()).extracting(VolumeView::id).containsExactly(volume.id());
         } finally {
             stop.set(true);
+            if (reads != null) {
+                reads.close();
+            }
             for (Thread t : threads) {
                 t.join(5_000);
             }

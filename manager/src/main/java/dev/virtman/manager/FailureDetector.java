@@ -156,8 +156,12 @@ final class FailureDetector {
                     silent.add(h.hostId());
                 }
             }
-            for (String hostId : silent) {
-                fail(hostId, "no heartbeat for " + (now - state.liveness.get(hostId).lastSeenMillis) + " ms");
+            if (!silent.isEmpty()) {
+                Map<String, String> why = new java.util.LinkedHashMap<>();
+                for (String hostId : silent) {
+                    why.put(hostId, "no heartbeat for " + (now - state.liveness.get(hostId).lastSeenMillis) + " ms");
+                }
+                fail(why);
             }
             return silent.size();
         }
@@ -181,18 +185,33 @@ final class FailureDetector {
     }
 
     private void fail(final String hostId, final String why) {
+        fail(Map.of(hostId, why));
+    }
+
+    /**
+     * Fails hosts (host -> why) in one transaction: one copy of the host map, one re-plan per
+     * image they were in and one commit, however many went silent in the same pass (a
+     * network partition, or a wave that starved their agents, fails hundreds at once).
+     */
+    private void fail(final Map<String, String> why) {
         state.transact(tx -> {
             tx.change.rebuildable();
-            HostRecord failed = state.hosts.get(hostId).withFailed(true);
             state.hosts = ManagerState.copy(state.hosts);
-            state.hosts.put(hostId, failed);
-            tx.change.putHost(failed);
-            trees.replanFor(hostId, tx);
-            tx.afterCommit(() -> {
-                suspicions.clear(hostId);
-                metrics.hostFailed(why.startsWith("reported") ? "report" : "timeout");
-                LOG.warn("host {} failed ({})", hostId, why);
+            Set<String> images = new java.util.LinkedHashSet<>();
+            why.forEach((hostId, reason) -> {
+                HostRecord failed = state.hosts.get(hostId).withFailed(true);
+                state.hosts.put(hostId, failed);
+                tx.change.putHost(failed);
+                images.addAll(state.membership.getOrDefault(hostId, Set.of()));
+                tx.afterCommit(() -> {
+                    suspicions.clear(hostId);
+                    metrics.hostFailed(reason.startsWith("reported") ? "report" : "timeout");
+                    LOG.warn("host {} failed ({})", hostId, reason);
+                });
             });
+            for (String image : images) {
+                trees.replan(image, tx);
+            }
             return null;
         });
     }

@@ -66,6 +66,17 @@ final class GroupCombiner<T extends GroupCombiner.Pending<?>> {
         }
     }
 
+    /**
+     * Applies what is queued, if anything, for a holder of the lock that is not this combiner's
+     * (another combiner's group): its waiting callers then need not win the lock themselves.
+     * Lock held.
+     */
+    void drainQueued() {
+        if (!queue.isEmpty()) {
+            drain();
+        }
+    }
+
     /** Applies everything queued as one group. Lock held. */
     private void drain() {
         List<T> group = new ArrayList<>();

@@ -44,13 +44,26 @@ final class Heartbeats {
     private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
     /** Set while one heartbeat thread applies the queue. */
     private final AtomicBoolean combining = new AtomicBoolean();
+    /** Applies the registrations queued meanwhile (lock held), before each group of heartbeats. */
+    private final Runnable queuedRegistrations;
 
+    /**
+     * @param queuedRegistrations applies the registrations waiting for the lock; run before each
+     *                            group, lock held. In an enrolment wave the join combiner hands
+     *                            the lock straight back to itself while heartbeats keep queueing
+     *                            (a released monitor goes to the running thread that asks again,
+     *                            not to the one that waited longest), so the registration combiner
+     *                            waited for it for up to 47 s at 10,000 hosts
+     *                            (docs/benchmarks-log.md); this way every join group also lets the
+     *                            registrations through that arrived during the previous one
+     */
     Heartbeats(final ManagerState state, final TreeService trees, final FailureDetector detector,
-               final ManagerMetrics metrics) {
+               final ManagerMetrics metrics, final Runnable queuedRegistrations) {
         this.state = state;
         this.trees = trees;
         this.detector = detector;
         this.metrics = metrics;
+        this.queuedRegistrations = queuedRegistrations;
     }
 
     HeartbeatReply heartbeat(final String hostId, final HeartbeatRequest request) {
@@ -95,6 +108,11 @@ final class Heartbeats {
 
     /** Applies every queued heartbeat as one group. Lock held. */
     private void applyQueued() {
+        try {
+            queuedRegistrations.run(); // a registration group: its members' results are completed either way
+        } catch (RuntimeException e) {
+            LOG.debug("a registration group applied before a join group failed: {}", e.toString());
+        }
         List<Queued> batch = new ArrayList<>();
         for (Queued q = queue.poll(); q != null; q = queue.poll()) {
             batch.add(q);

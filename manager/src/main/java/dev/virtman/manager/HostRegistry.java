@@ -43,6 +43,14 @@ final class HostRegistry {
         return registrations.submit(new Registration(hostId, address, new Locality(l.rack(), l.zone())));
     }
 
+    /**
+     * Applies the registrations waiting for the lock, as one group, for whoever holds it (the
+     * join combiner before each of its groups). Lock held.
+     */
+    void applyQueuedRegistrations() {
+        registrations.drainQueued();
+    }
+
     /** A checked registration waiting for its group; the result says whether the host is new. */
     private static final class Registration extends GroupCombiner.Pending<HostRegistered> {
         final String hostId;

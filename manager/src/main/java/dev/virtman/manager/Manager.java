@@ -76,7 +76,7 @@ public final class Manager implements AutoCloseable {
         this.images = new ImageCatalog(state, manifests, metrics);
         this.detector = new FailureDetector(state, trees, metrics, nanos);
         this.hosts = new HostRegistry(state, trees, detector, metrics.registrationGroups::record);
-        this.heartbeats = new Heartbeats(state, trees, detector, metrics);
+        this.heartbeats = new Heartbeats(state, trees, detector, metrics, hosts::applyQueuedRegistrations);
         this.profiles = new BootProfiles(state, images);
         this.store = store;
         this.metrics = metrics;

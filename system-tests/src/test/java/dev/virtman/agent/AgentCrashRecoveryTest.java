@@ -42,6 +42,7 @@ class AgentCrashRecoveryTest {
     /** Long enough for the committer to persist every bit set when the status was read. */
     private static final Duration COMMIT_GRACE = Duration.ofMillis(500);
     private static final Duration RESTART_DELAY = Duration.ofSeconds(2);
+    private static final Duration COMMIT_CATCH_UP = Duration.ofSeconds(30);
     /** Chunks that may have been fetched but not committed at the kill (fetched again after it). */
     private static final int IN_FLIGHT_SLACK_CHUNKS = 64;
 
@@ -82,7 +83,10 @@ class AgentCrashRecoveryTest {
                         vm.awaitLine(GuestImages.DONE_MARKER, BOOT_TIMEOUT);
                         vm.awaitExit(BOOT_TIMEOUT);
 
-                        AgentStatus.Image after = second.status().images().getFirst();
+                        // The committer sets presence bits behind the readers: wait until it has caught up.
+                        AgentStatus.Image after = Await.until("every fetched chunk committed", COMMIT_CATCH_UP,
+                                () -> second.status().images().getFirst(),
+                                image -> image.chunksPresent() - second.presentAtStart() >= image.fetches());
                         long touched = touchedChunks(dir.resolve("trace-1"), dir.resolve("trace-2"));
                         System.out.printf("crash: killed after %d chunks present, %.2f MiB served; restart found %d"
                                         + " present; after restart fetched %d chunks, repaired %d; boot touched %d"
@@ -93,8 +97,12 @@ class AgentCrashRecoveryTest {
                         assertThat(second.presentAtStart()).as("committed chunks survived the kill")
                                 .isGreaterThanOrEqualTo(beforeKill.chunksPresent()).isPositive();
                         assertThat(after.repairs()).as("no surviving chunk failed verification").isZero();
+                        // Each fetch of an absent chunk adds one present chunk; re-fetching a chunk present at
+                        // restart would not. (Not "touched - present": chunks agent 1 served but had not yet
+                        // committed at the kill are in trace 1, and the guest, having them, never asks again.)
                         assertThat(after.fetches()).as("nothing present at restart was fetched again")
-                                .isEqualTo(touched - second.presentAtStart());
+                                .isEqualTo(after.chunksPresent() - second.presentAtStart())
+                                .isLessThanOrEqualTo(touched - second.presentAtStart());
                         assertThat(source.bytesServed()).isLessThanOrEqualTo((touched + IN_FLIGHT_SLACK_CHUNKS) * CHUNK);
                     }
                 }

@@ -21,8 +21,10 @@ import dev.virtman.manager.api.VolumeView;
 import dev.virtman.manager.client.ManagerClient;
 import dev.virtman.manager.client.ManagerClientException;
 import dev.virtman.testing.Await;
+import dev.virtman.testing.BackgroundReads;
 import dev.virtman.testing.EtcdCluster;
 import dev.virtman.testing.FileModes;
+import dev.virtman.testing.Members;
 import dev.virtman.testing.VirtmanManagerProcess;
 import dev.virtman.testing.VirtmanServeProcess;
 import dev.virtman.trace.BootTrace;
@@ -35,13 +37,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.StringJoiner;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -117,8 +116,7 @@ class HighAvailabilityStormTest {
         List<VirtmanManagerProcess> managers = new ArrayList<>();
         List<VirtmanAgentProcess> agents = new ArrayList<>();
         VirtmanServeProcess source = null;
-        AtomicBoolean stop = new AtomicBoolean();
-        List<Thread> readers = new ArrayList<>();
+        BackgroundReads reads = null;
         try (EtcdCluster etcd = EtcdCluster.start(3, tmp.resolve("etcd"))) {
             for (int i = 0; i < 3; i++) {
                 Path state = Files.createDirectories(tmp.resolve("state-" + i));
@@ -165,29 +163,20 @@ class HighAvailabilityStormTest {
             assertThat(hostsBefore).hasSize(AGENTS).allMatch(s -> s.state().equals("alive"));
 
             // readers at the two followers, counting every failed read
-            ConcurrentLinkedQueue<String> readErrors = new ConcurrentLinkedQueue<>();
-            AtomicInteger reads = new AtomicInteger();
+            List<Runnable> readers = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                if (i == leaderIndex) {
-                    continue;
+                if (i != leaderIndex) {
+                    ManagerClient reader = client(urls.get(i), admin);
+                    readers.add(() -> {
+                        reader.images();
+                        reader.hosts();
+                        reader.tree("storm");
+                        reader.volumes();
+                        reader.hostVms("ha0");
+                    });
                 }
-                ManagerClient reader = client(urls.get(i), admin);
-                readers.add(Thread.ofVirtual().start(() -> {
-                    while (!stop.get()) {
-                        try {
-                            reader.images();
-                            reader.hosts();
-                            reader.tree("storm");
-                            reader.volumes();
-                            reader.hostVms("ha0");
-                            reads.incrementAndGet();
-                        } catch (RuntimeException e) {
-                            readErrors.add(e.toString());
-                        }
-                        sleep(Duration.ofMillis(100));
-                    }
-                }));
             }
+            reads = BackgroundReads.start(readers, Duration.ofMillis(100));
 
             // 1. the storm, and the leader killed during it
             long stormStart = System.nanoTime() + Duration.ofMillis(500).toNanos();
@@ -227,10 +216,10 @@ class HighAvailabilityStormTest {
                 assertThat(newLeader.hostVms("ha" + a).orders()).as("the new leader hands out the old one's orders")
                         .extracting(VmOrder::name).containsExactly("keep-" + a);
             }
-            assertThat(readErrors).as("reads at the surviving managers during the fail-over").isEmpty();
+            assertThat(reads.errors()).as("reads at the surviving managers during the fail-over").isEmpty();
             System.out.printf("storm of %d VMs on %d agents: %d ms; leader killed %d ms in, new leader after %d ms;"
                     + " %d follower reads, 0 errors%n", storm.size(), AGENTS, stormMillis, KILL_AFTER.toMillis(),
-                    failover.toMillis(), reads.get());
+                    failover.toMillis(), reads.rounds());
 
             // 2. one etcd member down: writes work
             etcd.kill(0);
@@ -239,9 +228,9 @@ class HighAvailabilityStormTest {
 
             // 3. two down: reads answer, writes 503, VMs boot from the agents' caches
             etcd.kill(1);
-            List<URI> live = urls.stream().filter(u -> !u.equals(urls.get(leaderIndex))).toList();
-            for (URI u : live) {
-                ManagerClient c = client(u, admin);
+            List<ManagerClient> live = urls.stream().filter(u -> !u.equals(urls.get(leaderIndex)))
+                    .map(u -> client(u, admin)).toList();
+            for (ManagerClient c : live) {
                 assertThat(c.images()).hasSize(1);
                 assertThat(c.tree("storm").nodes()).hasSize(AGENTS);
                 assertThat(c.hostVms("ha1").orders()).hasSize(1);
@@ -261,30 +250,18 @@ class HighAvailabilityStormTest {
             // 4. both back: writes resume at whoever leads, nothing lost
             etcd.restart(0);
             etcd.restart(1);
-            ManagerClient writer = Await.until("writes to resume", Duration.ofSeconds(90), () -> {
-                RuntimeException refused = null;
-                for (URI url : live) {
-                    ManagerClient c = client(url, admin);
-                    try {
-                        c.registerHost("late-2", "127.0.2.2:3260", null);
-                        return c;
-                    } catch (RuntimeException e) {
-                        refused = e;
-                    }
-                }
-                throw refused;
-            }, c -> true);
+            ManagerClient writer = Members.firstToTake("writes to resume", Duration.ofSeconds(90), live,
+                    c -> c.registerHost("late-2", "127.0.2.2:3260", null));
             assertThat(writer.hosts()).extracting(HostView::hostId).contains("late-1", "late-2", "ha0", "ha1", "ha2");
             assertThat(writer.volumes()).extracting(VolumeView::id).containsExactly(volume.id());
             assertThat(writer.hostVms("ha2").orders()).extracting(VmOrder::name).containsExactly("keep-2");
-            assertThat(readErrors).isEmpty();
+            assertThat(reads.errors()).isEmpty();
         } catch (AssertionError | RuntimeException e) {
             System.out.println("HighAvailabilityStormTest failed; logs kept in " + tmp);
             throw e;
         } finally {
-            stop.set(true);
-            for (Thread t : readers) {
-                t.join(5_000);
+            if (reads != null) {
+                reads.close();
             }
             agents.forEach(VirtmanAgentProcess::kill);
             if (source != null) {

@@ -108,6 +108,16 @@ public final class Commands {
         }
     }
 
+    /** SIGKILL to {@code process}, as a crash (no shutdown hook runs), and waits up to {@code limit} for it to go. */
+    public static void crash(final Process process, final Duration limit) {
+        process.destroyForcibly();
+        try {
+            process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Kills {@code process} and everything it started: SIGTERM, a short grace, then SIGKILL. */
     public static void killTree(final Process process) {
         List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());

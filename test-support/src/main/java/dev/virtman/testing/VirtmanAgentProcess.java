@@ -29,29 +29,45 @@ public final class VirtmanAgentProcess implements AutoCloseable {
 
     /** Starts {@code virtman agent args...} with {@code env} added, output in {@code log}; waits until ready. */
     public static VirtmanAgentProcess start(final Path log, final List<String> args, final Map<String, String> env) {
+        return launch(log, args, env, "256m").awaitReady(READY, START_TIMEOUT);
+    }
+
+    /**
+     * Starts {@code virtman agent args...} without waiting for it; {@link #awaitReady} waits (start
+     * several, then wait, so their JVMs start in parallel).
+     *
+     * @param maxHeap the child JVM's {@code -Xmx}
+     */
+    public static VirtmanAgentProcess launch(final Path log, final List<String> args, final Map<String, String> env,
+                                             final String maxHeap) {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-XX:TieredStopAtLevel=1", "-cp",
                 System.getProperty("java.class.path"), "dev.virtman.cli.VirtmanCommand", "agent"));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         builder.environment().putAll(env);
-        Process process;
         try {
-            process = builder.start();
+            return new VirtmanAgentProcess(builder.start(), log);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start virtman agent", e);
         }
-        VirtmanAgentProcess agent = new VirtmanAgentProcess(process, log);
+    }
+
+    /**
+     * Waits until the log shows {@code readyLine}; kills the agent and fails with its log's tail if
+     * it exits first or takes longer than {@code limit}.
+     */
+    public VirtmanAgentProcess awaitReady(final String readyLine, final Duration limit) {
         try {
             Await.until(() -> {
                 if (!process.isAlive()) {
                     throw new IllegalStateException("virtman agent exited with " + process.exitValue() + ":\n"
-                            + Commands.tail(agent.log()));
+                            + Commands.tail(log()));
                 }
-                return agent.log().contains(READY);
-            }, START_TIMEOUT, "virtman agent ready (log " + log + ")");
-            return agent;
+                return log().contains(readyLine);
+            }, limit, "virtman agent ready (log " + log + ")");
+            return this;
         } catch (RuntimeException | AssertionError e) {
             Commands.killTree(process);
             throw e;
@@ -68,6 +84,11 @@ public final class VirtmanAgentProcess implements AutoCloseable {
 
     public boolean alive() {
         return process.isAlive();
+    }
+
+    /** {@code kill -9}: a crash; no shutdown hook runs, its initiators' connections just drop. */
+    public void kill() {
+        Commands.crash(process, STOP_TIMEOUT);
     }
 
     /** SIGTERM, then SIGKILL after a grace period. */

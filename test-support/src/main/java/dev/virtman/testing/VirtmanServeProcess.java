@@ -113,12 +113,7 @@ public final class VirtmanServeProcess implements IscsiTargetUnderTest {
 
     /** SIGKILL, as a crash: no shutdown hook runs, the connections just drop. */
     public void kill() {
-        process.destroyForcibly();
-        try {
-            process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Commands.crash(process, STOP_TIMEOUT);
     }
 
     /** SIGTERM: the command's shutdown hook closes the server and the images. */

@@ -52,6 +52,18 @@ public final class StreamLoadBench {
     private StreamLoadBench() { }
 
     public static void main(final String[] args) throws Exception {
+        // Before anything touches a SecureRandom: the JDK's WebSocket client masks every frame it
+        // sends with a key from its own SecureRandom, and the default on Linux (NativePRNG) reads
+        // /dev/urandom under one lock for the whole JVM. A real agent is a process of its own; 10,000
+        // simulated ones in one JVM queued every ping on that lock (a thread dump in a 10,000-host
+        // wave had 241 senders blocked on it), their streams went silent for 6 s and the manager
+        // failed their hosts. DRBG, the default when the entropy source is not named /dev/urandom
+        // literally, locks per instance. -Djava.security.egd=... on the command line overrides this.
+        if (System.getProperty("java.security.egd") == null) {
+            System.setProperty("java.security.egd", "file:/dev/./urandom");
+        }
+        System.out.println("agents' SecureRandom (WebSocket frame masks): "
+                + new java.security.SecureRandom().getAlgorithm());
         Path stateDir = Path.of(args[0]);
         long managerPid = Long.parseLong(args[1]);
         int hosts = Integer.parseInt(args[2]);
@@ -179,6 +191,8 @@ public final class StreamLoadBench {
         System.out.printf("steady %d s: manager CPU %.3f core-s/s, ping round trip p50 %.2f ms p99 %.2f ms (n=%d)%n",
                 steadySeconds, quiet.cpu, percentile(quiet.rtts, 50) / 1e6, percentile(quiet.rtts, 99) / 1e6,
                 quiet.rtts.size());
+        // Hosts the manager failed so far (wave and steady window), before the agents go away.
+        System.out.println("manager: hosts failed during the run: " + failures(client, stateDir));
         if (abuse) {
             Process abuser = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), ConnectionAbuser.class.getName(),
@@ -207,6 +221,25 @@ public final class StreamLoadBench {
         agents.forEach(Thread::interrupt);
         sessions.forEach(AgentSession::close);
         System.exit(0);
+    }
+
+    /** The manager's count of failed hosts ({@code virtman_host_failures_total}, every cause). */
+    private static long failures(final ManagerClient client, final Path stateDir) throws Exception {
+        long total = 0;
+        for (String line : metrics(client, stateDir).split("\n")) {
+            if (line.startsWith("virtman_host_failures_total")) {
+                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
+    }
+
+    private static String metrics(final ManagerClient client, final Path stateDir) throws Exception {
+        String token = Files.readString(stateDir.resolve("token")).strip();
+        return java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(client.base() + "/metrics"))
+                        .header("Authorization", "Bearer " + token).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** The manager's own view of the wave: time in its handlers per endpoint (count, mean, max). */

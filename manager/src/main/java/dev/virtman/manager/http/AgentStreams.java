@@ -44,8 +44,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Liveness is a ping.</b> Every frame an agent sends (its pings, every interval) notes the
  * host as heard ({@link Manager#heard}: one map update, no lock, no reply), and the failure
- * detector works from those times as it did from heartbeats. A stream silent for the heartbeat
- * timeout is closed by Jetty's idle timeout.
+ * detector works from those times as it did from heartbeats. The detector alone judges silence:
+ * it does not count time in which the manager itself could not run. Jetty's idle timeout on a
+ * stream is only a backstop for dead connections ({@link #IDLE_BACKSTOP_TIMEOUTS} heartbeat
+ * timeouts): when it was the heartbeat timeout itself, a manager that read late (a stall, a
+ * starved machine) closed streams whose pings sat unread in its socket buffers, and every such
+ * agent had to reconnect in the middle of the wave that made the manager slow. The upgrade
+ * request is a sign of life too, so a host reconnecting is not failed while its stream opens.
  *
  * <p><b>Replies are pushed when they change.</b> A report (the agent's heartbeat body, sent when
  * it changes) goes through {@link Manager#heartbeat} like a POSTed heartbeat, on a virtual thread
@@ -64,6 +69,11 @@ public final class AgentStreams implements AutoCloseable {
     private static final Duration PUSH_PERIOD = Duration.ofMillis(100);
     /** Every this many heartbeat intervals every open stream's reply is recomputed. */
     private static final int RESYNC_INTERVALS = 5;
+    /**
+     * A stream on which nothing was read for this many heartbeat timeouts is closed by Jetty
+     * (dead peer, half-open connection). Silence itself is the failure detector's to judge.
+     */
+    static final int IDLE_BACKSTOP_TIMEOUTS = 5;
 
     private final Manager manager;
     private final VolumeService volumes;
@@ -84,7 +94,7 @@ public final class AgentStreams implements AutoCloseable {
         this.manager = manager;
         this.volumes = volumes;
         this.authenticator = authenticator;
-        this.idleTimeout = manager.config().heartbeatTimeout();
+        this.idleTimeout = manager.config().heartbeatTimeout().multipliedBy(IDLE_BACKSTOP_TIMEOUTS);
         this.resyncNanos = manager.config().heartbeatInterval().toNanos() * RESYNC_INTERVALS;
         this.heardRecentlyNanos = manager.config().heartbeatInterval().toNanos() * 2;
         this.lastFullPass = System.nanoTime();
@@ -145,6 +155,9 @@ public final class AgentStreams implements AutoCloseable {
             }
             // Whether the host is registered is checked by its first report (no manager lock here:
             // an enrolment wave's registrations hold it); an unknown host's stream closes with 4404.
+            // The host's own authenticated request is a sign of life: a placed host reconnecting
+            // in a wave is not failed while its stream opens (no lock either: an arrival time).
+            manager.heard(hostId);
             response.setAcceptedSubProtocol(AgentStreamProtocol.SUBPROTOCOL);
             return new Stream(hostId);
         };

@@ -69,6 +69,20 @@ public final class SqliteStateStore implements StateStore {
 
     private final Connection db;
     private boolean syncFull = true;
+    /**
+     * The tree edges as this store last committed them, per image: a re-plan then writes only the
+     * edges that changed instead of deleting and re-inserting the whole tree (10,000 rows per join
+     * group at 10,000 hosts, under the manager's lock: the largest part of a join's cost in a
+     * 10,000-host enrolment wave, docs/benchmarks-log.md). Absent for an image until this store
+     * first writes its tree, which it then writes whole once. Guarded by this.
+     */
+    private final Map<String, WrittenTree> written = new HashMap<>();
+
+    /** One stored edge: the parent and the row's ordinal (siblings load in ordinal order). */
+    private record StoredEdge(String parentId, long ordinal) { }
+
+    /** An image's edges as committed, and the next unused ordinal. */
+    private record WrittenTree(Map<String, StoredEdge> edges, long nextOrdinal) { }
 
     private SqliteStateStore(final Connection db) {
         this.db = db;
@@ -166,19 +180,28 @@ public final class SqliteStateStore implements StateStore {
         if (change.isEmpty()) {
             return;
         }
+        // Trees as this change leaves them (null: the image's edges are gone), adopted once committed.
+        Map<String, WrittenTree> pending = new HashMap<>();
         try {
             setSyncFull(!change.isRebuildable());
             for (StateChange.Op op : change.ops()) {
-                apply(op);
+                apply(op, pending);
             }
             db.commit();
+            pending.forEach((image, tree) -> {
+                if (tree == null) {
+                    written.remove(image);
+                } else {
+                    written.put(image, tree);
+                }
+            });
         } catch (SQLException e) {
             rollbackQuietly();
             throw new StoreException("state change rolled back: " + e.getMessage(), e);
         }
     }
 
-    private void apply(final StateChange.Op op) throws SQLException {
+    private void apply(final StateChange.Op op, final Map<String, WrittenTree> pending) throws SQLException {
         switch (op) {
             // Images are immutable once registered: a plain INSERT, so a duplicate fails loudly
             // (REPLACE would delete the row and cascade to its tree and profile).
@@ -194,30 +217,91 @@ public final class SqliteStateStore implements StateStore {
                             g.series(), g.version());
                 }
             }
-            case StateChange.DeleteImage(String id) -> update("DELETE FROM images WHERE id = ?", id);
+            case StateChange.DeleteImage(String id) -> {
+                update("DELETE FROM images WHERE id = ?", id); // its edges go with it (ON DELETE CASCADE)
+                pending.put(id, null);
+            }
             case StateChange.PutHost(HostRecord h) -> update(
                     "INSERT OR REPLACE INTO hosts VALUES (?, ?, ?, ?, ?, ?, ?)",
                     h.hostId(), h.address(), h.locality().rack(), h.locality().zone(), h.failed() ? 1 : 0,
                     h.registeredAt().toEpochMilli(), h.seq());
             case StateChange.DeleteHost(String id) -> update("DELETE FROM hosts WHERE id = ?", id);
-            case StateChange.PutTree(String imageId, DistributionTree tree) -> {
-                update("DELETE FROM tree_edges WHERE image_id = ?", imageId);
-                try (PreparedStatement ps = db.prepareStatement("INSERT INTO tree_edges VALUES (?, ?, ?, ?)")) {
-                    int ordinal = 0;
-                    for (DistributionTree.Edge e : tree.edges()) {
-                        ps.setString(1, imageId);
-                        ps.setString(2, e.hostId());
-                        ps.setString(3, e.parentId());
-                        ps.setInt(4, ordinal++);
-                        ps.addBatch();
-                    }
-                    ps.executeBatch();
-                }
-            }
+            case StateChange.PutTree(String imageId, DistributionTree tree) ->
+                pending.put(imageId, writeTree(imageId, tree,
+                        pending.containsKey(imageId) ? pending.get(imageId) : written.get(imageId)));
             case StateChange.PutProfile(BootProfile p) -> update(
                     "INSERT OR REPLACE INTO boot_profiles VALUES (?, ?, ?, ?)",
                     p.imageId(), encodeChunks(p.chunks()), p.recordedBy(), p.recordedAt().toEpochMilli());
         }
+    }
+
+    /**
+     * Writes {@code tree} over {@code before} (what the table holds for the image, or null when
+     * unknown: then the whole tree is rewritten). Only edges whose parent changed, new edges, and
+     * edges that would load out of sibling order are (re)written, and edges of hosts that left are
+     * deleted. Rows load in ordinal order and a host's children in the order their rows load, so a
+     * kept edge keeps its ordinal only while it is still larger than its previous sibling's; a
+     * written one gets the next unused ordinal (larger than every other). Tables written before
+     * (ordinals 0..n-1 in attach order) satisfy the same rule.
+     */
+    private WrittenTree writeTree(final String imageId, final DistributionTree tree, final WrittenTree before)
+            throws SQLException {
+        List<DistributionTree.Edge> edges = tree.edges();
+        Map<String, StoredEdge> after = HashMap.newHashMap(edges.size());
+        List<String> changed = new ArrayList<>();
+        long next;
+        if (before == null) {
+            update("DELETE FROM tree_edges WHERE image_id = ?", imageId);
+            next = 0;
+            for (DistributionTree.Edge e : edges) {
+                after.put(e.hostId(), new StoredEdge(e.parentId(), next++));
+                changed.add(e.hostId());
+            }
+        } else {
+            next = before.nextOrdinal();
+            Map<String, Long> lastSibling = new HashMap<>();
+            for (DistributionTree.Edge e : edges) { // siblings in their order: edges keep attach order
+                StoredEdge old = before.edges().get(e.hostId());
+                long last = lastSibling.getOrDefault(e.parentId(), Long.MIN_VALUE);
+                StoredEdge now;
+                if (old != null && old.parentId().equals(e.parentId()) && old.ordinal() > last) {
+                    now = old;
+                } else {
+                    now = new StoredEdge(e.parentId(), next++);
+                    changed.add(e.hostId());
+                }
+                lastSibling.put(e.parentId(), now.ordinal());
+                after.put(e.hostId(), now);
+            }
+            try (PreparedStatement ps = db.prepareStatement("DELETE FROM tree_edges WHERE image_id = ? AND host_id = ?")) {
+                int deletes = 0;
+                for (String host : before.edges().keySet()) {
+                    if (!after.containsKey(host)) {
+                        ps.setString(1, imageId);
+                        ps.setString(2, host);
+                        ps.addBatch();
+                        deletes++;
+                    }
+                }
+                if (deletes > 0) {
+                    ps.executeBatch();
+                }
+            }
+        }
+        if (!changed.isEmpty()) {
+            try (PreparedStatement ps = db.prepareStatement("INSERT OR REPLACE INTO tree_edges VALUES (?, ?, ?, ?)")) {
+                for (String host : changed) {
+                    StoredEdge e = after.get(host);
+                    ps.setString(1, imageId);
+                    ps.setString(2, host);
+                    ps.setString(3, e.parentId());
+                    ps.setLong(4, e.ordinal());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        return new WrittenTree(after, next);
     }
 
     /** The synchronous level can only change outside a transaction. */

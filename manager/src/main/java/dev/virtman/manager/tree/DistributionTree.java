@@ -25,14 +25,13 @@ public final class DistributionTree {
 
     private static final DistributionTree EMPTY = new DistributionTree(new LinkedHashMap<>());
 
-    /** host -> parent, in attach order (a parent is always attached before its children). */
+    /** host -> parent, breadth-first (children in attach order; a parent always before its children). */
     private final Map<String, String> parentOf;
     private final Map<String, List<String>> childrenOf;
     private final Map<String, Integer> depthOf;
     private final List<String> breadthFirst;
 
     private DistributionTree(final LinkedHashMap<String, String> parents) {
-        this.parentOf = Collections.unmodifiableMap(parents);
         Map<String, List<String>> children = new HashMap<>();
         children.put(SOURCE, new ArrayList<>());
         for (Map.Entry<String, String> e : parents.entrySet()) {
@@ -63,8 +62,28 @@ public final class DistributionTree {
         if (order.size() != parents.size()) {
             throw new IllegalArgumentException("tree has a cycle or a detached host");
         }
+        // Edges in breadth-first order whatever order they came in (only siblings' order is
+        // structure), so a tree read back from a store that keeps sibling order equals the one
+        // written. Plans already come in that order: no copy then.
+        if (!sameOrder(order, parents.keySet())) {
+            LinkedHashMap<String, String> bfs = LinkedHashMap.newLinkedHashMap(parents.size());
+            order.forEach(host -> bfs.put(host, parents.get(host)));
+            this.parentOf = Collections.unmodifiableMap(bfs);
+        } else {
+            this.parentOf = Collections.unmodifiableMap(parents);
+        }
         this.depthOf = depths;
         this.breadthFirst = List.copyOf(order);
+    }
+
+    private static boolean sameOrder(final List<String> order, final Iterable<String> hosts) {
+        int i = 0;
+        for (String host : hosts) {
+            if (!host.equals(order.get(i++))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static DistributionTree empty() {
@@ -94,7 +113,7 @@ public final class DistributionTree {
         }
     }
 
-    /** Edges in attach order; {@link #fromEdges} of this gives an equal tree. */
+    /** Edges breadth-first, siblings in attach order; {@link #fromEdges} of this gives an equal tree. */
     public List<Edge> edges() {
         List<Edge> edges = new ArrayList<>(parentOf.size());
         parentOf.forEach((host, parent) -> edges.add(new Edge(host, parent)));
