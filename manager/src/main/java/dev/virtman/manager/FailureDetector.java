@@ -26,6 +26,8 @@ final class FailureDetector {
     private static final Logger LOG = LoggerFactory.getLogger(FailureDetector.class);
     /** A heartbeat older than this many intervals counts as missed when a child reports its parent. */
     private static final double STALE_INTERVALS = 2;
+    /** Silent hosts failed per transaction (see {@link #expire}). */
+    static final int FAIL_GROUP = 500;
 
     private final ManagerState state;
     private final TreeService trees;
@@ -156,9 +158,11 @@ final class FailureDetector {
                     silent.add(h.hostId());
                 }
             }
-            if (!silent.isEmpty()) {
+            // At most FAIL_GROUP hosts per transaction: a host key each plus the tree edges that
+            // move stay within etcd's --max-txn-ops as docs/manager.md asks to set it (10000).
+            for (int from = 0; from < silent.size(); from += FAIL_GROUP) {
                 Map<String, String> why = new java.util.LinkedHashMap<>();
-                for (String hostId : silent) {
+                for (String hostId : silent.subList(from, Math.min(silent.size(), from + FAIL_GROUP))) {
                     why.put(hostId, "no heartbeat for " + (now - state.liveness.get(hostId).lastSeenMillis) + " ms");
                 }
                 fail(why);

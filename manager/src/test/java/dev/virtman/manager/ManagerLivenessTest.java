@@ -103,4 +103,64 @@ class ManagerLivenessTest {
             assertThat(passes * period).isBetween(6_000 - 2 * period, 6_000 + period);
         }
     }
+
+    /**
+     * A pass that finds several hosts silent fails them all in one commit (one etcd round trip
+     * under the lock, not one per host), re-plans their tree once, and a restarted manager has
+     * them failed and the tree without them.
+     */
+    @Test
+    void onePassFailsEverySilentHostInOneCommit() throws Exception {
+        AtomicLong millis = new AtomicLong(1_000_000);
+        InstantSource clock = () -> Instant.ofEpochMilli(millis.get());
+        StateDir dir = new StateDir(tmp.resolve("state")).create();
+        ManagerConfig config = ManagerConfig.defaults(dir).withImageDirs(List.of(tmp))
+                .withHeartbeat(Duration.ofSeconds(1), Duration.ofSeconds(6)).withChunkSize(CHUNK);
+        AtomicLong commits = new AtomicLong();
+        StateStore sqlite = StateStore.open(dir.database());
+        StateStore counting = new StateStore() {
+            @Override
+            public dev.virtman.manager.store.StoredState load() {
+                return sqlite.load();
+            }
+
+            @Override
+            public void commit(final dev.virtman.manager.store.StateChange change) {
+                commits.incrementAndGet();
+                sqlite.commit(change);
+            }
+
+            @Override
+            public void close() {
+                sqlite.close();
+            }
+        };
+        String image;
+        try (Manager manager = new Manager(config, counting, new ChunkManifestProvider(CHUNK, 1),
+                new SimpleMeterRegistry(), clock)) {
+            image = manager.registerImage("base", dev.virtman.testing.RandomFiles.write(tmp.resolve("base.raw"),
+                    4 * CHUNK, 3).toString()).id();
+            for (int i = 0; i < 6; i++) {
+                manager.registerHost("h" + i, "127.0.1." + (i + 2) + ":3260", null);
+                manager.heartbeat("h" + i, new HeartbeatRequest("h" + i, Map.of(image, new HeartbeatRequest.ImageReport(0))));
+            }
+            assertThat(manager.tree(image).tree().size()).isEqualTo(6);
+            millis.addAndGet(4_000);
+            for (int i = 0; i < 2; i++) { // h0, h1 stay alive
+                manager.heartbeat("h" + i, new HeartbeatRequest("h" + i, Map.of(image, new HeartbeatRequest.ImageReport(0))));
+            }
+            millis.addAndGet(3_000);
+            long before = commits.get();
+            assertThat(manager.expireSilentHosts()).isEqualTo(4);
+            assertThat(commits.get() - before).isEqualTo(1);
+            assertThat(manager.tree(image).tree().hosts()).containsExactlyInAnyOrder("h0", "h1");
+        }
+        try (Manager again = new Manager(config, StateStore.open(dir.database()), new ChunkManifestProvider(CHUNK, 1),
+                new SimpleMeterRegistry(), clock)) {
+            assertThat(again.tree(image).tree().hosts()).containsExactlyInAnyOrder("h0", "h1");
+            for (int i = 2; i < 6; i++) {
+                assertThat(again.host("h" + i).state()).isEqualTo("failed");
+            }
+        }
+    }
 }

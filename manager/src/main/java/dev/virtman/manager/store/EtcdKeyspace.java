@@ -272,6 +272,12 @@ public final class EtcdKeyspace implements AutoCloseable {
                 .getKvs();
     }
 
+    /** Every key under {@code path}, read linearizably (what a quorum holds now), in key order. */
+    public List<KeyValue> rangeLinearizable(final String path) {
+        return get(key(path), GetOption.builder().isPrefix(true).withSerializable(false).build(), "read " + path)
+                .getKvs();
+    }
+
     /**
      * Everything under the prefix at one revision: linearizable while this manager leads or is
      * catching up to lead (it is about to write on top of it), serializable otherwise.

@@ -173,6 +173,55 @@ abstract class StateBackendContract {
         assertThat(store.load().hosts()).containsExactly(host("h2", 1));
     }
 
+    /**
+     * A tree keeps its edges and their attach order through any sequence of changes: hosts join
+     * at the end and in the middle, leave, move to another parent, and the order is shuffled
+     * (the etcd store writes only changed keys and keeps the order by ranks; SQLite rewrites the
+     * tree). Every step is checked from a store reopened on the same storage.
+     */
+    @Test
+    void aTreeKeepsItsAttachOrderThroughJoinsLeavesMovesAndReorders() {
+        StateStore store = open().state();
+        ImageRecord a = image(id('a'), "debian12", 0);
+        store.commit(new StateChange().putImage(a));
+        java.util.Random random = new java.util.Random(13);
+        List<String> order = new ArrayList<>();
+        Map<String, String> parents = new java.util.HashMap<>();
+        int next = 0;
+        for (int step = 0; step < 24; step++) {
+            int dice = random.nextInt(10);
+            if (dice < 4 || order.size() < 3) {                       // joins, at the end or anywhere
+                for (int j = 0; j < 1 + random.nextInt(4); j++) {
+                    String h = "h" + next++;
+                    order.add(dice < 2 ? order.size() : random.nextInt(order.size() + 1), h);
+                }
+            } else if (dice < 6) {                                    // leaves
+                order.remove(random.nextInt(order.size()));
+            } else if (dice < 8) {                                    // a host moves to the end
+                order.add(order.remove(random.nextInt(order.size())));
+            } else if (dice < 9) {
+                java.util.Collections.shuffle(order, random);
+            }                                                         // else: only parents change
+            List<DistributionTree.Edge> edges = new ArrayList<>();
+            for (int i = 0; i < order.size(); i++) {
+                String parent = i == 0 || random.nextInt(3) == 0 ? DistributionTree.SOURCE
+                        : order.get(random.nextInt(i));
+                if (random.nextInt(4) != 0 && parents.containsKey(order.get(i))
+                        && (DistributionTree.SOURCE.equals(parents.get(order.get(i)))
+                        || order.subList(0, i).contains(parents.get(order.get(i))))) {
+                    parent = parents.get(order.get(i)); // mostly keep the parent
+                }
+                parents.put(order.get(i), parent);
+                edges.add(new DistributionTree.Edge(order.get(i), parent));
+            }
+            DistributionTree tree = DistributionTree.fromEdges(edges);
+            store.commit(new StateChange().rebuildable().putTree(a.id(), tree));
+            assertThat(open().state().load().trees().get(a.id()).edges()).as("step %d", step)
+                    .containsExactlyElementsOf(tree.edges());
+        }
+        assertThat(store.load().trees().get(a.id()).edges()).isEqualTo(open().state().load().trees().get(a.id()).edges());
+    }
+
     @Test
     void volumesRoundTripUpdateAndDelete() {
         StateBackend backend = open();
