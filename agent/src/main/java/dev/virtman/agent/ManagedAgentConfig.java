@@ -119,6 +119,14 @@ public record ManagedAgentConfig(List<URI> managers, String token, String hostId
                 downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, 0);
     }
 
+    /**
+     * Where the agent of {@code hostId} keeps its host credential in {@code cacheDir}. Emptying a
+     * cache for a cold start must keep it: the manager still lists the host as enrolled.
+     */
+    public static Path credentialFile(final Path cacheDir, final String hostId) {
+        return HostEnrolment.tokenFile(cacheDir, hostId);
+    }
+
     public ManagedAgentConfig withCacheLimit(final long bytes) {
         return new ManagedAgentConfig(managers, token, hostId, images, portal, metrics, cacheDir,
                 upstreamBytesPerSecond, downstreamBytesPerSecond, fetchPolicy, placementTimeout, profileQuiet, bytes,

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Everything {@code virtman boot} needs on one machine (the embedded default): a manager, the
@@ -87,6 +88,28 @@ public final class EmbeddedCluster implements BootHosts, AutoCloseable {
             }
             manager.close();
             throw e;
+        }
+    }
+
+    /**
+     * Empties every host's cache under {@code workDir} for a cold boot, keeping each host's
+     * credential: the manager's state under {@code workDir/manager} survives and still lists the
+     * host as enrolled, and the enrolment token cannot enrol a host twice (HTTP 409).
+     */
+    public static void emptyCaches(final Path workDir) throws IOException {
+        Path caches = workDir.resolve("cache");
+        if (!Files.isDirectory(caches)) {
+            return;
+        }
+        try (Stream<Path> hosts = Files.list(caches)) {
+            for (Path host : hosts.filter(Files::isDirectory).toList()) {
+                Path keep = ManagedAgentConfig.credentialFile(host, host.getFileName().toString());
+                try (Stream<Path> entries = Files.list(host)) {
+                    for (Path entry : entries.filter(e -> !e.equals(keep)).toList()) {
+                        ImagePreparer.deleteTree(entry);
+                    }
+                }
+            }
         }
     }
 

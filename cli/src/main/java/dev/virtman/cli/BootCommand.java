@@ -160,7 +160,7 @@ public final class BootCommand implements Callable<Integer> {
             imageName = name != null ? name : ImagePreparer.nameOf(image);
         }
         if (cold) {
-            ImagePreparer.deleteTree(work.resolve("cache"));
+            EmbeddedCluster.emptyCaches(work);
         }
         VmDriver driver = VmDrivers.forHost(BootDirs.vmDir(work), libvirt);
         String how = VmDrivers.describe(driver);
