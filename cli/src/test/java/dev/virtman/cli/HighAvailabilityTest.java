@@ -16,6 +16,7 @@ import dev.virtman.testing.Await;
 import dev.virtman.testing.BackgroundReads;
 import dev.virtman.testing.EtcdCluster;
 import dev.virtman.testing.FileModes;
+import dev.virtman.testing.ManagerMetricsScrape;
 import dev.virtman.testing.Members;
 import dev.virtman.testing.RandomFiles;
 import dev.virtman.testing.VirtmanManagerProcess;
@@ -55,6 +56,8 @@ import org.junit.jupiter.api.io.TempDir;
 class HighAvailabilityTest {
     private static final int HOSTS = 12;
     private static final Duration HEARTBEAT = Duration.ofMillis(300);
+    private static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(2);
+    private static final String DETECTOR_JUDGED = "virtman_detector_judged_timestamp_seconds";
     private static final Duration FAILOVER_BOUND = Duration.ofSeconds(10);
 
     @TempDir
@@ -84,7 +87,7 @@ class HighAvailabilityTest {
                 managers.add(VirtmanManagerProcess.start(tmp.resolve("manager-" + i + ".log"), List.of(
                         "--listen", "127.0.0.1:0", "--state-dir", state.toString(), "--image-dir", images.toString(),
                         "--etcd", etcd.endpoints(), "--heartbeat-interval", HEARTBEAT.toMillis() + "ms",
-                        "--heartbeat-timeout", "2s")));
+                        "--heartbeat-timeout", HEARTBEAT_TIMEOUT.toMillis() + "ms")));
             }
             List<URI> urls = managers.stream().map(VirtmanManagerProcess::url).toList();
             ManagerClient any = client(urls.get(0), admin);
@@ -146,12 +149,16 @@ class HighAvailabilityTest {
             ClusterView after = Await.until("a new leader", FAILOVER_BOUND, follower::cluster,
                     c -> c.leader() != null && !c.leader().equals(cluster.leader()));
             Duration failover = Duration.ofNanos(System.nanoTime() - killed);
+            long leaderSeenAt = System.currentTimeMillis();
             ManagerClient newLeader = client(URI.create(after.leader()), admin);
             int beats = heartbeatsOk.get();
             Await.until("heartbeats accepted by the new leader", Duration.ofSeconds(10), heartbeatsOk::get,
                     n -> n > beats + 3 * HOSTS);
-            // a full heartbeat timeout after the grace began: a falsely failed host would show now
-            sleep(Duration.ofMillis(2_500));
+            // The new leader's grace began before we saw it lead; once its detector has judged a
+            // full timeout after that, a falsely failed host would show.
+            Await.until("the new leader's failure detector judging past the grace", Duration.ofSeconds(15),
+                    () -> ManagerMetricsScrape.value(URI.create(after.leader()), admin, DETECTOR_JUDGED),
+                    seconds -> seconds * 1000 > leaderSeenAt + HEARTBEAT_TIMEOUT.toMillis());
             List<Seen> hostsAfter = newLeader.hosts().stream().map(Seen::of).toList();
             assertThat(hostsAfter).as("no host failed by the fail-over").containsExactlyElementsOf(hostsBefore);
             assertThat(newLeader.tree("disk").nodes()).containsExactlyInAnyOrderElementsOf(tree.nodes());

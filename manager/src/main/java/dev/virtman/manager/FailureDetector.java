@@ -167,6 +167,7 @@ final class FailureDetector {
                 }
                 fail(why);
             }
+            metrics.detectorJudged(now);
             return silent.size();
         }
     }

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** The control plane's meters; gauges read the state under its lock when scraped. */
 final class ManagerMetrics {
@@ -17,6 +18,8 @@ final class ManagerMetrics {
     final Counter heartbeats;
     final DistributionSummary joinGroups;
     final DistributionSummary registrationGroups;
+    /** Manager-clock millis of the failure detector's last judging pass; 0 before the first. */
+    private final AtomicLong judgedAtMillis = new AtomicLong();
     /** Guarded by the state lock's after-commit actions (always run under it). */
     private final Map<String, Gauge> depthGauges = new HashMap<>();
 
@@ -35,6 +38,9 @@ final class ManagerMetrics {
         Gauge.builder("virtman.hosts.failed", this, m -> m.countHosts(true)).register(registry);
         Gauge.builder("virtman.hosts.unplaced", this, ManagerMetrics::countUnplaced)
                 .description("hosts waiting for a place in some image's tree (limits reached)").register(registry);
+        Gauge.builder("virtman.detector.judged.timestamp", judgedAtMillis, a -> a.get() / 1000.0).baseUnit("seconds")
+                .description("when the failure detector last judged every host's silence (0: not yet, or not leading)")
+                .register(registry);
         Gauge.builder("virtman.tree.depth.max", this, ManagerMetrics::maxTreeDepth)
                 .description("deepest tree level over all images").register(registry);
     }
@@ -42,6 +48,11 @@ final class ManagerMetrics {
     /** The failure detector ran late by this much (the manager stalled); not counted as silence. */
     void detectorPaused(final long millis) {
         registry.counter("virtman.detector.paused.seconds").increment(millis / 1000.0);
+    }
+
+    /** The failure detector judged every host's silence at {@code nowMillis} (manager clock). */
+    void detectorJudged(final long nowMillis) {
+        judgedAtMillis.set(nowMillis);
     }
 
     void hostFailed(final String cause) {

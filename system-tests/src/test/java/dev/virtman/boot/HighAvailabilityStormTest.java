@@ -24,6 +24,7 @@ import dev.virtman.testing.Await;
 import dev.virtman.testing.BackgroundReads;
 import dev.virtman.testing.EtcdCluster;
 import dev.virtman.testing.FileModes;
+import dev.virtman.testing.ManagerMetricsScrape;
 import dev.virtman.testing.Members;
 import dev.virtman.testing.VirtmanManagerProcess;
 import dev.virtman.testing.VirtmanServeProcess;
@@ -183,6 +184,7 @@ class HighAvailabilityStormTest {
             List<EmulatedVm.Result> storm;
             Duration failover;
             ClusterView after;
+            long leaderSeenAt;
             try (ExecutorService vms = Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<EmulatedVm.Result>> running = startVms(vms, exports, trace, reference, stormStart, "s");
                 sleep(Duration.ofNanos(stormStart - System.nanoTime()).plus(KILL_AFTER));
@@ -192,6 +194,7 @@ class HighAvailabilityStormTest {
                 after = Await.until("a new leader", FAILOVER_BOUND, survivor::cluster,
                         c -> c.leader() != null && !c.leader().equals(cluster.leader()));
                 failover = Duration.ofNanos(System.nanoTime() - killed);
+                leaderSeenAt = System.currentTimeMillis();
                 storm = results(running);
             }
             long stormMillis = (System.nanoTime() - stormStart) / 1_000_000;
@@ -205,7 +208,13 @@ class HighAvailabilityStormTest {
             // began: a falsely failed host would show now
             Await.until("every agent back in the new leader's tree", Duration.ofSeconds(20),
                     () -> newLeader.tree("storm"), t -> t.nodes().size() == AGENTS && t.unplaced().isEmpty());
-            sleep(HEARTBEAT_TIMEOUT);
+            // The new leader's grace began before we saw it lead; once its detector has judged a
+            // full timeout after that, a falsely failed host would show.
+            URI leaderUrl = URI.create(after.leader());
+            long graceOver = leaderSeenAt + HEARTBEAT_TIMEOUT.toMillis();
+            Await.until("the new leader's failure detector judging past the grace", Duration.ofSeconds(15),
+                    () -> ManagerMetricsScrape.value(leaderUrl, admin, "virtman_detector_judged_timestamp_seconds"),
+                    seconds -> seconds * 1000 > graceOver);
             assertThat(newLeader.hosts().stream().map(Seen::of).toList()).as("no host failed by the fail-over")
                     .containsExactlyElementsOf(hostsBefore);
             assertThat(newLeader.tree("storm").nodes()).extracting(TreeView.Node::hostId)
