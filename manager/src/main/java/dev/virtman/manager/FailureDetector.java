@@ -202,21 +202,17 @@ final class FailureDetector {
         state.transact(tx -> {
             tx.change.rebuildable();
             state.hosts = ManagerState.copy(state.hosts);
-            Set<String> images = new java.util.LinkedHashSet<>();
             why.forEach((hostId, reason) -> {
                 HostRecord failed = state.hosts.get(hostId).withFailed(true);
                 state.hosts.put(hostId, failed);
                 tx.change.putHost(failed);
-                images.addAll(state.membership.getOrDefault(hostId, Set.of()));
                 tx.afterCommit(() -> {
                     suspicions.clear(hostId);
                     metrics.hostFailed(reason.startsWith("reported") ? "report" : "timeout");
                     LOG.warn("host {} failed ({})", hostId, reason);
                 });
             });
-            for (String image : images) {
-                trees.replan(image, tx);
-            }
+            trees.replanFor(why.keySet(), tx);
             return null;
         });
     }

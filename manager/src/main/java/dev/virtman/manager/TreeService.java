@@ -12,7 +12,9 @@ import dev.virtman.manager.tree.TreeChange;
 import dev.virtman.manager.tree.TreeMember;
 import dev.virtman.manager.tree.TreePlanner;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,7 +53,16 @@ final class TreeService {
 
     /** Re-plans every tree the host is a member of. Lock held, inside a transaction. */
     void replanFor(final String hostId, final Transaction tx) {
-        for (String image : state.membership.getOrDefault(hostId, Set.of())) {
+        replanFor(List.of(hostId), tx);
+    }
+
+    /** Re-plans each image any of {@code hostIds} is in, once. Lock held, inside a transaction. */
+    void replanFor(final Collection<String> hostIds, final Transaction tx) {
+        Set<String> images = new LinkedHashSet<>();
+        for (String hostId : hostIds) {
+            images.addAll(state.membership.getOrDefault(hostId, Set.of()));
+        }
+        for (String image : images) {
             replan(image, tx);
         }
     }
